@@ -1,0 +1,32 @@
+# bottleneck — build, test, demo and benchmark entry points.
+# `make demo` and `make test` work on a fresh Debian machine (they call `make setup`).
+
+SWIFT ?= swift
+RELEASE_BIN := .build/release/bottleneck
+DEBUG_BIN := .build/debug/bottleneck
+
+.PHONY: setup build release test test-swift test-testbed demo bench clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release --product bottleneck
+
+# Unit and integration tests (real sockets, real nginx), then the test bed's own suite.
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	@if [ -x testbed/tests/run ]; then testbed/tests/run; fi
+
+demo: release
+	@scripts/demo.sh $(RELEASE_BIN)
+
+bench: release
+	@scripts/bench.sh $(RELEASE_BIN)
+
+clean:
+	rm -rf .build runs bench-out

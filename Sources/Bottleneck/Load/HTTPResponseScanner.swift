@@ -1,0 +1,277 @@
+import NIOCore
+
+/// An incremental HTTP/1.1 response framer for the load engine's hot path.
+///
+/// NIOHTTP1's decoder builds header dictionaries and strings for every response; the
+/// engine only needs the status, where the message ends, whether the server will close,
+/// and the `Server-Timing` value. This scanner reads exactly that from the bytes as they
+/// arrive, keeps a partial head or chunk-size line across reads, and allocates only when
+/// a response carries `Server-Timing`.
+struct HTTPResponseScanner {
+    enum Outcome: Equatable {
+        /// The response is not complete yet; feed more bytes.
+        case needMore
+        /// The response ended; any bytes after it are left in the buffer.
+        case complete
+        /// The bytes are not an HTTP/1.x response; the connection must be closed.
+        case malformed(String)
+    }
+
+    private enum State {
+        case head
+        case fixedBody(remaining: Int)
+        case chunkSizeLine
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+        case untilClose
+        case done
+    }
+
+    private var state: State = .head
+    private var stash: ByteBuffer?
+    private var searchFrom = 0
+    /// True when the request was HEAD: responses have no body whatever they announce.
+    var requestWasHead = false
+
+    private(set) var status = 0
+    /// Response bytes seen, head and body, across all reads.
+    private(set) var bytesIn = 0
+    private(set) var serverTiming: String?
+    /// True when the server announced it will close the connection after this response.
+    private(set) var closeAfter = false
+    /// True when the body runs until the connection closes (no length, not chunked).
+    var readsUntilClose: Bool { if case .untilClose = state { return true }; return false }
+
+    /// Prepares for the next response on the same connection.
+    mutating func reset(requestWasHead: Bool = false) {
+        self = HTTPResponseScanner()
+        self.requestWasHead = requestWasHead
+    }
+
+    /// Consumes bytes belonging to the current response from `buffer`.
+    mutating func feed(_ buffer: inout ByteBuffer) -> Outcome {
+        bytesIn += buffer.readableBytes
+        let outcome = consume(&buffer)
+        if outcome == .complete { bytesIn -= buffer.readableBytes }
+        return outcome
+    }
+
+    /// The connection closed: a body that runs until close is now complete.
+    mutating func connectionClosed() -> Bool {
+        if case .untilClose = state { state = .done; return true }
+        return false
+    }
+
+    private mutating func consume(_ buffer: inout ByteBuffer) -> Outcome {
+        while true {
+            switch state {
+            case .done:
+                return .complete
+            case .head:
+                if stash == nil, let end = Self.findHeadEnd(buffer, from: 0) {
+                    let outcome = parseHead(buffer.readableBytesView.prefix(end))
+                    buffer.moveReaderIndex(forwardBy: end)
+                    if case .malformed = outcome { return outcome }
+                    continue
+                }
+                if stash == nil { stash = buffer; searchFrom = 0 } else { stash!.writeImmutableBuffer(buffer) }
+                buffer.moveReaderIndex(to: buffer.writerIndex)
+                guard let end = Self.findHeadEnd(stash!, from: searchFrom) else {
+                    searchFrom = max(0, stash!.readableBytes - 3)
+                    if stash!.readableBytes > 64 * 1024 { return .malformed("response head larger than 64 KiB") }
+                    return .needMore
+                }
+                var head = stash!
+                stash = nil
+                let outcome = parseHead(head.readableBytesView.prefix(end))
+                if case .malformed = outcome { return outcome }
+                head.moveReaderIndex(forwardBy: end)
+                // Bytes after the head that arrived in the same reads: process them next.
+                if head.readableBytes > 0 { buffer = head }
+            case .fixedBody(let remaining):
+                let take = min(remaining, buffer.readableBytes)
+                buffer.moveReaderIndex(forwardBy: take)
+                if take == remaining { state = .done; return .complete }
+                state = .fixedBody(remaining: remaining - take)
+                return .needMore
+            case .untilClose:
+                buffer.moveReaderIndex(to: buffer.writerIndex)
+                return .needMore
+            case .chunkSizeLine, .chunkDataEnd, .trailers:
+                guard let line = takeLine(&buffer) else { return .needMore }
+                switch state {
+                case .chunkSizeLine:
+                    guard let size = Self.parseChunkSize(line) else { return .malformed("bad chunk size line") }
+                    state = size == 0 ? .trailers : .chunkData(remaining: size)
+                case .chunkDataEnd:
+                    guard line.isEmpty else { return .malformed("chunk data not followed by CRLF") }
+                    state = .chunkSizeLine
+                default:  // trailers end at an empty line
+                    if line.isEmpty { state = .done; return .complete }
+                }
+            case .chunkData(let remaining):
+                let take = min(remaining, buffer.readableBytes)
+                buffer.moveReaderIndex(forwardBy: take)
+                if take == remaining { state = .chunkDataEnd } else {
+                    state = .chunkData(remaining: remaining - take)
+                    return .needMore
+                }
+            }
+        }
+    }
+
+    /// Returns the next CRLF-terminated line (without CRLF), stashing a partial line.
+    private mutating func takeLine(_ buffer: inout ByteBuffer) -> ByteBufferView? {
+        if var pending = stash {
+            pending.writeImmutableBuffer(buffer)
+            buffer.moveReaderIndex(to: buffer.writerIndex)
+            guard let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
+                stash = pending
+                return nil
+            }
+            stash = nil
+            let lineEnd = newline - pending.readerIndex
+            let line = pending.readableBytesView.prefix(lineEnd)
+            pending.moveReaderIndex(forwardBy: lineEnd + 1)
+            buffer = pending
+            return line.last == UInt8(ascii: "\r") ? line.dropLast() : line
+        }
+        guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
+            stash = buffer
+            buffer.moveReaderIndex(to: buffer.writerIndex)
+            return nil
+        }
+        let lineEnd = newline - buffer.readerIndex
+        let line = buffer.readableBytesView.prefix(lineEnd)
+        buffer.moveReaderIndex(forwardBy: lineEnd + 1)
+        return line.last == UInt8(ascii: "\r") ? line.dropLast() : line
+    }
+
+    /// Offset just past "\r\n\r\n" in the readable bytes, searching from `from`.
+    static func findHeadEnd(_ buffer: ByteBuffer, from: Int) -> Int? {
+        buffer.withUnsafeReadableBytes { bytes -> Int? in
+            let count = bytes.count
+            var i = max(from, 3)
+            while i < count {
+                if bytes[i] == 0x0A && bytes[i - 1] == 0x0D && bytes[i - 2] == 0x0A && bytes[i - 3] == 0x0D {
+                    return i + 1
+                }
+                // Skip ahead: the last byte of a match must be "\n".
+                i += 1
+            }
+            return nil
+        }
+    }
+
+    private static func parseChunkSize(_ line: ByteBufferView) -> Int? {
+        var size = 0
+        var digits = 0
+        for byte in line {
+            let value: Int
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = Int(byte - UInt8(ascii: "A") + 10)
+            case UInt8(ascii: ";"), UInt8(ascii: " "), UInt8(ascii: "\t"):
+                return digits > 0 ? size : nil  // chunk extensions are ignored
+            default: return nil
+            }
+            digits += 1
+            guard digits <= 15 else { return nil }
+            size = size << 4 | value
+        }
+        return digits > 0 ? size : nil
+    }
+
+    private mutating func parseHead(_ head: ByteBufferView) -> Outcome {
+        let bytes = Array(head)  // one copy of the head; bodies are never copied
+        guard bytes.count >= 12, bytes.starts(with: "HTTP/1.".utf8) else {
+            return .malformed("response does not start with HTTP/1.x")
+        }
+        let isHTTP10 = bytes[7] == UInt8(ascii: "0")
+        guard bytes[8] == 0x20,
+              let d0 = Self.digit(bytes[9]), let d1 = Self.digit(bytes[10]), let d2 = Self.digit(bytes[11])
+        else { return .malformed("bad status line") }
+        status = d0 * 100 + d1 * 10 + d2
+        var contentLength: Int?
+        var chunked = false
+        var connectionClose = isHTTP10
+        var lineStart = 0
+        while let newline = bytes[lineStart...].firstIndex(of: 0x0A) {
+            let lineEnd = newline > lineStart && bytes[newline - 1] == 0x0D ? newline - 1 : newline
+            defer { lineStart = newline + 1 }
+            guard lineStart > 0 else { continue }  // the status line
+            guard lineEnd > lineStart, let colon = bytes[lineStart..<lineEnd].firstIndex(of: UInt8(ascii: ":")) else { continue }
+            let name = bytes[lineStart..<colon]
+            var valueStart = colon + 1
+            while valueStart < lineEnd, bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09 { valueStart += 1 }
+            var valueEnd = lineEnd
+            while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+            let value = bytes[valueStart..<valueEnd]
+            if Self.equalsLowercase(name, "content-length") {
+                var length = 0
+                for byte in value {
+                    guard let d = Self.digit(byte), length < Int.max / 10 - 9 else { return .malformed("bad Content-Length") }
+                    length = length * 10 + d
+                }
+                guard !value.isEmpty else { return .malformed("empty Content-Length") }
+                contentLength = length
+            } else if Self.equalsLowercase(name, "transfer-encoding") {
+                chunked = Self.containsLowercase(value, "chunked")
+            } else if Self.equalsLowercase(name, "connection") {
+                if Self.containsLowercase(value, "close") { connectionClose = true }
+                if Self.containsLowercase(value, "keep-alive") { connectionClose = false }
+            } else if Self.equalsLowercase(name, "server-timing") {
+                let text = String(decoding: value, as: UTF8.self)
+                serverTiming = serverTiming.map { "\($0), \(text)" } ?? text
+            }
+        }
+        closeAfter = connectionClose
+        if status >= 100 && status < 200 {
+            // An interim response (100 Continue): the real one follows.
+            state = .head
+            return .needMore
+        }
+        if requestWasHead || status == 204 || status == 304 {
+            state = .done
+        } else if chunked {
+            state = .chunkSizeLine
+        } else if let contentLength {
+            state = contentLength == 0 ? .done : .fixedBody(remaining: contentLength)
+        } else {
+            state = .untilClose
+            closeAfter = true
+        }
+        return .needMore
+    }
+
+    @inline(__always)
+    private static func digit(_ byte: UInt8) -> Int? {
+        byte >= 0x30 && byte <= 0x39 ? Int(byte - 0x30) : nil
+    }
+
+    private static func equalsLowercase(_ bytes: ArraySlice<UInt8>, _ lower: StaticString) -> Bool {
+        guard bytes.count == lower.utf8CodeUnitCount else { return false }
+        return lower.withUTF8Buffer { expected in
+            var i = 0
+            for byte in bytes {
+                let folded = (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
+                if folded != expected[i] { return false }
+                i += 1
+            }
+            return true
+        }
+    }
+
+    private static func containsLowercase(_ bytes: ArraySlice<UInt8>, _ lower: StaticString) -> Bool {
+        let folded = bytes.map { ($0 >= 0x41 && $0 <= 0x5A) ? $0 | 0x20 : $0 }
+        return lower.withUTF8Buffer { needle in
+            guard folded.count >= needle.count else { return false }
+            for start in 0...(folded.count - needle.count) where folded[start] == needle[0] {
+                if (0..<needle.count).allSatisfy({ folded[start + $0] == needle[$0] }) { return true }
+            }
+            return false
+        }
+    }
+}

@@ -1,0 +1,407 @@
+import Histogram
+import NIOCore
+import NIOPosix
+
+/// Receives finished request records in batches, off the measuring event loop's hot path.
+public protocol RequestRecordSink: Sendable {
+    func submit(_ batch: [RequestRecord])
+}
+
+/// Settings every worker shares, fixed for the whole run.
+struct WorkerSettings: Sendable {
+    var address: SocketAddress
+    var timeout: UInt64
+    var connectTimeout: UInt64
+    var keepAlive: Bool
+    var isHeadRequest: Bool
+    var seed: UInt64
+}
+
+/// A request scheduled by the open-loop clock but not yet on the wire.
+struct PendingRequest {
+    var intended: UInt64
+    var dispatched: UInt64
+}
+
+/// A snapshot a worker reports once per progress interval.
+struct WorkerTick: Sendable {
+    var interval: Histogram<UInt64>
+    var sent: UInt64
+    var completed: UInt64
+    var errors: UInt64
+    var inFlight: Int
+    var pending: Int
+}
+
+/// One event loop's share of the load. Everything here runs on `eventLoop` and is
+/// touched by nothing else, so the per-request path takes no locks (as in wrk2, where
+/// each thread owns its connections and histograms and results are merged after).
+final class LoopWorker {
+    let eventLoop: any EventLoop
+    let index: UInt16
+    private let settings: WorkerSettings
+    private let templates: [RequestTemplate]
+    private let sink: any RequestRecordSink
+    private var random: SplitMix64
+    var isHeadRequest: Bool { settings.isHeadRequest }
+
+    // Connections.
+    private var connections: [UInt32: LoadConnection] = [:]
+    private var idle: [LoadConnection] = []
+    private var connecting = 0
+    private var nextConnectionSerial: UInt32 = 0
+
+    // The current step.
+    private var stepIndex: Int32 = -1
+    private var shape: LoadShape = .closed(concurrency: 0)
+    /// True while the step generates new requests.
+    private var generating = false
+    /// True while finished requests count toward `stats` (false in warm-up).
+    private var counting = false
+    private var stats = StepStatistics()
+    private var interval = StepStatistics.makeHistogram()
+    private var sequence: UInt64 = 0
+    private var batch: [RequestRecord] = []
+
+    // Open loop.
+    private var schedule: ArrivalSchedule?
+    private var maxConnections = 1
+    private var pending = CircularBuffer<PendingRequest>(initialCapacity: 64)
+    private var timer: Scheduled<Void>?
+    // Closed loop.
+    private var concurrency = 0
+    private var busy = 0  // connections with a request in flight
+    private var retryScheduled = false
+    private var timeoutSweep: RepeatedTask?
+
+    init(eventLoop: any EventLoop, index: UInt16, settings: WorkerSettings, templates: [RequestTemplate], sink: any RequestRecordSink) {
+        self.eventLoop = eventLoop
+        self.index = index
+        self.settings = settings
+        self.templates = templates
+        self.sink = sink
+        self.random = SplitMix64(seed: settings.seed &+ UInt64(index) &* 0x9E37_79B9)
+        batch.reserveCapacity(1024)
+    }
+
+    // MARK: Step control (called by the engine through `eventLoop.submit`).
+
+    /// Starts a step. `share` is this loop's part: its rate, or its connections.
+    func beginStep(index: Int32, shape: LoadShape, maxConnections: Int, counting: Bool) {
+        stepIndex = index
+        self.shape = shape
+        self.counting = counting
+        stats = StepStatistics()
+        generating = true
+        let now = MonotonicClock.now()
+        startTimeoutSweep()
+        switch shape {
+        case .open(let rate, let arrivals):
+            concurrency = 0
+            self.maxConnections = max(1, maxConnections)
+            schedule = ArrivalSchedule(start: now, rate: rate, process: arrivals, seed: random.next())
+            scheduleTimer()
+        case .closed(let concurrency):
+            schedule = nil
+            self.concurrency = concurrency
+            fillClosedLoop(now: now)
+            // Close idle connections beyond the new concurrency.
+            while busy + connecting + idle.count > concurrency, let extra = idle.popLast() {
+                extra.close()
+            }
+        }
+    }
+
+    /// Stops generating; requests still in flight finish and count for this step.
+    /// Scheduled-but-unsent requests are dropped and counted as unsent.
+    func stopGenerating() {
+        generating = false
+        timer?.cancel()
+        timer = nil
+        stats.unsent += UInt64(pending.count)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Requests still outstanding on this loop.
+    var outstanding: Int { busy + pending.count }
+
+    /// Ends the step: returns its statistics; later completions no longer count.
+    func collectStep() -> StepStatistics {
+        counting = false
+        flushRecords()
+        let result = stats
+        stats = StepStatistics()
+        return result
+    }
+
+    /// Returns the interval latency histogram and counters since the last tick.
+    func tick() -> WorkerTick {
+        let snapshot = WorkerTick(interval: interval, sent: stats.sent, completed: stats.completed,
+                                  errors: stats.transportErrors, inFlight: busy, pending: pending.count)
+        interval.reset()
+        flushRecords()
+        return snapshot
+    }
+
+    /// Closes every connection; the loop is about to be shut down.
+    func shutdown() {
+        generating = false
+        timer?.cancel()
+        timeoutSweep?.cancel()
+        flushRecords()
+        for connection in connections.values { connection.close() }
+    }
+
+    // MARK: Open loop.
+
+    private func scheduleTimer() {
+        guard generating, let schedule else { return }
+        timer = eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(schedule.next)) { [self] in
+            self.timer = nil
+            self.fireSchedule()
+        }
+    }
+
+    private func fireSchedule() {
+        guard generating, var schedule else { return }
+        let now = MonotonicClock.now()
+        var dispatchedThisRound = 0
+        while schedule.next <= now && dispatchedThisRound < 4096 {
+            let intended = schedule.advance()
+            dispatchedThisRound += 1
+            dispatchOpenLoop(PendingRequest(intended: intended, dispatched: now))
+        }
+        self.schedule = schedule
+        if schedule.next <= now {
+            // Far behind: yield to I/O, then continue at once.
+            eventLoop.assumeIsolated().execute { self.fireSchedule() }
+        } else {
+            scheduleTimer()
+        }
+    }
+
+    private func dispatchOpenLoop(_ request: PendingRequest) {
+        if let connection = idle.popLast() {
+            send(on: connection, intended: request.intended, dispatched: request.dispatched)
+            return
+        }
+        pending.append(request)
+        if connections.count + connecting < maxConnections && connecting < pending.count {
+            openConnection()
+        }
+    }
+
+    // MARK: Closed loop.
+
+    private func fillClosedLoop(now: UInt64) {
+        guard generating, case .closed = shape else { return }
+        while busy + connecting < concurrency {
+            if let connection = idle.popLast() {
+                send(on: connection, intended: now, dispatched: now)
+            } else {
+                openConnection()
+            }
+        }
+    }
+
+    // MARK: Sending and outcomes.
+
+    private func send(on connection: LoadConnection, intended: UInt64, dispatched: UInt64) {
+        let template: RequestTemplate
+        if templates.count == 1 {
+            template = templates[0]
+        } else {
+            template = templates[Int(random.next() % UInt64(templates.count))]
+        }
+        sequence &+= 1
+        busy += 1
+        if counting { stats.sent += 1 }
+        connection.send(InFlightRequest(step: stepIndex, sequence: sequence, intended: intended, dispatched: dispatched,
+                                        sent: 0, payloadIndex: template.payloadIndex, bytesOut: 0, counts: counting),
+                        template: template)
+    }
+
+    func responseCompleted(_ connection: LoadConnection, request: InFlightRequest, status: UInt16, bytesIn: UInt32,
+                           serverTiming: String?, at now: UInt64, reusable: Bool) {
+        busy -= 1
+        finish(request, connection: connection, status: status, error: .none, bytesIn: bytesIn, serverTiming: serverTiming, at: now)
+        if reusable && settings.keepAlive {
+            connectionFree(connection, now: now)
+        } else if !settings.keepAlive || !reusable {
+            // The connection will close; replace it if the shape needs one.
+            refill(now: now)
+        }
+    }
+
+    func requestFailed(_ connection: LoadConnection, request: InFlightRequest, kind: RequestErrorKind, at now: UInt64) {
+        busy -= 1
+        finish(request, connection: connection, status: 0, error: kind, bytesIn: 0, serverTiming: nil, at: now)
+        refill(now: now)
+    }
+
+    private func finish(_ request: InFlightRequest, connection: LoadConnection?, status: UInt16, error: RequestErrorKind,
+                        bytesIn: UInt32, serverTiming: String?, at now: UInt64) {
+        let record = RequestRecord(
+            step: request.step, loop: index, sequence: request.sequence, intended: request.intended,
+            dispatched: request.dispatched, sent: request.sent == 0 ? now : request.sent, firstByte: request.firstByte,
+            lastByte: now, status: status, error: error, bytesOut: request.bytesOut, bytesIn: bytesIn,
+            payloadIndex: request.payloadIndex, connectionID: connection?.id ?? 0, localPort: connection?.localPort ?? 0,
+            serverTiming: serverTiming)
+        guard request.counts && counting && request.step == stepIndex else {
+            // Warm-up, or a straggler of a step already collected: keep the record only.
+            if request.step >= 0 && request.counts { appendRecord(record) }
+            return
+        }
+        stats.record(record)
+        if error == .none { _ = interval.record(StepStatistics.clamp(record.latency)) }
+        appendRecord(record)
+    }
+
+    @inline(__always)
+    private func appendRecord(_ record: RequestRecord) {
+        batch.append(record)
+        if batch.count >= 1024 { flushRecords() }
+    }
+
+    private func flushRecords() {
+        guard !batch.isEmpty else { return }
+        sink.submit(batch)
+        batch = []
+        batch.reserveCapacity(1024)
+    }
+
+    /// A connection has no request in flight and may take the next one.
+    private func connectionFree(_ connection: LoadConnection, now: UInt64) {
+        guard generating else {
+            idle.append(connection)
+            return
+        }
+        switch shape {
+        case .open:
+            if let next = pending.popFirst() {
+                send(on: connection, intended: next.intended, dispatched: next.dispatched)
+            } else {
+                idle.append(connection)
+            }
+        case .closed(let concurrency):
+            if busy + connecting < concurrency {
+                send(on: connection, intended: now, dispatched: now)
+            } else {
+                idle.append(connection)
+            }
+        }
+    }
+
+    private func refill(now: UInt64) {
+        guard generating else { return }
+        switch shape {
+        case .open:
+            if pending.count > connecting && connections.count + connecting < maxConnections { openConnection() }
+        case .closed:
+            fillClosedLoop(now: now)
+        }
+    }
+
+    // MARK: Connections.
+
+    private func openConnection() {
+        connecting += 1
+        nextConnectionSerial &+= 1
+        let id = UInt32(index) << 24 | (nextConnectionSerial & 0x00FF_FFFF)
+        let connection = LoadConnection(id: id, worker: self)
+        let attemptStart = MonotonicClock.now()
+        let boundConnection = NIOLoopBound(connection, eventLoop: eventLoop)
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.nanoseconds(Int64(settings.connectTimeout)))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(boundConnection.value)
+                }
+            }
+        connections[id] = connection
+        bootstrap.connect(to: settings.address).assumeIsolated().whenFailure { error in
+            self.connectFailed(connection, error: error, attemptStart: attemptStart)
+        }
+    }
+
+    func connectionBecameActive(_ connection: LoadConnection) {
+        connecting -= 1
+        stats.connectionsOpened += 1
+        connectionFree(connection, now: MonotonicClock.now())
+    }
+
+    func connectionBecameInactive(_ connection: LoadConnection) {
+        connections[connection.id] = nil
+        if let position = idle.firstIndex(where: { $0 === connection }) {
+            idle.remove(at: position)
+        }
+        // Replace a connection the server closed (or that we closed after a response) if needed.
+        refill(now: MonotonicClock.now())
+    }
+
+    private func connectFailed(_ connection: LoadConnection, error: any Error, attemptStart: UInt64) {
+        connecting -= 1
+        connections[connection.id] = nil
+        let now = MonotonicClock.now()
+        var kind = RequestErrorKind(classifying: error)
+        if kind == .closed || kind == .other, String(describing: error).lowercased().contains("refused") { kind = .refused }
+        let failed: InFlightRequest
+        switch shape {
+        case .open:
+            guard let request = pending.popFirst() else { return }
+            failed = InFlightRequest(step: stepIndex, sequence: 0, intended: request.intended, dispatched: request.dispatched,
+                                     sent: now, payloadIndex: -1, bytesOut: 0, counts: counting)
+        case .closed:
+            guard generating else { return }
+            failed = InFlightRequest(step: stepIndex, sequence: 0, intended: attemptStart, dispatched: attemptStart,
+                                     sent: now, payloadIndex: -1, bytesOut: 0, counts: counting)
+        }
+        if counting { stats.sent += 1 }
+        finish(failed, connection: nil, status: 0, error: kind, bytesIn: 0, serverTiming: nil, at: now)
+        scheduleRetry()
+    }
+
+    /// After a failed connect, try again shortly rather than spinning on a dead target.
+    private func scheduleRetry() {
+        guard generating, !retryScheduled else { return }
+        retryScheduled = true
+        eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(10)) {
+            self.retryScheduled = false
+            self.refill(now: MonotonicClock.now())
+        }
+    }
+
+    // MARK: Timeouts.
+
+    private func startTimeoutSweep() {
+        guard timeoutSweep == nil else { return }
+        let period = Int64(max(1_000_000, min(settings.timeout / 10, 100_000_000)))
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        timeoutSweep = eventLoop.scheduleRepeatedTask(initialDelay: .nanoseconds(period), delay: .nanoseconds(period)) { _ in
+            bound.value.sweepTimeouts()
+        }
+    }
+
+    private func sweepTimeouts() {
+        let now = MonotonicClock.now()
+        let limit = settings.timeout
+        for connection in connections.values {
+            guard let request = connection.inFlight, now &- request.sent > limit else { continue }
+            connection.inFlight = nil
+            busy -= 1
+            finish(request, connection: connection, status: 0, error: .timeout, bytesIn: 0, serverTiming: nil, at: now)
+            connection.close()
+        }
+        // Requests that waited for a connection longer than the timeout have failed too.
+        while let first = pending.first, now &- first.intended > limit {
+            _ = pending.popFirst()
+            if counting { stats.sent += 1 }
+            finish(InFlightRequest(step: stepIndex, sequence: 0, intended: first.intended, dispatched: first.dispatched,
+                                   sent: now, payloadIndex: -1, bytesOut: 0, counts: counting),
+                   connection: nil, status: 0, error: .timeout, bytesIn: 0, serverTiming: nil, at: now)
+        }
+        refill(now: now)
+    }
+}

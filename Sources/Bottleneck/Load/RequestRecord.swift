@@ -1,0 +1,75 @@
+/// What went wrong with a request that got no usable response.
+public enum RequestErrorKind: UInt8, Sendable, CaseIterable, Codable {
+    case none = 0
+    /// The TCP connect was refused (nothing listens, or the backlog is full and resets).
+    case refused
+    /// The connection was reset by the peer while the request was outstanding.
+    case reset
+    /// No complete response within `--timeout`, or no connection within `--connect-timeout`.
+    case timeout
+    /// The peer closed the connection before a complete response arrived.
+    case closed
+    /// The response was not valid HTTP/1.x.
+    case malformed
+    /// Any other socket error.
+    case other
+
+    public var label: String {
+        switch self {
+        case .none: return ""
+        case .refused: return "refused"
+        case .reset: return "reset"
+        case .timeout: return "timeout"
+        case .closed: return "closed"
+        case .malformed: return "malformed"
+        case .other: return "other"
+        }
+    }
+}
+
+/// One request as the load generator saw it. All times are `MonotonicClock` nanoseconds.
+///
+/// Latency is `lastByte − intended` (coordinated-omission free); service time is
+/// `lastByte − sent`; schedule lag is `dispatched − intended` (the generator's own
+/// lateness) and connection wait is `sent − dispatched` (no free connection, or connecting).
+public struct RequestRecord: Sendable {
+    public var step: Int32
+    /// The event loop that sent it; with `sequence` it forms the X-Request-Id.
+    public var loop: UInt16
+    public var sequence: UInt64
+    public var intended: UInt64
+    public var dispatched: UInt64
+    public var sent: UInt64
+    /// 0 when no response byte arrived.
+    public var firstByte: UInt64
+    /// Completion time: the last response byte, or when the error was noticed.
+    public var lastByte: UInt64
+    /// HTTP status, 0 when there was no response.
+    public var status: UInt16
+    public var error: RequestErrorKind
+    public var bytesOut: UInt32
+    public var bytesIn: UInt32
+    /// Index into the run's payload pool, -1 when the request had no body.
+    public var payloadIndex: Int32
+    public var connectionID: UInt32
+    public var localPort: UInt16
+    /// The raw `Server-Timing` value(s), when the response had any.
+    public var serverTiming: String?
+
+    public var latency: UInt64 { lastByte &- intended }
+    public var serviceTime: UInt64 { lastByte &- sent }
+    public var scheduleLag: UInt64 { dispatched &- intended }
+}
+
+/// Formats request ids as `<run>-<loop>-<sequence>`: unique within a run, unique across
+/// runs with high probability, and cheap to write on the hot path.
+public struct RequestIDFormat: Sendable {
+    /// Eight hex digits identifying the run.
+    public let runTag: String
+
+    public init(runTag: String) { self.runTag = runTag }
+
+    public func id(loop: UInt16, sequence: UInt64) -> String {
+        "\(runTag)-\(loop)-\(sequence)"
+    }
+}

@@ -1,0 +1,138 @@
+import Histogram
+
+/// Latency percentiles in milliseconds.
+public struct LatencyPercentiles: Sendable, Codable, Equatable {
+    public var count: UInt64
+    public var mean: Double
+    public var p50: Double
+    public var p90: Double
+    public var p99: Double
+    public var p999: Double
+    public var max: Double
+
+    public init(_ histogram: Histogram<UInt64>) {
+        count = histogram.totalCount
+        func ms(_ ns: UInt64) -> Double { (Double(ns) / 1e6 * 1000).rounded() / 1000 }
+        guard histogram.totalCount > 0 else {
+            mean = 0; p50 = 0; p90 = 0; p99 = 0; p999 = 0; max = 0
+            return
+        }
+        mean = (histogram.mean / 1e6 * 1000).rounded() / 1000
+        p50 = ms(histogram.valueAtPercentile(50))
+        p90 = ms(histogram.valueAtPercentile(90))
+        p99 = ms(histogram.valueAtPercentile(99))
+        p999 = ms(histogram.valueAtPercentile(99.9))
+        max = ms(histogram.max)
+    }
+}
+
+/// The result of one step: what was offered, what was achieved, the latency the users
+/// felt, and whether the generator itself kept up. This is what `summary.json` holds.
+public struct StepResult: Sendable, Codable {
+    public var index: Int
+    public var name: String
+    /// "open" or "closed".
+    public var mode: String
+    public var targetRate: Double?
+    public var arrivals: String?
+    public var concurrency: Int?
+    /// Seconds the step actually generated load (shorter than planned when interrupted).
+    public var duration: Double
+    public var interrupted: Bool
+    public var sent: UInt64
+    public var completed: UInt64
+    public var unsent: UInt64
+    public var achievedRate: Double
+    /// Achieved over target rate (open loop only).
+    public var achievedRatio: Double?
+    /// From the intended send time: coordinated-omission free.
+    public var latency: LatencyPercentiles
+    /// From the actual send time: what a closed-loop tool would report.
+    public var serviceTime: LatencyPercentiles
+    /// Dispatch minus intended send time: the generator's own lateness.
+    public var scheduleLag: LatencyPercentiles
+    /// Actual send minus dispatch: waiting for a free or new connection.
+    public var connectionWait: LatencyPercentiles
+    public var errors: [String: UInt64]
+    public var errorRate: Double
+    public var statusClasses: [String: UInt64]
+    public var bytesOut: UInt64
+    public var bytesIn: UInt64
+    public var connectionsOpened: UInt64
+    /// Cores the generator process used (user + system CPU over wall time).
+    public var generatorCores: Double
+    public var allowedCores: Double
+    /// Why this step's numbers may understate the service (the generator fell behind).
+    public var warnings: [String]
+
+    /// Thresholds for the generator's own health, as the foundation issue states them.
+    public enum Limits: Sendable {
+        public static let scheduleLagP99Milliseconds = 1.0
+        public static let achievedRatio = 0.99
+        public static let cpuFraction = 0.90
+    }
+
+    public init(index: Int, step: LoadStep, statistics s: StepStatistics, duration: Double, interrupted: Bool,
+                generatorCores: Double, allowedCores: Double) {
+        self.index = index
+        name = step.name
+        switch step.shape {
+        case .open(let rate, let arrivals):
+            mode = "open"; targetRate = rate; self.arrivals = arrivals.rawValue; concurrency = nil
+        case .closed(let c):
+            mode = "closed"; targetRate = nil; arrivals = nil; concurrency = c
+        }
+        self.duration = (duration * 1000).rounded() / 1000
+        self.interrupted = interrupted
+        sent = s.sent
+        completed = s.completed
+        unsent = s.unsent
+        achievedRate = duration > 0 ? (Double(s.completed) / duration * 100).rounded() / 100 : 0
+        if let targetRate, targetRate > 0 {
+            achievedRatio = (achievedRate / targetRate * 10000).rounded() / 10000
+        } else {
+            achievedRatio = nil
+        }
+        latency = LatencyPercentiles(s.latency)
+        serviceTime = LatencyPercentiles(s.serviceTime)
+        scheduleLag = LatencyPercentiles(s.scheduleLag)
+        connectionWait = LatencyPercentiles(s.connectionWait)
+        var errors: [String: UInt64] = [:]
+        for kind in RequestErrorKind.allCases where kind != .none && s.errors[Int(kind.rawValue)] > 0 {
+            errors[kind.label] = s.errors[Int(kind.rawValue)]
+        }
+        let http4xx = s.statusClasses[4], http5xx = s.statusClasses[5]
+        if http4xx > 0 { errors["http4xx"] = http4xx }
+        if http5xx > 0 { errors["http5xx"] = http5xx }
+        self.errors = errors
+        let attempted = s.completed + s.transportErrors
+        errorRate = attempted > 0 ? (Double(s.transportErrors + http4xx + http5xx) / Double(attempted) * 10000).rounded() / 10000 : 0
+        var classes: [String: UInt64] = [:]
+        for c in 1...5 where s.statusClasses[c] > 0 { classes["\(c)xx"] = s.statusClasses[c] }
+        statusClasses = classes
+        bytesOut = s.bytesOut
+        bytesIn = s.bytesIn
+        connectionsOpened = s.connectionsOpened
+        self.generatorCores = (generatorCores * 1000).rounded() / 1000
+        self.allowedCores = allowedCores
+        warnings = []
+        if scheduleLag.p99 > Limits.scheduleLagP99Milliseconds {
+            warnings.append("the generator sent late: schedule lag p99 \(scheduleLag.p99) ms is above \(Limits.scheduleLagP99Milliseconds) ms")
+        }
+        if let achievedRatio, achievedRatio < Limits.achievedRatio {
+            let reason = s.unsent > 0 ? " (\(s.unsent) requests waited for a connection and were never sent; raise --max-connections or lower the rate)" : ""
+            warnings.append("achieved \(achievedRate) of \(formatRate(targetRate ?? 0)) req/s (\(String(format2: achievedRatio * 100))%), under \(Int(Limits.achievedRatio * 100))% of target\(reason)")
+        }
+        if allowedCores > 0 && generatorCores > Limits.cpuFraction * allowedCores {
+            warnings.append("the generator used \(String(format2: generatorCores)) of \(String(format2: allowedCores)) allowed cores (above \(Int(Limits.cpuFraction * 100))%): its numbers may be inflated")
+        }
+    }
+}
+
+extension StepResult {
+    /// True when the generator itself fell behind (CPU near its allowance, or late sends),
+    /// which makes the step's latency untrustworthy: `load` exits 3.
+    public var generatorSaturated: Bool {
+        scheduleLag.p99 > Limits.scheduleLagP99Milliseconds || (allowedCores > 0 && generatorCores > Limits.cpuFraction * allowedCores)
+    }
+}

@@ -1,0 +1,79 @@
+import Histogram
+
+/// What one event loop measured during one step; merged across loops at step end,
+/// the way wrk2 merges per-thread histograms after join. Owned by one loop while the
+/// step runs, so recording takes no lock.
+public struct StepStatistics: Sendable {
+    /// Latency from the intended send time (open loop) — the number users felt.
+    public var latency: Histogram<UInt64>
+    /// Service time from the actual send: what a closed-loop tool would report.
+    public var serviceTime: Histogram<UInt64>
+    /// Dispatch minus intended: the generator's own lateness.
+    public var scheduleLag: Histogram<UInt64>
+    /// Sent minus dispatched: waiting for a free or new connection.
+    public var connectionWait: Histogram<UInt64>
+
+    public var sent: UInt64 = 0
+    public var completed: UInt64 = 0
+    /// Requests scheduled but never sent before the step ended (open loop backlog).
+    public var unsent: UInt64 = 0
+    public var errors: [UInt64] = Array(repeating: 0, count: RequestErrorKind.allCases.count)
+    /// Responses by status class: index 1 = 1xx … 5 = 5xx.
+    public var statusClasses: [UInt64] = Array(repeating: 0, count: 6)
+    public var bytesOut: UInt64 = 0
+    public var bytesIn: UInt64 = 0
+    public var connectionsOpened: UInt64 = 0
+
+    /// 1 µs .. 1 h at 3 significant digits, in nanoseconds.
+    public static func makeHistogram() -> Histogram<UInt64> {
+        Histogram<UInt64>(lowestDiscernibleValue: 1_000, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    public init() {
+        latency = Self.makeHistogram()
+        serviceTime = Self.makeHistogram()
+        scheduleLag = Self.makeHistogram()
+        connectionWait = Self.makeHistogram()
+    }
+
+    @inline(__always)
+    static func clamp(_ value: UInt64) -> UInt64 { min(value, 3_600_000_000_000) }
+
+    /// Records one finished request (successful or not).
+    mutating func record(_ record: RequestRecord) {
+        if record.error == .none {
+            completed += 1
+            let statusClass = Int(record.status / 100)
+            if statusClass >= 1 && statusClass <= 5 { statusClasses[statusClass] += 1 }
+            if record.status >= 400 {
+                // HTTP errors still took time; they are counted by class, and in the latency.
+            }
+            _ = latency.record(Self.clamp(record.latency))
+            _ = serviceTime.record(Self.clamp(record.serviceTime))
+        } else {
+            errors[Int(record.error.rawValue)] += 1
+        }
+        _ = scheduleLag.record(Self.clamp(record.scheduleLag))
+        _ = connectionWait.record(Self.clamp(record.sent &- record.dispatched))
+        bytesOut &+= UInt64(record.bytesOut)
+        bytesIn &+= UInt64(record.bytesIn)
+    }
+
+    /// Adds another loop's numbers to these.
+    public mutating func add(_ other: StepStatistics) {
+        latency.add(other.latency)
+        serviceTime.add(other.serviceTime)
+        scheduleLag.add(other.scheduleLag)
+        connectionWait.add(other.connectionWait)
+        sent += other.sent
+        completed += other.completed
+        unsent += other.unsent
+        for i in errors.indices { errors[i] += other.errors[i] }
+        for i in statusClasses.indices { statusClasses[i] += other.statusClasses[i] }
+        bytesOut += other.bytesOut
+        bytesIn += other.bytesIn
+        connectionsOpened += other.connectionsOpened
+    }
+
+    public var transportErrors: UInt64 { errors.reduce(0, +) }
+}

@@ -1,0 +1,88 @@
+/// The endpoint under load, parsed once up front so the hot path only copies bytes.
+///
+/// Accepts `http://host[:port][/path][?query]` where host is a name, an IPv4 literal or a
+/// bracketed IPv6 literal (`http://[::1]:8080/predict`). HTTPS is refused with a clear
+/// message: the engine measures plaintext HTTP/1.1, which is what sits behind a TLS proxy.
+public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
+    /// The host as written, without brackets for IPv6 literals.
+    public let host: String
+    public let port: Int
+    /// Path plus query, always starting with "/".
+    public let pathAndQuery: String
+    /// True when `host` is an IPv6 literal.
+    public let isIPv6Literal: Bool
+
+    /// The value for the `Host` header (brackets kept for IPv6, port omitted when 80).
+    public var hostHeader: String {
+        let name = isIPv6Literal ? "[\(host)]" : host
+        return port == 80 ? name : "\(name):\(port)"
+    }
+
+    public var description: String { "http://\(hostHeader)\(pathAndQuery)" }
+
+    public init(parsing text: String) throws(LoadError) {
+        func bad(_ why: String) -> LoadError {
+            LoadError(.badInput, "--target \"\(text)\": \(why); use a URL like http://127.0.0.1:8080/predict")
+        }
+        var rest = Substring(text.trimmingWhitespace())
+        if rest.lowercased().hasPrefix("https://") {
+            throw LoadError(.badInput, "--target \"\(text)\": https is not supported; load the plain-HTTP listener behind your TLS terminator (e.g. http://127.0.0.1:8080/predict)")
+        }
+        guard rest.lowercased().hasPrefix("http://") else { throw bad("the scheme must be http://") }
+        rest = rest.dropFirst("http://".count)
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        var path = String(rest[authorityEnd...])
+        if let hash = path.firstIndex(of: "#") { path = String(path[..<hash]) }
+        if path.isEmpty { path = "/" } else if path.hasPrefix("?") { path = "/" + path }
+        guard !authority.isEmpty else { throw bad("the host is missing") }
+        if authority.contains("@") { throw bad("user info in the URL is not supported; pass credentials with -H 'Authorization: ...'") }
+
+        var hostPart: Substring
+        var portPart: Substring?
+        var ipv6 = false
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { throw bad("the IPv6 literal has no closing ]") }
+            hostPart = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw bad("unexpected text after the IPv6 literal") }
+                portPart = after.dropFirst()
+            }
+            ipv6 = true
+            guard hostPart.contains(":"), hostPart.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." || $0 == "%" })
+            else { throw bad("\"\(hostPart)\" is not an IPv6 address") }
+        } else {
+            if let colon = authority.lastIndex(of: ":") {
+                hostPart = authority[..<colon]
+                portPart = authority[authority.index(after: colon)...]
+            } else {
+                hostPart = authority
+            }
+            guard !hostPart.isEmpty,
+                  hostPart.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_" })
+            else { throw bad("\"\(hostPart)\" is not a host name or IPv4 address") }
+        }
+        var port = 80
+        if let portPart {
+            guard let value = Int(portPart), (1...65535).contains(value) else {
+                throw bad("the port \"\(portPart)\" must be a number from 1 to 65535")
+            }
+            port = value
+        }
+        guard !path.contains(" ") else { throw bad("the path contains a space; percent-encode it as %20") }
+        self.host = String(hostPart)
+        self.port = port
+        self.pathAndQuery = path
+        self.isIPv6Literal = ipv6
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
+        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
+        return String(scalars)
+    }
+}

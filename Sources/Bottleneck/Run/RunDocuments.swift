@@ -1,0 +1,119 @@
+import Foundation
+
+/// `run.json`: what was run, with what settings, on which machine. Versioned.
+public struct RunDescription: Sendable, Codable {
+    public static let schemaVersion = "bottleneck.run/v1"
+    public var schema = RunDescription.schemaVersion
+    public var tool: String = "bottleneck \(BottleneckVersion.current)"
+    public var name: String
+    public var runTag: String
+    /// UTC, ISO 8601.
+    public var startedAt: String
+    /// `MonotonicClock` at the start: all `*_ns` fields in the run directory use this clock.
+    public var monotonicStartNs: UInt64
+    public var wallStartNs: UInt64
+    public var command: [String]
+    public var config: RunConfiguration
+    public var host: HostFacts
+    /// Event-loop threads the engine ran.
+    public var threads: Int
+}
+
+/// The load settings as they were applied (after probe spec and flags were merged).
+public struct RunConfiguration: Sendable, Codable {
+    public struct Step: Sendable, Codable {
+        public var name: String
+        public var mode: String
+        public var rate: Double?
+        public var arrivals: String?
+        public var concurrency: Int?
+        public var durationSeconds: Double
+    }
+
+    public var target: String
+    public var method: String
+    /// Header names and values; values of credentials are redacted.
+    public var headers: [String]
+    public var steps: [Step]
+    public var warmupSeconds: Double
+    public var timeoutSeconds: Double
+    public var connectTimeoutSeconds: Double
+    public var keepAlive: Bool
+    public var maxConnections: Int
+    public var seed: UInt64
+    public var probe: String?
+    public var payloads: [String]
+    public var body: String?
+    public var payloadPoolSize: Int
+
+    public init(plan: LoadPlan, probe: String?, payloads: [String], body: String?) {
+        target = plan.target.description
+        method = plan.method
+        let secret: Set<String> = ["authorization", "cookie", "proxy-authorization", "x-api-key"]
+        headers = plan.headers.map { secret.contains($0.name.lowercased()) ? "\($0.name): <redacted>" : "\($0.name): \($0.value)" }
+        steps = plan.steps.map { step in
+            switch step.shape {
+            case .open(let rate, let arrivals):
+                return Step(name: step.name, mode: "open", rate: rate, arrivals: arrivals.rawValue, concurrency: nil,
+                            durationSeconds: Double(step.duration) / 1e9)
+            case .closed(let concurrency):
+                return Step(name: step.name, mode: "closed", rate: nil, arrivals: nil, concurrency: concurrency,
+                            durationSeconds: Double(step.duration) / 1e9)
+            }
+        }
+        warmupSeconds = Double(plan.warmup) / 1e9
+        timeoutSeconds = Double(plan.timeout) / 1e9
+        connectTimeoutSeconds = Double(plan.connectTimeout) / 1e9
+        keepAlive = plan.keepAlive
+        maxConnections = plan.maxConnections
+        seed = plan.seed
+        self.probe = probe
+        self.payloads = payloads
+        self.body = body
+        payloadPoolSize = plan.bodies.count
+    }
+}
+
+/// `summary.json`: per-step results and the verdict on the generator itself. Versioned.
+public struct RunSummary: Sendable, Codable {
+    public static let schemaVersion = "bottleneck.summary/v1"
+    public var schema = RunSummary.schemaVersion
+    public var name: String
+    public var target: String
+    public var runDirectory: String
+    /// False when the run was interrupted before all planned steps ran.
+    public var complete: Bool
+    public var interrupted: Bool
+    public var steps: [StepResult]
+    /// Records in requests.csv.
+    public var requestsRecorded: UInt64
+    public var generatorPeakRSSBytes: UInt64
+    /// Every step's warnings, prefixed with the step name; empty when the generator kept up.
+    public var warnings: [String]
+
+    public init(name: String, target: String, runDirectory: String, plannedSteps: Int, interrupted: Bool,
+                steps: [StepResult], requestsRecorded: UInt64, generatorPeakRSSBytes: UInt64) {
+        self.name = name
+        self.target = target
+        self.runDirectory = runDirectory
+        self.interrupted = interrupted
+        complete = !interrupted && steps.count == plannedSteps
+        self.steps = steps
+        self.requestsRecorded = requestsRecorded
+        self.generatorPeakRSSBytes = generatorPeakRSSBytes
+        warnings = steps.flatMap { step in step.warnings.map { "\(step.name): \($0)" } }
+    }
+}
+
+/// JSON encoding used for every document of a run directory.
+public enum RunJSON: Sendable {
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        try JSONDecoder().decode(type, from: data)
+    }
+}

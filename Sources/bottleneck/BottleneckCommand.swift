@@ -1,0 +1,52 @@
+import ArgumentParser
+import Bottleneck
+import Foundation
+
+/// The `bottleneck` command line: parses arguments and wires library calls together.
+/// Every decision lives in the `Bottleneck` library.
+@main
+struct BottleneckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bottleneck",
+        abstract: "Load-test an ML prediction service and find out where its time goes.",
+        discussion: """
+            Exit codes: 0 ok; 1 a finding that --fail-on asked for; 2 bad usage or input;
+            3 the run is invalid (the load generator could not keep up), so its numbers must not be trusted.
+            """,
+        version: BottleneckVersion.current,
+        subcommands: [LoadCommand.self]
+    )
+
+    /// Parses and runs like ArgumentParser's default, but maps usage errors and the
+    /// library's user-facing errors to one line on stderr and exit code 2.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as any UserFacingError {
+            FileHandle.standardError.write("bottleneck: \(error.message)\n".data(using: .utf8)!)
+            Foundation.exit(error.exitCode)
+        } catch let error as CommandExit {
+            Foundation.exit(error.code)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                exit(withError: error)  // --help, --version
+            }
+            if code == .validationFailure {
+                FileHandle.standardError.write((fullMessage(for: error) + "\n").data(using: .utf8)!)
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// Thrown by a command to end the process with a chosen exit code after it has printed its output.
+struct CommandExit: Error {
+    var code: Int32
+}

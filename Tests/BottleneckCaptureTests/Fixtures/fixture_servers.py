@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Servers and clients used by record-fixtures.sh to produce real traffic on loopback.
+
+Usage: fixture_servers.py MODE [args]
+  chunked-server PORT       HTTP/1.1 keep-alive server replying chunked, chunks in separate writes
+  chunked-onewrite PORT     same, but the whole chunked body in one write (one segment)
+  reset-server PORT         answers the first request, resets (SO_LINGER 0) on the second
+  client HOST PORT SPEC...  keep-alive client; SPEC = METHOD:PATH[:BODYLEN], each with X-Request-Id
+  pipeline HOST PORT N      sends N GETs in one write, reads all responses
+"""
+import socket, struct, sys, time
+
+def read_request(conn, buf):
+    while b"\r\n\r\n" not in buf:
+        data = conn.recv(65536)
+        if not data:
+            return None, buf
+        buf += data
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    length = 0
+    rid = b"-"
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v.strip())
+        if k.strip().lower() == b"x-request-id":
+            rid = v.strip()
+    while len(rest) < length:
+        rest += conn.recv(65536)
+    return (head, rid), rest[length:]
+
+def serve(port, handler, family=socket.AF_INET, host="127.0.0.1"):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, port))
+    s.listen(16)
+    while True:
+        conn, _ = s.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            handler(conn)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            try: conn.close()
+            except OSError: pass
+
+def chunked(conn, onewrite):
+    buf = b""
+    while True:
+        req, buf = read_request(conn, buf)
+        if req is None:
+            return
+        _, rid = req
+        head = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n"
+                b"X-Request-Id: " + rid + b"\r\nServer-Timing: preprocess;dur=1.5, model;dur=3.2\r\n\r\n")
+        chunks = [b"a" * 1000, b"b" * 700, b"c" * 10]
+        if onewrite:
+            body = b"".join(b"%x\r\n" % len(c) + c + b"\r\n" for c in chunks) + b"0\r\n\r\n"
+            conn.sendall(head + body)
+            continue
+        conn.sendall(head)
+        for c in chunks:
+            time.sleep(0.01)
+            conn.sendall(b"%x\r\n" % len(c) + c + b"\r\n")
+        time.sleep(0.01)
+        conn.sendall(b"0\r\n\r\n")
+
+def reset(conn):
+    buf = b""
+    req, buf = read_request(conn, buf)
+    if req is None:
+        return
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-Request-Id: " + req[1] + b"\r\n\r\nok\n")
+    req, buf = read_request(conn, buf)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+def client(host, port, specs):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    c = socket.socket(fam, socket.SOCK_STREAM)
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    c.connect((host, port))
+    f = c.makefile("rb")
+    for i, spec in enumerate(specs):
+        parts = spec.split(":")
+        method, path = parts[0], parts[1]
+        n = int(parts[2]) if len(parts) > 2 else 0
+        body = b"x" * n
+        req = (f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nX-Request-Id: req-{i+1}\r\n"
+               + (f"Content-Length: {n}\r\n" if n else "") + "\r\n").encode() + body
+        c.sendall(req)
+        # read the response: status line, headers, body (Content-Length or chunked)
+        line = f.readline()
+        if not line:
+            break
+        length, is_chunked = None, False
+        while True:
+            h = f.readline()
+            if h in (b"\r\n", b""):
+                break
+            k, _, v = h.partition(b":")
+            if k.lower() == b"content-length": length = int(v)
+            if k.lower() == b"transfer-encoding" and b"chunked" in v.lower(): is_chunked = True
+        if is_chunked:
+            while True:
+                size = int(f.readline().strip(), 16)
+                f.read(size + 2)
+                if size == 0:
+                    break
+        elif length:
+            f.read(length)
+        time.sleep(0.02)
+    c.close()
+
+def pipeline(host, port, n):
+    c = socket.create_connection((host, port))
+    reqs = b"".join(b"GET /small HTTP/1.1\r\nHost: x\r\nX-Request-Id: pipe-%d\r\n\r\n" % (i + 1) for i in range(n))
+    c.sendall(reqs)
+    time.sleep(0.3)
+    c.sendall(b"GET /small HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Request-Id: pipe-last\r\n\r\n")
+    while c.recv(65536):
+        pass
+    c.close()
+
+mode = sys.argv[1]
+if mode == "chunked-server": serve(int(sys.argv[2]), lambda c: chunked(c, False))
+elif mode == "chunked-onewrite": serve(int(sys.argv[2]), lambda c: chunked(c, True))
+elif mode == "reset-server": serve(int(sys.argv[2]), reset)
+elif mode == "client":
+    try:
+        client(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
+    except ConnectionResetError:
+        print("connection reset by peer (expected for reset-server)", file=sys.stderr)
+elif mode == "pipeline": pipeline(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Records the .pcap fixtures of BottleneckCaptureTests from real loopback traffic.
+# Needs root (tcpdump, nft), nginx and python3. Everything listens on 127.0.0.1 / ::1 only.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+OUT="${1:-$HERE}"
+WORK=$(mktemp -d /tmp/bn-fixtures.XXXX)
+PY="python3 $HERE/fixture_servers.py"
+mkdir -p "$WORK/html"
+printf 'hello\n' > "$WORK/html/small"
+head -c 150000 /dev/zero | tr '\0' 'z' > "$WORK/html/big"
+cat > "$WORK/nginx.conf" <<NGX
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  keepalive_requests 1000;
+  server {
+    listen 127.0.0.1:28480;
+    listen [::1]:28480;
+    root $WORK/html;
+    location = /post { return 200 "posted\n"; }
+    location = /small { add_header Server-Timing "app;dur=0.1"; }
+  }
+}
+NGX
+nginx -c "$WORK/nginx.conf"
+trap 'nginx -c "$WORK/nginx.conf" -s stop || true; kill $(jobs -p) 2>/dev/null || true; nft delete table inet bnfix 2>/dev/null || true' EXIT
+sleep 0.5
+
+rec() { # rec FILE IFACE SNAP FILTER -- command...
+  local file=$1 iface=$2 snap=$3 filter=$4; shift 5
+  tcpdump -i "$iface" -s "$snap" --time-stamp-precision=nano -U -w "$OUT/$file" "$filter" 2>/dev/null &
+  local pid=$!
+  sleep 1
+  "$@"
+  sleep 0.5
+  kill -INT $pid; wait $pid || true
+}
+
+rec keepalive.pcap lo 0 "tcp port 28480" -- $PY client 127.0.0.1 28480 GET:/small POST:/post:3000 GET:/big GET:/small
+rec keepalive-snap200.pcap lo 200 "tcp port 28480" -- $PY client 127.0.0.1 28480 GET:/small POST:/post:3000 GET:/big GET:/small
+rec pipelined.pcap lo 0 "tcp port 28480" -- $PY pipeline 127.0.0.1 28480 3
+rec ipv6.pcap lo 0 "tcp port 28480" -- $PY client ::1 28480 GET:/small GET:/small
+rec any-sll2.pcap any 0 "tcp port 28480" -- $PY client 127.0.0.1 28480 GET:/small GET:/small
+
+$PY chunked-server 28481 & sleep 0.5
+rec chunked.pcap lo 0 "tcp port 28481" -- $PY client 127.0.0.1 28481 GET:/c GET:/c
+$PY chunked-onewrite 28482 & sleep 0.5
+rec chunked-snap.pcap lo 150 "tcp port 28482" -- $PY client 127.0.0.1 28482 GET:/c
+$PY reset-server 28483 & sleep 0.5
+rec reset.pcap lo 0 "tcp port 28483" -- $PY client 127.0.0.1 28483 GET:/a GET:/b
+
+# Retransmission: drop the first request segment after the capture tap (ingress), so the capture
+# holds the original and TCP's retransmission ~200 ms later.
+nft add table inet bnfix
+nft add chain inet bnfix input '{ type filter hook input priority -300; }'
+nft add rule inet bnfix input tcp dport 28480 tcp flags '& psh == psh' drop
+( sleep 1.1; nft delete table inet bnfix ) &
+rec retransmission.pcap lo 0 "tcp port 28480" -- $PY client 127.0.0.1 28480 GET:/small GET:/small
+wait
+
+# Truncated file: keepalive.pcap cut in the middle of its last-but-two record.
+size=$(stat -c %s "$OUT/keepalive.pcap")
+head -c $((size - 150)) "$OUT/keepalive.pcap" > "$OUT/truncated.pcap"
+ls -l "$OUT"/*.pcap

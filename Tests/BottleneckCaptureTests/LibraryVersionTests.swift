@@ -1,0 +1,6 @@
+import Testing
+import BottleneckCapture
+
+@Test func libpcapIsLinked() {
+    #expect(BottleneckCaptureInfo.libraryVersion.contains("libpcap"))
+}

@@ -56,9 +56,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
-            exclude: ["Payload", "Sampling"],  // TEMP: helpers in progress
+            exclude: ["Sampling"],  // TEMP: helpers in progress
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

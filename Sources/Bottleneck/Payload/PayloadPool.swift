@@ -145,7 +145,7 @@ public struct PayloadPool: Sendable {
             }
             return RawPayload(
                 payloadClass: "image", bytes: bytes, contentType: "image/\(format.rawValue)",
-                filename: format == .jpeg ? "image.jpg" : "image.png", width: height, height: width,
+                filename: format == .jpeg ? "image.jpg" : "image.png", width: width, height: height,
                 label: "\(format.rawValue) \(width)x\(height)")
         case .text(let text):
             let tokens = text.distribution.sample(text.tokens, &random)

@@ -13,7 +13,7 @@ enum WAVGenerator {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(headerSize + dataBytes)
         bytes += Array("RIFF".utf8)
-        append32(&bytes, UInt32(38 + dataBytes))
+        append32(&bytes, UInt32(36 + dataBytes))
         bytes += Array("WAVE".utf8)
         bytes += Array("fmt ".utf8)
         append32(&bytes, 16)  // fmt chunk size for PCM

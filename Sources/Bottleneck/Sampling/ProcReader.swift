@@ -1,0 +1,142 @@
+/// Reads `/proc` (and, through `ProcReader+Cgroup`, the cgroup tree) under configurable roots.
+///
+/// The roots are parameters so the same code reads this machine, a fixture tree copied
+/// from another machine, or a container's view (`/host/proc`). One reader belongs to one
+/// thread: it owns the reusable read buffer and the cgroup-location cache.
+final class ProcReader {
+    let procRoot: String
+    let cgroupRoot: String
+    let files: ProcFileReader
+    /// Resolved cgroup directories, keyed by the text of `/proc/PID/cgroup`.
+    var cgroupLocations: [String: CgroupLocation] = [:]
+
+    init(procRoot: String = "/proc", cgroupRoot: String = "/sys/fs/cgroup") {
+        self.procRoot = procRoot
+        self.cgroupRoot = cgroupRoot
+        self.files = ProcFileReader()
+    }
+
+    // MARK: host
+
+    func readHostCPU() throws(SamplerError) -> HostCPUStat {
+        try ProcParse.parseStat(files.read(procRoot + "/stat", keepOpen: true)[...])
+    }
+
+    /// A PSI file, or nil when the kernel has no PSI (`CONFIG_PSI=n`, `psi=0`).
+    func readPressure(_ resource: String) throws(SamplerError) -> Pressure? {
+        do {
+            return try ProcParse.parsePressure(files.read(procRoot + "/pressure/" + resource, singleShot: true, keepOpen: true)[...])
+        } catch where error.code == .gone || error.code == .unreadable {
+            return nil   // absent or EOPNOTSUPP: PSI disabled
+        }
+    }
+
+    func readMeminfo() throws(SamplerError) -> MemInfo {
+        try ProcParse.parseMeminfo(files.read(procRoot + "/meminfo", singleShot: true, keepOpen: true)[...])
+    }
+
+    func readOOMKills() throws(SamplerError) -> UInt64? {
+        try ProcParse.parseVMStatOOMKills(files.read(procRoot + "/vmstat", keepOpen: true)[...])
+    }
+
+    func readHost() throws(SamplerError) -> HostSample {
+        HostSample(cpu: try readHostCPU(), pressureCPU: try readPressure("cpu"),
+                   pressureMemory: try readPressure("memory"), pressureIO: try readPressure("io"),
+                   memory: try readMeminfo(), oomKills: try readOOMKills())
+    }
+
+    // MARK: processes
+
+    func processDirectory(_ pid: Int32) -> String { procRoot + "/" + String(pid) }
+
+    func readProcessStat(_ pid: Int32) throws(SamplerError) -> ProcessStat {
+        try ProcParse.parseProcessStat(files.read(processDirectory(pid) + "/stat", singleShot: true, keepOpen: true)[...])
+    }
+
+    func readThreadStat(_ pid: Int32, _ tid: Int32) throws(SamplerError) -> ProcessStat {
+        try ProcParse.parseProcessStat(files.read(processDirectory(pid) + "/task/" + String(tid) + "/stat", singleShot: true, keepOpen: true)[...])
+    }
+
+    func readStatus(_ pid: Int32) throws(SamplerError) -> ProcessStatus {
+        try ProcParse.parseStatus(files.read(processDirectory(pid) + "/status", singleShot: true, keepOpen: true)[...])
+    }
+
+    /// `/proc/PID/schedstat`, or `/proc/PID/task/TID/schedstat` for one thread.
+    /// The process-level file covers the main thread only.
+    func readSchedstat(_ pid: Int32, thread tid: Int32? = nil) throws(SamplerError) -> Schedstat {
+        let path = tid.map { processDirectory(pid) + "/task/" + String($0) + "/schedstat" } ?? processDirectory(pid) + "/schedstat"
+        return try ProcParse.parseSchedstat(files.read(path, singleShot: true, keepOpen: true)[...])
+    }
+
+    func readOpenFileLimit(_ pid: Int32) throws(SamplerError) -> OpenFileLimit {
+        try ProcParse.parseOpenFileLimit(files.read(processDirectory(pid) + "/limits", singleShot: true)[...])
+    }
+
+    func openFileCount(_ pid: Int32) throws(SamplerError) -> Int {
+        try files.openFileCount(processDirectory(pid) + "/fd")
+    }
+
+    func threadIDs(_ pid: Int32) throws(SamplerError) -> [Int32] {
+        try files.numericEntries(processDirectory(pid) + "/task")
+    }
+
+    /// Children forked by one thread (`CONFIG_PROC_CHILDREN`, on in every distribution kernel).
+    func children(_ pid: Int32, thread tid: Int32) throws(SamplerError) -> [Int32] {
+        try ProcParse.parseChildren(files.read(processDirectory(pid) + "/task/" + String(tid) + "/children", singleShot: true, keepOpen: true)[...])
+    }
+
+    func allPIDs() throws(SamplerError) -> [Int32] {
+        try files.numericEntries(procRoot)
+    }
+
+    func readCgroupMembership(_ pid: Int32) throws(SamplerError) -> (text: String, entries: [CgroupMembership]) {
+        let text = try files.read(processDirectory(pid) + "/cgroup", singleShot: true)
+        return (text, try ProcParse.parseCgroupMembership(text[...]))
+    }
+
+    // MARK: network (through the PID, so the process's network namespace is the one read)
+
+    /// The inode of the process's network namespace (`net:[4026531833]`), nil if it is gone.
+    /// Releases the descriptors kept for a process that exited.
+    func forget(_ pid: Int32) {
+        files.closeFiles(under: processDirectory(pid) + "/")
+    }
+
+    func networkNamespace(_ pid: Int32) -> UInt64? {
+        guard let link = files.readLink(processDirectory(pid) + "/ns/net"),
+              let open = link.firstIndex(of: "["), let close = link.lastIndex(of: "]") else { return nil }
+        return UInt64(link[link.index(after: open)..<close])
+    }
+
+    func readTCPCounters(_ pid: Int32) throws(SamplerError) -> TCPCounters {
+        let snmp = try files.read(processDirectory(pid) + "/net/snmp", keepOpen: true)
+        let netstat = try files.read(processDirectory(pid) + "/net/netstat", keepOpen: true)
+        return try ProcParse.parseTCPCounters(snmp: snmp[...], netstat: netstat[...])
+    }
+
+    /// IPv4 and IPv6 sockets of the process's namespace; a missing `tcp6` (IPv6 disabled) is fine.
+    func readTCPSockets(_ pid: Int32) throws(SamplerError) -> [TCPSocket] {
+        var sockets = try ProcParse.parseTCPTable(files.read(processDirectory(pid) + "/net/tcp", keepOpen: true)[...])
+        do {
+            sockets += try ProcParse.parseTCPTable(files.read(processDirectory(pid) + "/net/tcp6", keepOpen: true)[...])
+        } catch where error.code == .gone {}
+        return sockets
+    }
+
+    func readEphemeralPortRange() throws(SamplerError) -> ClosedRange<UInt16> {
+        try ProcParse.parsePortRange(files.read(procRoot + "/sys/net/ipv4/ip_local_port_range", singleShot: true)[...])
+    }
+
+    /// Socket inodes held by a process (`/proc/PID/fd/N -> socket:[INODE]`).
+    func socketInodes(_ pid: Int32) -> Set<UInt64> {
+        let dir = processDirectory(pid) + "/fd"
+        guard let fds = try? files.numericEntries(dir) else { return [] }
+        var result: Set<UInt64> = []
+        for fd in fds {
+            guard let link = files.readLink(dir + "/" + String(fd)), link.hasPrefix("socket:["),
+                  let inode = UInt64(link.dropFirst(8).dropLast()) else { continue }
+            result.insert(inode)
+        }
+        return result
+    }
+}

@@ -1,0 +1,236 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes `samples.jsonl`: one JSON object per line, appended as samples are taken, so a
+/// run killed mid-way still leaves every sample taken so far.
+///
+/// Written by hand into one reusable byte buffer rather than with `JSONEncoder`: encoding
+/// ~60 records per tick with Foundation would cost more CPU than reading `/proc`.
+///
+/// ## Format (version 1)
+///
+/// Every record has `"type"` and `"t"` (monotonic nanoseconds, the clock of the load
+/// engine's request records). Records of a process tree have `"role"` (`client` = the load
+/// generator, `server`) and `"source"` (`local`, or `agent` for samples from a
+/// `bottleneck agent`). Counters appear raw under the kernel's name and as a per-second
+/// rate over the interval `"dt"` (ns) with the suffix `_per_s`; the first sample of an
+/// entity has no rates. CPU shares are in cores (1.0 = one CPU busy for the whole interval).
+///
+/// - `header`: `version`, `interval_ns`, `clock` ("monotonic"), `clk_tck`, `page_size`,
+///   `host_cpus`, `source`, `ephemeral_ports` [low, high].
+/// - `step`: `index`, `name` — a load step begins at `t`.
+/// - `host`: `cpu_ticks` {user, nice, system, idle, iowait, irq, softirq, steal},
+///   `busy_cores`, `busy_fraction`, `steal_fraction`, `per_cpu_busy` [fraction per CPU],
+///   `procs_running`, `procs_blocked`, `ctxt`, `mem_total`, `mem_available`, `swap_used`,
+///   `oom_kill` (+`_per_s`), `psi_{cpu,memory,io}_{some,full}_{avg10,total_us,stall_fraction}`.
+/// - `process`: `pid`, `ppid`, `root` (the tree's root PID), `comm`, `state`, `threads`,
+///   `last_cpu`, `utime_ticks`, `stime_ticks`, `user_cores`, `sys_cores`, `cores`,
+///   `rss_bytes`, `rss_peak_bytes`, `voluntary_ctxt`, `nonvoluntary_ctxt` (+`_per_s`),
+///   `run_delay_ns` (+ `run_delay_fraction`: seconds waiting for a CPU per second),
+///   `fds`, `fd_limit`, `cgroup`.
+/// - `thread` (multi-threaded processes): `pid`, `tid`, `comm`, `last_cpu`, `utime_ticks`,
+///   `stime_ticks`, `cores`, `run_delay_ns`, `run_delay_fraction`.
+/// - `tree`: per root, the master and its workers together: `root`, `processes`, `cores`, `rss_bytes`.
+/// - `exit`: `pid`, `comm` — a tracked process exited (its last counters stay in the aggregates).
+/// - `cgroup`: `path`, `version` (1|2), `quota_cores` (null = unlimited), `nr_periods`,
+///   `nr_throttled`, `throttled_ns` (+`_per_s`), `throttled_ratio` (throttled/periods in
+///   the interval), `usage_ns`, `usage_cores`, `mem_current`, `mem_limit`, `mem_limit_hits`, `oom_kill`.
+/// - `net`: `netns` (inode), `pid` (read through), TCP counters `RetransSegs`, `OutSegs`,
+///   `ActiveOpens`, `AttemptFails`, `EstabResets`, `OutRsts`, `ListenOverflows`,
+///   `ListenDrops`, `TCPBacklogDrop`, `TCPTimeouts`, `SyncookiesSent` (+`_per_s`),
+///   `retransmit_ratio`, `ports`, `sockets` {STATE: count} for those ports, `rx_queue`,
+///   `tx_queue` (sums), `listen` [{port, inode, accept_queue}], `ephemeral_ports`.
+final class SampleLineWriter {
+    private let fd: Int32
+    private(set) var bytes: [UInt8] = []
+    private var needsComma = false
+    private(set) var linesWritten = 0
+    private(set) var writeError: SamplerError?
+
+    init(path: String) throws(SamplerError) {
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            throw SamplerError(.badConfiguration, "\(path): cannot write samples: \(String(cString: strerror(errno)))", errno: errno)
+        }
+        bytes.reserveCapacity(64 * 1024)
+    }
+
+    deinit { close(fd) }
+
+    // MARK: building one line
+
+    func begin(_ type: StaticString, t: UInt64) {
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+        field("type", type)
+        field("t", t)
+    }
+
+    func end() {
+        bytes.append(UInt8(ascii: "}"))
+        bytes.append(UInt8(ascii: "\n"))
+        linesWritten += 1
+    }
+
+    private func key(_ name: StaticString) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = true
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    private func key(_ name: String) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = true
+        appendString(name)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    private func appendDecimal(_ value: UInt64) {
+        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
+        var v = value
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { raw in
+            while v > 0 { raw[count] = UInt8(48 + v % 10); v /= 10; count += 1 }
+            for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(raw[i]) }
+        }
+    }
+
+    private func appendDouble(_ value: Double) {
+        guard value.isFinite else { bytes.append(contentsOf: "null".utf8); return }
+        // Six decimals are plenty for cores and fractions; integral values print short.
+        let scaled = (value * 1_000_000).rounded()
+        if abs(scaled) < 9e15 {
+            let negative = scaled < 0
+            let magnitude = UInt64(abs(scaled))
+            if negative { bytes.append(UInt8(ascii: "-")) }
+            appendDecimal(magnitude / 1_000_000)
+            var fraction = magnitude % 1_000_000
+            if fraction != 0 {
+                bytes.append(UInt8(ascii: "."))
+                var divisor: UInt64 = 100_000
+                while fraction != 0 {
+                    bytes.append(UInt8(48 + fraction / divisor))
+                    fraction %= divisor
+                    divisor /= 10
+                }
+            }
+        } else {
+            bytes.append(contentsOf: String(value).utf8)
+        }
+    }
+
+    private func appendString(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    func field(_ name: StaticString, _ value: UInt64) { key(name); appendDecimal(value) }
+    func field(_ name: StaticString, _ value: Int) {
+        key(name)
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDecimal(value.magnitude.toUInt64)
+    }
+    func field(_ name: StaticString, _ value: Int32) { field(name, Int(value)) }
+    func field(_ name: StaticString, _ value: Double) { key(name); appendDouble(value) }
+    func field(_ name: StaticString, _ value: String) { key(name); appendString(value) }
+    func field(_ name: StaticString, _ value: StaticString) {
+        key(name)
+        bytes.append(UInt8(ascii: "\""))
+        value.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+    func field(_ name: StaticString, _ value: UInt64?) {
+        key(name)
+        if let value { appendDecimal(value) } else { bytes.append(contentsOf: "null".utf8) }
+    }
+    func field(_ name: StaticString, _ value: Double?) {
+        key(name)
+        if let value { appendDouble(value) } else { bytes.append(contentsOf: "null".utf8) }
+    }
+    /// A field whose name is computed (TCP counter names), used sparingly.
+    func field(named name: String, _ value: UInt64) { key(name); appendDecimal(value) }
+    func field(named name: String, _ value: Double) { key(name); appendDouble(value) }
+
+    func array(_ name: StaticString, _ values: [Double]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (i, v) in values.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendDouble(v)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    func array(_ name: StaticString, _ values: [UInt64]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (i, v) in values.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendDecimal(v)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// A nested object; `body` adds its fields.
+    func object(_ name: StaticString, _ body: () -> Void) {
+        key(name)
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+        body()
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    /// An array of objects, `body` called once per element with the element already opened.
+    func objects<T>(_ name: StaticString, _ elements: [T], _ body: (T) -> Void) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (i, element) in elements.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "{"))
+            needsComma = false
+            body(element)
+            bytes.append(UInt8(ascii: "}"))
+        }
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    /// Writes the buffered lines to the file (once per tick).
+    func flush() {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in write(fd, raw.baseAddress! + offset, raw.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                writeError = SamplerError(.unreadable, "writing samples failed: \(String(cString: strerror(errno)))", errno: errno)
+                break
+            }
+            offset += n
+        }
+        bytes.removeAll(keepingCapacity: true)
+    }
+}
+
+extension UInt {
+    fileprivate var toUInt64: UInt64 { UInt64(self) }
+}

@@ -1,0 +1,84 @@
+/// Per-step aggregates of a sampling session: what the analysis rules read.
+///
+/// Each load step gets one `StepAggregate`, computed from the samples whose intervals
+/// fall in it (a sample is taken at every `markStep`, so steps do not bleed into each other).
+public struct SamplingSummary: Sendable, Codable, Equatable {
+    public var version: Int = 1
+    public var intervalNanoseconds: UInt64
+    public var source: String
+    public var samples: Int
+    public var steps: [StepAggregate]
+    /// The first error that stopped writing samples, if any (the run is still usable).
+    public var writeError: String?
+}
+
+/// The aggregates of one step (`markStep(index, name:)`); index -1 is the time before the
+/// first step, reported only when samples were taken in it.
+public struct StepAggregate: Sendable, Codable, Equatable {
+    public var index: Int
+    public var name: String
+    public var startNanoseconds: UInt64
+    public var endNanoseconds: UInt64
+    /// Intervals (pairs of consecutive samples) that contributed.
+    public var intervals: Int
+    public var host: HostAggregate
+    /// The load generator (this process).
+    public var client: RoleAggregate
+    /// All server processes (every tree of `--server-pid` / `--server-port`).
+    public var server: RoleAggregate
+}
+
+/// Host CPU over a step.
+public struct HostAggregate: Sendable, Codable, Equatable {
+    public var cpus: Int
+    /// Mean busy CPUs (1.0 = one CPU fully busy), steal included.
+    public var busyCoresMean: Double
+    public var busyFractionMean: Double
+    public var busyFractionMax: Double
+    public var stealFractionMean: Double
+    /// Share of time some task waited for a CPU (PSI cpu some), when PSI exists.
+    public var cpuPressureSomeFraction: Double?
+    public var oomKills: UInt64
+}
+
+/// The process with the most CPU over a step.
+public struct BusiestProcess: Sendable, Codable, Equatable {
+    public var pid: Int32
+    public var comm: String
+    public var cores: Double
+}
+
+/// One side (client or server) over a step.
+///
+/// The fields are the evidence the rules need: is the generator CPU-bound (`cpuCoresMean`
+/// vs `coresAllowed`), is one server worker pegged (`busiestProcess`), is the cgroup
+/// throttled, is memory growing, is the accept queue overflowing, is the network dropping.
+public struct RoleAggregate: Sendable, Codable, Equatable {
+    public var processes: Int = 0
+    public var cpuCoresMean: Double = 0
+    /// The largest single-interval CPU of the whole side.
+    public var cpuCoresMax: Double = 0
+    /// min(affinity CPUs, cgroup quota): what the side could use at most.
+    public var coresAllowed: Double?
+    public var busiestProcess: BusiestProcess?
+    public var rssPeakBytes: UInt64 = 0
+    /// RSS at the step's last sample minus at its first (negative when memory was freed).
+    public var rssGrowthBytes: Int64 = 0
+    /// Throttled periods / periods of the side's cgroups during the step; nil without a quota.
+    public var throttledRatio: Double?
+    public var throttledSeconds: Double = 0
+    public var quotaCores: Double?
+    public var retransmittedSegments: UInt64 = 0
+    public var outSegments: UInt64 = 0
+    /// Retransmitted / sent segments in the side's network namespaces.
+    public var retransmitRatio: Double?
+    public var listenOverflows: UInt64 = 0
+    public var listenDrops: UInt64 = 0
+    /// Largest count per TCP state (sockets of the target/server ports) seen in the step.
+    public var socketStatesMax: [String: Int] = [:]
+    public var acceptQueueMax: Int = 0
+    public var runDelayFraction: Double = 0
+    public var nonvoluntaryContextSwitchesPerSecond: Double = 0
+
+    public init() {}
+}

@@ -1,0 +1,152 @@
+/// What one sampling interval contributes to the current step, per side.
+struct RoleInterval {
+    var cores: Double = 0
+    var rssBytes: UInt64 = 0
+    var processes = 0
+    /// pid → (comm, CPU ticks in the interval): summed per step to find the busiest process.
+    var ticksByPID: [Int32: (comm: String, ticks: UInt64)] = [:]
+    var periods: UInt64 = 0
+    var throttledPeriods: UInt64 = 0
+    var throttledNanoseconds: UInt64 = 0
+    var quotaCores: Double?
+    var allowedCPUs: Int?
+    var net = TCPCounters()
+    var socketStates: [TCPState: Int] = [:]
+    var acceptQueueMax = 0
+    var runDelayNanoseconds: UInt64 = 0
+    var nonvoluntarySwitches: UInt64 = 0
+}
+
+extension RoleInterval {
+    /// Adds one namespace's network figures (a side can span several namespaces).
+    mutating func add(network other: RoleInterval) {
+        net.retransmittedSegments += other.net.retransmittedSegments
+        net.outSegments += other.net.outSegments
+        net.listenOverflows += other.net.listenOverflows
+        net.listenDrops += other.net.listenDrops
+        for (state, n) in other.socketStates { socketStates[state, default: 0] += n }
+        acceptQueueMax = max(acceptQueueMax, other.acceptQueueMax)
+    }
+}
+
+/// Host figures of one interval.
+struct HostInterval {
+    var busyFraction: Double
+    var stealFraction: Double
+    var cpus: Int
+    var cpuPressureFraction: Double?
+    var oomKills: UInt64
+}
+
+/// Folds intervals into a `StepAggregate`. Lives on the sampler thread only.
+struct StepAccumulator {
+    let index: Int
+    let name: String
+    let start: UInt64
+    var end: UInt64
+    var intervals = 0
+    var seconds: Double = 0
+    let clockTicksPerSecond: Double
+
+    private var hostBusy: Double = 0, hostBusyMax: Double = 0, hostSteal: Double = 0
+    private var hostPressure: Double = 0, hostPressureSeconds: Double = 0
+    private var hostCPUs = 0
+    private var oomKills: UInt64 = 0
+    private var sides: [Side] = [Side(), Side()]
+
+    private struct Side {
+        var aggregate = RoleAggregate()
+        var coreSeconds: Double = 0
+        var ticksByPID: [Int32: (comm: String, ticks: UInt64)] = [:]
+        var firstRSS: UInt64?
+        var lastRSS: UInt64 = 0
+        var periods: UInt64 = 0
+        var throttled: UInt64 = 0
+        var runDelay: UInt64 = 0
+        var nonvoluntary: UInt64 = 0
+    }
+
+    init(index: Int, name: String, start: UInt64, clockTicksPerSecond: Double) {
+        self.index = index
+        self.name = name
+        self.start = start
+        self.end = start
+        self.clockTicksPerSecond = clockTicksPerSecond
+    }
+
+    mutating func add(t: UInt64, dt: UInt64, host: HostInterval?, client: RoleInterval, server: RoleInterval) {
+        end = t
+        intervals += 1
+        let s = Double(dt) / 1e9
+        seconds += s
+        if let host {
+            hostBusy += host.busyFraction * s
+            hostBusyMax = max(hostBusyMax, host.busyFraction)
+            hostSteal += host.stealFraction * s
+            hostCPUs = host.cpus
+            if let p = host.cpuPressureFraction { hostPressure += p * s; hostPressureSeconds += s }
+            oomKills += host.oomKills
+        }
+        add(client, to: 0, seconds: s)
+        add(server, to: 1, seconds: s)
+    }
+
+    private mutating func add(_ r: RoleInterval, to i: Int, seconds s: Double) {
+        var side = sides[i]
+        side.coreSeconds += r.cores * s
+        side.aggregate.cpuCoresMax = max(side.aggregate.cpuCoresMax, r.cores)
+        side.aggregate.processes = max(side.aggregate.processes, r.processes)
+        for (pid, entry) in r.ticksByPID {
+            side.ticksByPID[pid, default: (entry.comm, 0)].ticks += entry.ticks
+        }
+        if r.processes > 0 {
+            if side.firstRSS == nil { side.firstRSS = r.rssBytes }
+            side.lastRSS = r.rssBytes
+            side.aggregate.rssPeakBytes = max(side.aggregate.rssPeakBytes, r.rssBytes)
+        }
+        side.periods += r.periods
+        side.throttled += r.throttledPeriods
+        side.aggregate.throttledSeconds += Double(r.throttledNanoseconds) / 1e9
+        if let q = r.quotaCores { side.aggregate.quotaCores = q }
+        if let allowed = r.allowedCPUs {
+            let byQuota = side.aggregate.quotaCores ?? Double(allowed)
+            side.aggregate.coresAllowed = min(Double(allowed), byQuota)
+        }
+        side.aggregate.retransmittedSegments += r.net.retransmittedSegments
+        side.aggregate.outSegments += r.net.outSegments
+        side.aggregate.listenOverflows += r.net.listenOverflows
+        side.aggregate.listenDrops += r.net.listenDrops
+        for (state, count) in r.socketStates {
+            side.aggregate.socketStatesMax[state.name] = max(side.aggregate.socketStatesMax[state.name] ?? 0, count)
+        }
+        side.aggregate.acceptQueueMax = max(side.aggregate.acceptQueueMax, r.acceptQueueMax)
+        side.runDelay += r.runDelayNanoseconds
+        side.nonvoluntary += r.nonvoluntarySwitches
+        sides[i] = side
+    }
+
+    func aggregate() -> StepAggregate {
+        let span = seconds > 0 ? seconds : 1
+        func finish(_ side: Side) -> RoleAggregate {
+            var a = side.aggregate
+            a.cpuCoresMean = side.coreSeconds / span
+            if let (pid, entry) = side.ticksByPID.max(by: { $0.value.ticks < $1.value.ticks }) {
+                a.busiestProcess = BusiestProcess(pid: pid, comm: entry.comm,
+                                                  cores: Double(entry.ticks) / clockTicksPerSecond / span)
+            }
+            a.rssGrowthBytes = Int64(side.lastRSS) - Int64(side.firstRSS ?? side.lastRSS)
+            a.throttledRatio = side.periods > 0 ? Double(side.throttled) / Double(side.periods) : nil
+            a.retransmitRatio = a.outSegments > 0 ? Double(a.retransmittedSegments) / Double(a.outSegments) : nil
+            a.runDelayFraction = Double(side.runDelay) / 1e9 / span
+            a.nonvoluntaryContextSwitchesPerSecond = Double(side.nonvoluntary) / span
+            return a
+        }
+        let host = HostAggregate(cpus: hostCPUs, busyCoresMean: hostBusy / span * Double(hostCPUs),
+                                 busyFractionMean: hostBusy / span, busyFractionMax: hostBusyMax,
+                                 stealFractionMean: hostSteal / span,
+                                 cpuPressureSomeFraction: hostPressureSeconds > 0 ? hostPressure / hostPressureSeconds : nil,
+                                 oomKills: oomKills)
+        return StepAggregate(index: index, name: name, startNanoseconds: start, endNanoseconds: end,
+                             intervals: intervals, host: host, client: finish(sides[0]), server: finish(sides[1]))
+    }
+}

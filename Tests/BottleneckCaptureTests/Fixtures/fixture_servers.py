@@ -78,6 +78,7 @@ def reset(conn):
 
 def client(host, port, specs):
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    hosthdr = f"[{host}]" if ":" in host else host
     c = socket.socket(fam, socket.SOCK_STREAM)
     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     c.connect((host, port))
@@ -87,7 +88,7 @@ def client(host, port, specs):
         method, path = parts[0], parts[1]
         n = int(parts[2]) if len(parts) > 2 else 0
         body = b"x" * n
-        req = (f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nX-Request-Id: req-{i+1}\r\n"
+        req = (f"{method} {path} HTTP/1.1\r\nHost: {hosthdr}\r\nX-Request-Id: req-{i+1}\r\n"
                + (f"Content-Length: {n}\r\n" if n else "") + "\r\n").encode() + body
         c.sendall(req)
         # read the response: status line, headers, body (Content-Length or chunked)

@@ -6,9 +6,9 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 OUT="${1:-$HERE}"
 WORK=$(mktemp -d /tmp/bn-fixtures.XXXX)
 PY="python3 $HERE/fixture_servers.py"
-mkdir -p "$WORK/html"
+mkdir -p "$WORK/html"; chmod 755 "$WORK" "$WORK/html"
 printf 'hello\n' > "$WORK/html/small"
-head -c 150000 /dev/zero | tr '\0' 'z' > "$WORK/html/big"
+head -c 80000 /dev/zero | tr '\0' 'z' > "$WORK/html/big"
 cat > "$WORK/nginx.conf" <<NGX
 worker_processes 1;
 pid $WORK/nginx.pid;
@@ -32,16 +32,18 @@ sleep 0.5
 
 rec() { # rec FILE IFACE SNAP FILTER -- command...
   local file=$1 iface=$2 snap=$3 filter=$4; shift 5
-  tcpdump -i "$iface" -s "$snap" --time-stamp-precision=nano -U -w "$OUT/$file" "$filter" 2>/dev/null &
+  tcpdump -i "$iface" -s "$snap" --time-stamp-precision=nano --immediate-mode -U -w "$OUT/$file" "$filter" 2>"$WORK/$file.err" &
   local pid=$!
-  sleep 1
+  until grep -q "listening on" "$WORK/$file.err" 2>/dev/null; do sleep 0.1; done
+  sleep 0.3
   "$@"
-  sleep 0.5
+  sleep 1.5   # let libpcap hand over its last block before tcpdump is interrupted
   kill -INT $pid; wait $pid || true
+  tail -1 "$WORK/$file.err"
 }
 
 rec keepalive.pcap lo 0 "tcp port 28480" -- $PY client 127.0.0.1 28480 GET:/small POST:/post:3000 GET:/big GET:/small
-rec keepalive-snap200.pcap lo 200 "tcp port 28480" -- $PY client 127.0.0.1 28480 GET:/small POST:/post:3000 GET:/big GET:/small
+rec keepalive-headers.pcap lo 400 "tcp port 28480" -- $PY client 127.0.0.1 28480 GET:/small POST:/post:3000 GET:/big GET:/small
 rec pipelined.pcap lo 0 "tcp port 28480" -- $PY pipeline 127.0.0.1 28480 3
 rec ipv6.pcap lo 0 "tcp port 28480" -- $PY client ::1 28480 GET:/small GET:/small
 rec any-sll2.pcap any 0 "tcp port 28480" -- $PY client 127.0.0.1 28480 GET:/small GET:/small
@@ -53,14 +55,19 @@ rec chunked-snap.pcap lo 150 "tcp port 28482" -- $PY client 127.0.0.1 28482 GET:
 $PY reset-server 28483 & sleep 0.5
 rec reset.pcap lo 0 "tcp port 28483" -- $PY client 127.0.0.1 28483 GET:/a GET:/b
 
-# Retransmission: drop the first request segment after the capture tap (ingress), so the capture
-# holds the original and TCP's retransmission ~200 ms later.
-nft add table inet bnfix
-nft add chain inet bnfix input '{ type filter hook input priority -300; }'
-nft add rule inet bnfix input tcp dport 28480 tcp flags '& psh == psh' drop
-( sleep 1.1; nft delete table inet bnfix ) &
-rec retransmission.pcap lo 0 "tcp port 28480" -- $PY client 127.0.0.1 28480 GET:/small GET:/small
-wait
+# Retransmission: drop request segments after the capture tap (ingress hook) for 100 ms, so the
+# capture holds the original and TCP's retransmission(s) ~200 ms later.
+retrans_client() {
+  nft add table inet bnfix
+  nft add chain inet bnfix input '{ type filter hook input priority -300; }'
+  nft add rule inet bnfix input tcp dport 28480 tcp flags '& psh == psh' drop
+  $PY client 127.0.0.1 28480 GET:/small GET:/small &
+  local c=$!
+  sleep 0.4
+  nft delete table inet bnfix
+  wait $c
+}
+rec retransmission.pcap lo 0 "tcp port 28480" -- retrans_client
 
 # Truncated file: keepalive.pcap cut in the middle of its last-but-two record.
 size=$(stat -c %s "$OUT/keepalive.pcap")

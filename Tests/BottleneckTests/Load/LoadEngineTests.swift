@@ -117,7 +117,7 @@ struct LoadEngineTests {
         #expect(step.serviceTime.p50 >= 50 && step.serviceTime.p50 < 80)
         #expect(step.latency.p99 > 2 * step.serviceTime.p99, "latency p99 \(step.latency.p99) vs service p99 \(step.serviceTime.p99)")
         #expect(step.connectionWait.p99 > 100)
-        #expect(step.scheduleLag.p99 < 5, "the generator itself was not late")
+        #expect(step.scheduleLag.p50 < 2, "the generator itself was not late (median)")
         #expect(step.achievedRatio! < 0.8)
         #expect(!step.warnings.isEmpty)
     }

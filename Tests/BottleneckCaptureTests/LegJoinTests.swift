@@ -1,0 +1,37 @@
+import Testing
+@testable import BottleneckCapture
+
+private func ex(_ server: UInt16, _ clientPort: UInt16, _ t1: UInt64, _ t4: UInt64, id: String?, t2: UInt64? = nil, t3: UInt64? = nil) -> HTTPExchange {
+    let a = IPAddress(ipv4: 0x7F00_0001)
+    var e = HTTPExchange(connection: ConnectionKey(client: Endpoint(address: a, port: clientPort), server: Endpoint(address: a, port: server)), ordinal: 0)
+    e.t1 = t1; e.t2 = t2 ?? t1; e.t3 = t3 ?? t4; e.t4 = t4; e.requestID = id; e.status = 200
+    return e
+}
+
+@Test func legsJoinByRequestIDThenByOrder() {
+    let front = [ex(80, 50000, 100, 900, id: "a", t2: 110, t3: 800), ex(80, 50001, 1000, 2000, id: nil), ex(80, 50000, 3000, 4000, id: "c")]
+    let back = [ex(8000, 40000, 3100, 3900, id: "c"), ex(8000, 40000, 1100, 1900, id: nil), ex(8000, 40001, 200, 700, id: "a", t2: 210, t3: 650)]
+    let joined = CaptureLegJoin.join(front: front, back: back)
+    #expect(joined.map(\.match) == [.requestID, .order, .requestID])
+    #expect(joined[0].back?.t1 == 200)
+    #expect(joined[1].back?.t1 == 1100)
+    #expect(joined[2].back?.t1 == 3100)
+    // front server time 690, back server time 440.
+    #expect(joined[0].proxyTime == 250)
+}
+
+@Test func unmatchedFrontHasNoBack() {
+    let joined = CaptureLegJoin.join(front: [ex(80, 1, 100, 200, id: "x")], back: [ex(8000, 2, 300, 400, id: "y")])
+    #expect(joined[0].match == .none && joined[0].back == nil)
+}
+
+@Test func generatorRecordsMatchByIDThenPortAndOrder() {
+    let exchanges = [ex(80, 50000, 100, 200, id: "r1"), ex(80, 50000, 300, 400, id: nil), ex(80, 50001, 150, 250, id: nil)]
+    let keys = [
+        CaptureLegJoin.ClientKey(requestID: "r1", localPort: 50000, ordinal: 0),
+        CaptureLegJoin.ClientKey(requestID: "zz", localPort: 50000, ordinal: 1),
+        CaptureLegJoin.ClientKey(requestID: nil, localPort: 50001, ordinal: 0),
+        CaptureLegJoin.ClientKey(requestID: nil, localPort: 50002, ordinal: 0),
+    ]
+    #expect(CaptureLegJoin.matchClientRecords(keys, exchanges: exchanges) == [0, 1, 2, nil])
+}

@@ -1,0 +1,84 @@
+import Testing
+@testable import Bottleneck
+
+@Suite("Target URLs and flag values")
+struct LoadValueParsingTests {
+    @Test(arguments: [
+        ("http://127.0.0.1:8080/predict", "127.0.0.1", 8080, "/predict", "127.0.0.1:8080"),
+        ("http://localhost/", "localhost", 80, "/", "localhost"),
+        ("http://[::1]:9000/v1/models/x:predict?debug=1", "::1", 9000, "/v1/models/x:predict?debug=1", "[::1]:9000"),
+        ("http://model-server.internal:8000", "model-server.internal", 8000, "/", "model-server.internal:8000"),
+        ("HTTP://example.test?q=1", "example.test", 80, "/?q=1", "example.test"),
+    ])
+    func validTargets(text: String, host: String, port: Int, path: String, hostHeader: String) throws {
+        let url = try TargetURL(parsing: text)
+        #expect(url.host == host && url.port == port && url.pathAndQuery == path && url.hostHeader == hostHeader)
+    }
+
+    @Test(arguments: [
+        ("ftp://x/", "scheme"), ("127.0.0.1:8080", "scheme"), ("http://", "host is missing"),
+        ("http://host:0/", "port"), ("http://host:99999/", "port"), ("http://[::1/", "closing ]"),
+        ("https://secure/", "https is not supported"), ("http://bad host/", "not a host name"),
+        ("http://u:p@host/", "user info"),
+    ])
+    func invalidTargets(text: String, mentions: String) {
+        do {
+            _ = try TargetURL(parsing: text)
+            Issue.record("\(text) should not parse")
+        } catch {
+            #expect(error.message.contains("--target"))
+            #expect(error.message.contains(mentions), "\(error.message)")
+            #expect(!error.message.contains("\n"))
+        }
+    }
+
+    @Test(arguments: [("10s", 10_000_000_000), ("250ms", 250_000_000), ("1.5m", 90_000_000_000), ("2", 2_000_000_000),
+                      ("500us", 500_000), ("1h", 3_600_000_000_000)] as [(String, UInt64)])
+    func durations(text: String, nanoseconds: UInt64) throws {
+        #expect(try LoadValueParsing.duration(text, field: "--duration") == nanoseconds)
+    }
+
+    @Test(arguments: ["", "ten", "-1s", "5 parsecs", "1e400s"])
+    func badDurations(text: String) {
+        #expect(throws: LoadError.self) { try LoadValueParsing.duration(text, field: "--duration") }
+    }
+
+    @Test func ramps() throws {
+        #expect(try LoadValueParsing.ramp("50..400/8", field: "--ramp") == [50, 100, 150, 200, 250, 300, 350, 400])
+        #expect(try LoadValueParsing.ramp("10..10/1", field: "--ramp") == [10])
+        for bad in ["50-400/8", "400..50/3", "0..10/2", "1..2/0", "a..b/c"] {
+            #expect(throws: LoadError.self) { try LoadValueParsing.ramp(bad, field: "--ramp") }
+        }
+    }
+
+    @Test func ratesRejectZeroAndGarbage() throws {
+        #expect(try LoadValueParsing.rateList("50,100.5,200", field: "--rates") == [50, 100.5, 200])
+        for bad in ["0", "-5", "abc", "50,,100", "inf"] {
+            #expect(throws: LoadError.self) { try LoadValueParsing.rateList(bad, field: "--rates") }
+        }
+    }
+
+    @Test func headers() throws {
+        let header = try LoadValueParsing.header("Authorization: Bearer abc:def")
+        #expect(header.name == "Authorization" && header.value == "Bearer abc:def")
+        for bad in ["NoColon", "Bad Name: x", "Host: other", "Content-Length: 5", "X-Request-Id: mine"] {
+            #expect(throws: LoadError.self) { try LoadValueParsing.header(bad) }
+        }
+    }
+
+    @Test func builderRejectsConflictsAndExpandsSteps() throws {
+        var options = LoadOptions()
+        options.target = "http://127.0.0.1:1/"
+        options.rate = "100"
+        options.concurrency = "4"
+        #expect(throws: LoadError.self) { try LoadPlanBuilder.build(options, runTag: "t") }
+        options.concurrency = nil
+        options.rate = nil
+        options.ramp = "100..300/3"
+        options.duration = "2s"
+        let plan = try LoadPlanBuilder.build(options, runTag: "t").plan
+        #expect(plan.steps.map(\.shape) == [100, 200, 300].map { LoadShape.open(rate: $0, arrivals: .uniform) })
+        #expect(plan.steps.allSatisfy { $0.duration == 2_000_000_000 })
+        #expect(plan.method == "GET")
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import Bottleneck
+
+@Suite("Probe specs")
+struct ProbeSpecTests {
+    static let probesDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("probes")
+
+    static let shipped = ["baseline", "ramp", "concurrency-sweep", "payload-sweep", "soak", "spike"]
+
+    @Test(arguments: shipped)
+    func shippedProbesParseAndBuild(name: String) throws {
+        let spec = try ProbeSpec.load(path: Self.probesDirectory.appendingPathComponent("\(name).yaml").path)
+        #expect(spec.name == name)
+        #expect(spec.description != nil)
+        var options = spec.options
+        options.target = "http://127.0.0.1:8080/predict"
+        options.poolSize = "2"  // keep image generation quick in the test
+        let plan = try LoadPlanBuilder.build(options, runTag: "t").plan
+        #expect(!plan.steps.isEmpty)
+    }
+
+    @Test func shapesAreWhatTheFilesSay() throws {
+        func plan(_ name: String) throws -> LoadPlan {
+            var options = try ProbeSpec.load(path: Self.probesDirectory.appendingPathComponent("\(name).yaml").path).options
+            options.target = "http://127.0.0.1:8080/"
+            options.poolSize = "2"
+            return try LoadPlanBuilder.build(options, runTag: "t").plan
+        }
+        #expect(try plan("baseline").steps.map(\.shape) == [.closed(concurrency: 1)])
+        #expect(try plan("ramp").steps.count == 8)
+        #expect(try plan("ramp").steps.first?.shape == .open(rate: 10, arrivals: .poisson))
+        #expect(try plan("concurrency-sweep").steps.map(\.shape) == [1, 2, 4, 8, 16, 32].map { .closed(concurrency: $0) })
+        let spike = try plan("spike")
+        #expect(spike.steps.map(\.name) == ["before", "spike", "after"])
+        #expect(spike.steps.map(\.duration) == [20, 10, 30].map { UInt64($0) * 1_000_000_000 })
+        #expect(try plan("payload-sweep").bodies.count == 2)
+    }
+
+    @Test func flagsOverrideTheSpec() throws {
+        let spec = try ProbeSpec.parse("name: x\nramp: 10..50/5\nduration: 10s\nwarmup: 1s\n", source: "x.yaml")
+        var flags = LoadOptions()
+        flags.rate = "77"
+        flags.duration = "3s"
+        let merged = spec.options.overridden(by: flags)
+        #expect(merged.ramp == nil)
+        #expect(merged.rate == "77")
+        #expect(merged.duration == "3s")
+        #expect(merged.warmup == "1s")
+    }
+
+    @Test(arguments: [
+        ("name: x\nduraton: 10s\n", "x.yaml:2:1", "did you mean \"duration\""),
+        ("name: x\nrate: [1, 2]\n", "x.yaml:2:7", "single value"),
+        ("name: x\nsteps:\n  - {rate: 5, concurrency: 2}\n", "x.yaml:3:5", "exactly one of rate or concurrency"),
+        ("name: x\nkeepalive: maybe\n", "x.yaml:2:12", "true or false"),
+        ("- a\n- b\n", "x.yaml", "mapping"),
+        ("name: [unclosed\n", "x.yaml", "not valid YAML"),
+    ])
+    func errorsCarryTheirPosition(yaml: String, position: String, mentions: String) {
+        do {
+            _ = try ProbeSpec.parse(yaml, source: "x.yaml")
+            Issue.record("should fail")
+        } catch let error as LoadError {
+            #expect(error.message.contains(position), "\(error.message)")
+            #expect(error.message.contains(mentions), "\(error.message)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+}

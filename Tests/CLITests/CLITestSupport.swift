@@ -1,0 +1,61 @@
+import Foundation
+
+/// Runs the built `bottleneck` binary like a user would, capturing its output.
+enum CLI {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The debug binary `swift build` put next to the tests.
+    static var binary: URL {
+        let candidates = [".build/debug/bottleneck", ".build/x86_64-unknown-linux-gnu/debug/bottleneck", ".build/aarch64-unknown-linux-gnu/debug/bottleneck"]
+        for candidate in candidates {
+            let url = packageRoot.appendingPathComponent(candidate)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return packageRoot.appendingPathComponent(candidates[0])
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `bottleneck ARGS` in `directory`; `interruptAfter` sends SIGINT after that many seconds.
+    static func run(_ arguments: [String], in directory: URL? = nil, interruptAfter: Double? = nil) throws -> Result {
+        try Subprocess.run(binary.path, arguments, in: directory, interruptAfter: interruptAfter)
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bottleneck-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// A throwaway nginx on loopback, started with the project's own script.
+final class LocalNginx {
+    let directory: URL
+    let port: Int
+
+    static var available: Bool {
+        ["/usr/sbin/nginx", "/usr/bin/nginx"].contains { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    init(port: Int) throws {
+        self.port = port
+        directory = try CLI.temporaryDirectory()
+        let result = try Subprocess.run(CLI.packageRoot.appendingPathComponent("scripts/local-nginx.sh").path,
+                                        [directory.path, String(port)])
+        guard result.status == 0 else {
+            throw NSError(domain: "LocalNginx", code: Int(result.status),
+                          userInfo: [NSLocalizedDescriptionKey: "nginx did not start: \(result.stderr)"])
+        }
+    }
+
+    func stop() {
+        if let pid = try? String(contentsOf: directory.appendingPathComponent("nginx.pid"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines), let value = Int32(pid) {
+            kill(value, SIGTERM)
+        }
+    }
+}

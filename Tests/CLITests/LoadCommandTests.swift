@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+@Suite("bottleneck load, run as a user would", .serialized)
+struct LoadCommandTests {
+    @Test(arguments: [
+        (["load", "--target", "not a url"], "--target"),
+        (["load", "--target", "http://127.0.0.1:1/", "--payload", "hologram:x=1"], "unknown kind"),
+        (["load", "--target", "http://127.0.0.1:1/", "--rate", "0"], "--rate"),
+        (["load", "--target", "http://127.0.0.1:1/", "--ramp", "400..50/3"], "--ramp"),
+        (["load", "--target", "http://127.0.0.1:1/", "--payload", "dir:/nonexistent-dataset"], "/nonexistent-dataset"),
+        (["load", "--target", "http://127.0.0.1:1/", "--duration", "soon"], "--duration"),
+        (["load", "--target", "http://127.0.0.1:1/", "--rate", "5", "--concurrency", "2"], "conflict"),
+        (["load", "--target", "http://127.0.0.1:1/", "-H", "Broken"], "Name: value"),
+        (["load", "--target", "http://127.0.0.1:1/", "--probe", "/nonexistent.yaml"], "--probe"),
+        (["load", "--no-such-flag"], "no-such-flag"),
+        (["load"], "--target is required"),
+    ] as [([String], String)])
+    func badInputIsOneLineAndExitCode2(arguments: [String], mentions: String) throws {
+        let directory = try CLI.temporaryDirectory()
+        let result = try CLI.run(arguments, in: directory)
+        #expect(result.status == 2, "exit \(result.status): \(result.stderr)")
+        #expect(result.stderr.contains(mentions), "\(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Stack dump"))
+        let lines = result.stderr.split(separator: "\n").filter { !$0.hasPrefix("Usage:") && !$0.hasPrefix("  See") && !$0.isEmpty }
+        #expect(lines.count == 1, "\(result.stderr)")
+        // Nothing was measured, so no run directory was left behind.
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("runs").path))
+    }
+
+    @Test func unreachableTargetSaysHowToFixIt() throws {
+        let result = try CLI.run(["load", "--target", "http://127.0.0.1:9/predict", "--duration", "1s"], in: CLI.temporaryDirectory())
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("cannot connect") && result.stderr.contains("connection refused"))
+    }
+
+    @Test func probeTypoPointsAtTheLine() throws {
+        let directory = try CLI.temporaryDirectory()
+        let probe = directory.appendingPathComponent("typo.yaml")
+        try "name: typo\nrate: 10\ndurration: 2s\n".write(to: probe, atomically: true, encoding: .utf8)
+        let result = try CLI.run(["load", "--target", "http://127.0.0.1:1/", "--probe", probe.path], in: directory)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("typo.yaml:3:1") && result.stderr.contains("duration"))
+    }
+
+    @Test(.enabled(if: LocalNginx.available, "needs nginx (make setup installs it)"))
+    func runAgainstNginxWritesACompleteRunDirectory() throws {
+        let nginx = try LocalNginx(port: 18_611)
+        defer { nginx.stop() }
+        let directory = try CLI.temporaryDirectory()
+        let out = directory.appendingPathComponent("run")
+        let result = try CLI.run(["load", "--target", "http://127.0.0.1:18611/small.txt", "--rates", "100,200", "--duration", "1s",
+                                  "--json", "--out", out.path], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        #expect(summary["schema"] as? String == "bottleneck.summary/v1")
+        #expect(summary["complete"] as? Bool == true)
+        let steps = summary["steps"] as! [[String: Any]]
+        #expect(steps.count == 2)
+        let completed = steps.map { $0["completed"] as! Int }
+        #expect(completed[0] >= 95 && completed[0] <= 105 && completed[1] >= 195 && completed[1] <= 205, "\(completed)")
+        for file in ["run.json", "requests.csv", "latency.hlog", "summary.json"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
+        }
+        // One CSV row per recorded request, with the documented header.
+        let csv = try String(contentsOf: out.appendingPathComponent("requests.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(csv.first?.hasPrefix("step,request_id,intended_ns") == true)
+        #expect(csv.count - 1 == completed.reduce(0, +))
+        #expect(csv.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 19 })
+        // The interval log has a tagged series per step.
+        let hlog = try String(contentsOf: out.appendingPathComponent("latency.hlog"), encoding: .utf8)
+        #expect(hlog.contains("Tag=step-0,") && hlog.contains("Tag=step-1,"))
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
+        #expect(run["schema"] as? String == "bottleneck.run/v1")
+        #expect((run["host"] as? [String: Any])?["allowedCores"] != nil)
+    }
+
+    @Test(.enabled(if: LocalNginx.available, "needs nginx (make setup installs it)"))
+    func ctrlCEndsTheStepAndLeavesACompleteDirectory() throws {
+        let nginx = try LocalNginx(port: 18_612)
+        defer { nginx.stop() }
+        let directory = try CLI.temporaryDirectory()
+        let out = directory.appendingPathComponent("run")
+        let result = try CLI.run(["load", "--target", "http://127.0.0.1:18612/small.txt", "--rates", "100,100", "--duration", "30s",
+                                  "--out", out.path], in: directory, interruptAfter: 2.5)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("interrupted"))
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as! [String: Any]
+        #expect(summary["interrupted"] as? Bool == true)
+        #expect(summary["complete"] as? Bool == false)
+        let steps = summary["steps"] as! [[String: Any]]
+        #expect(steps.count == 1)
+        let recorded = summary["requestsRecorded"] as! Int
+        let csvLines = try String(contentsOf: out.appendingPathComponent("requests.csv"), encoding: .utf8).split(separator: "\n").count
+        #expect(csvLines - 1 == recorded && recorded > 100)
+    }
+
+    @Test(.enabled(if: LocalNginx.available, "needs nginx (make setup installs it)"))
+    func imagePayloadsArePostedWithTheirSizesRecorded() throws {
+        let nginx = try LocalNginx(port: 18_613)
+        defer { nginx.stop() }
+        let directory = try CLI.temporaryDirectory()
+        let out = directory.appendingPathComponent("run")
+        let result = try CLI.run(["load", "--target", "http://127.0.0.1:18613/echo", "--rate", "50", "--duration", "1s",
+                                  "--payload", "image:w=64..256,format=jpeg", "--payload", "text:tokens=16..64,weight=1",
+                                  "--pool-size", "8", "--out", out.path], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try String(contentsOf: out.appendingPathComponent("requests.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        let fields = rows.map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(fields.allSatisfy { $0[9] == "200" })
+        let classes = Set(fields.map { String($0[13]) })
+        #expect(classes == ["image", "text"])
+        #expect(fields.filter { $0[13] == "image" }.allSatisfy { Int($0[15])! >= 64 * 32 })
+    }
+}

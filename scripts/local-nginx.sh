@@ -4,6 +4,7 @@
 set -euo pipefail
 dir=$1 port=$2 cpu=${3:-}
 mkdir -p "$dir"
+chmod 755 "$dir"   # nginx workers run as www-data and must read the files
 printf 'bottleneck test payload: a small static file.\n' > "$dir/small.txt"
 affinity=""
 if [[ -n "$cpu" ]]; then

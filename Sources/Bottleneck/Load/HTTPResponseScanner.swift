@@ -185,10 +185,15 @@ struct HTTPResponseScanner {
     }
 
     private mutating func parseHead(_ head: ByteBufferView) -> Outcome {
-        let bytes = Array(head)  // one copy of the head; bodies are never copied
-        guard bytes.count >= 12, bytes.starts(with: "HTTP/1.".utf8) else {
-            return .malformed("response does not start with HTTP/1.x")
-        }
+        // Parse in place over the buffer's bytes: no copy of the head on the hot path.
+        head.withUnsafeBytes { bytes in parseHead(bytes) }
+    }
+
+    private mutating func parseHead(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+        let count = bytes.count
+        guard count >= 12, bytes[0] == 0x48, bytes[1] == 0x54, bytes[2] == 0x54, bytes[3] == 0x50,
+              bytes[4] == 0x2F, bytes[5] == 0x31, bytes[6] == 0x2E  // "HTTP/1."
+        else { return .malformed("response does not start with HTTP/1.x") }
         let isHTTP10 = bytes[7] == UInt8(ascii: "0")
         guard bytes[8] == 0x20,
               let d0 = Self.digit(bytes[9]), let d1 = Self.digit(bytes[10]), let d2 = Self.digit(bytes[11])
@@ -197,19 +202,27 @@ struct HTTPResponseScanner {
         var contentLength: Int?
         var chunked = false
         var connectionClose = isHTTP10
-        var lineStart = 0
-        while let newline = bytes[lineStart...].firstIndex(of: 0x0A) {
+        // Skip the status line.
+        var lineStart = 12
+        while lineStart < count && bytes[lineStart] != 0x0A { lineStart += 1 }
+        lineStart += 1
+        while lineStart < count {
+            var newline = lineStart
+            while newline < count && bytes[newline] != 0x0A { newline += 1 }
             let lineEnd = newline > lineStart && bytes[newline - 1] == 0x0D ? newline - 1 : newline
             defer { lineStart = newline + 1 }
-            guard lineStart > 0 else { continue }  // the status line
-            guard lineEnd > lineStart, let colon = bytes[lineStart..<lineEnd].firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let name = bytes[lineStart..<colon]
+            var colon = lineStart
+            while colon < lineEnd && bytes[colon] != UInt8(ascii: ":") { colon += 1 }
+            guard colon < lineEnd else { continue }
             var valueStart = colon + 1
             while valueStart < lineEnd, bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09 { valueStart += 1 }
             var valueEnd = lineEnd
             while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
-            let value = bytes[valueStart..<valueEnd]
-            if Self.equalsLowercase(name, "content-length") {
+            let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon])
+            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+            // Dispatch on the name's length first: most headers are skipped after one compare.
+            switch name.count {
+            case 14 where Self.equalsLowercase(name, "content-length"):
                 var length = 0
                 for byte in value {
                     guard let d = Self.digit(byte), length < Int.max / 10 - 9 else { return .malformed("bad Content-Length") }
@@ -217,14 +230,16 @@ struct HTTPResponseScanner {
                 }
                 guard !value.isEmpty else { return .malformed("empty Content-Length") }
                 contentLength = length
-            } else if Self.equalsLowercase(name, "transfer-encoding") {
+            case 17 where Self.equalsLowercase(name, "transfer-encoding"):
                 chunked = Self.containsLowercase(value, "chunked")
-            } else if Self.equalsLowercase(name, "connection") {
+            case 10 where Self.equalsLowercase(name, "connection"):
                 if Self.containsLowercase(value, "close") { connectionClose = true }
                 if Self.containsLowercase(value, "keep-alive") { connectionClose = false }
-            } else if Self.equalsLowercase(name, "server-timing") {
+            case 13 where Self.equalsLowercase(name, "server-timing"):
                 let text = String(decoding: value, as: UTF8.self)
                 serverTiming = serverTiming.map { "\($0), \(text)" } ?? text
+            default:
+                break
             }
         }
         closeAfter = connectionClose
@@ -251,7 +266,7 @@ struct HTTPResponseScanner {
         byte >= 0x30 && byte <= 0x39 ? Int(byte - 0x30) : nil
     }
 
-    private static func equalsLowercase(_ bytes: ArraySlice<UInt8>, _ lower: StaticString) -> Bool {
+    private static func equalsLowercase(_ bytes: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
         guard bytes.count == lower.utf8CodeUnitCount else { return false }
         return lower.withUTF8Buffer { expected in
             var i = 0
@@ -264,12 +279,14 @@ struct HTTPResponseScanner {
         }
     }
 
-    private static func containsLowercase(_ bytes: ArraySlice<UInt8>, _ lower: StaticString) -> Bool {
-        let folded = bytes.map { ($0 >= 0x41 && $0 <= 0x5A) ? $0 | 0x20 : $0 }
+    private static func containsLowercase(_ bytes: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
+        @inline(__always) func fold(_ byte: UInt8) -> UInt8 { (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte }
         return lower.withUTF8Buffer { needle in
-            guard folded.count >= needle.count else { return false }
-            for start in 0...(folded.count - needle.count) where folded[start] == needle[0] {
-                if (0..<needle.count).allSatisfy({ folded[start + $0] == needle[$0] }) { return true }
+            guard bytes.count >= needle.count else { return false }
+            for start in 0...(bytes.count - needle.count) where fold(bytes[start]) == needle[0] {
+                var match = true
+                for i in 1..<needle.count where fold(bytes[start + i]) != needle[i] { match = false; break }
+                if match { return true }
             }
             return false
         }

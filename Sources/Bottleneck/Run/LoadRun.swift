@@ -54,7 +54,7 @@ public final class LoadRun: Sendable {
         do {
             directory = try RunDirectory(name: request.name, explicitPath: request.outputDirectory)
             records = try RequestRecordWriter(path: directory.file("requests.csv"), runTag: request.plan.runTag,
-                                              payloads: request.payloadDescriptors)
+                                              payloads: request.payloadDescriptors, worker: directory.worker)
         } catch {
             await engine.shutdown()
             throw error
@@ -78,8 +78,8 @@ public final class LoadRun: Sendable {
             results = observer.finishedSteps
         }
         await engine.shutdown()
+        directory.finishWriting()
         records.close()
-        directory.closeLogs()
         let summary = RunSummary(name: request.name, target: request.plan.target.description, runDirectory: directory.path,
                                  plannedSteps: request.plan.steps.count, interrupted: engine.wasInterrupted, steps: results,
                                  requestsRecorded: records.recordsWritten, generatorPeakRSSBytes: ProcessCPUTime.peakRSSBytes())

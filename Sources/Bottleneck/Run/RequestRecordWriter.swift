@@ -1,13 +1,17 @@
 import Foundation
 import Synchronization
 
-/// Writes request records to `requests.csv` on a thread of its own, so formatting and
-/// disk writes never run on an event loop. Event loops hand over batches; the writer
-/// formats them as they come, which keeps memory flat however long the run is.
+/// Writes request records to `requests.csv` on the run's `BackgroundWorker`, so
+/// formatting and disk writes never run on an event loop and never delay its timers.
+/// Event loops hand over batches; the worker formats them as they come, which keeps
+/// memory flat however long the run is.
 ///
 /// The format is documented in `docs/run-directory.md`; every column is a plain number
 /// or a short token so spreadsheets, pandas and DuckDB read it without options.
 public final class RequestRecordWriter: RequestRecordSink, @unchecked Sendable {
+    // @unchecked: `fd` and `out` are touched only by jobs on the serial background worker
+    // (and by `close()` after the worker has finished); `written` is atomic.
+
     /// The CSV header, in column order.
     public static let columns = [
         "step", "request_id", "intended_ns", "dispatched_ns", "sent_ns", "first_byte_ns", "last_byte_ns",
@@ -15,18 +19,11 @@ public final class RequestRecordWriter: RequestRecordSink, @unchecked Sendable {
         "pixels", "connection_id", "local_port", "server_timing",
     ]
 
-    private struct Queue {
-        var batches: [[RequestRecord]] = []
-        var closed = false
-    }
-
-    private let handle: FileHandle
+    private let fd: Int32
+    private let worker: BackgroundWorker
     private let payloads: [PayloadDescriptor]
     private let runTag: String
-    private let queue = Mutex(Queue())
-    private let condition = NSCondition()
-    private var thread: Thread?
-    private let finished = DispatchSemaphore(value: 0)
+    private var out: [UInt8] = []
     private let written = Atomic<UInt64>(0)
 
     /// What the records say about each payload of the pool, by index.
@@ -41,70 +38,47 @@ public final class RequestRecordWriter: RequestRecordSink, @unchecked Sendable {
         }
     }
 
-    public init(path: String, runTag: String, payloads: [PayloadDescriptor]) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw LoadError(.output, "cannot create \(path); check that the run directory is writable")
+    public init(path: String, runTag: String, payloads: [PayloadDescriptor], worker: BackgroundWorker) throws {
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw LoadError(.output, "cannot create \(path) (\(String(cString: strerror(errno)))); check that the run directory is writable")
         }
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        self.worker = worker
         self.payloads = payloads
         self.runTag = runTag
-        handle.write((Self.columns.joined(separator: ",") + "\n").data(using: .utf8)!)
-        let thread = Thread { [unowned self] in self.drain() }
-        thread.name = "bottleneck-records"
-        self.thread = thread
-        thread.start()
+        out.reserveCapacity(1 << 20)
+        out.append(contentsOf: (Self.columns.joined(separator: ",") + "\n").utf8)
+        flush()
     }
 
     public func submit(_ batch: [RequestRecord]) {
-        queue.withLock { $0.batches.append(batch) }
-        condition.lock()
-        condition.signal()
-        condition.unlock()
+        worker.submit { [self] in
+            for record in batch { format(record, into: &out) }
+            written.add(UInt64(batch.count), ordering: .relaxed)
+            if out.count > 256 * 1024 { flush() }
+        }
     }
 
     /// Records written so far.
     public var recordsWritten: UInt64 { written.load(ordering: .relaxed) }
 
-    /// Writes what is queued, then stops the thread and closes the file.
+    /// Writes what is buffered and closes the file. Call after the worker has finished.
     public func close() {
-        queue.withLock { $0.closed = true }
-        condition.lock()
-        condition.signal()
-        condition.unlock()
-        finished.wait()
-        try? handle.synchronize()
-        try? handle.close()
+        flush()
+        fsync(fd)
+        _ = Glibc.close(fd)
     }
 
-    private func drain() {
-        var out: [UInt8] = []
-        out.reserveCapacity(1 << 20)
-        while true {
-            let (batches, closed) = queue.withLock { state -> ([[RequestRecord]], Bool) in
-                let taken = state.batches
-                state.batches.removeAll(keepingCapacity: true)
-                return (taken, state.closed)
-            }
-            for batch in batches {
-                for record in batch { format(record, into: &out) }
-                written.add(UInt64(batch.count), ordering: .relaxed)
-                if out.count > 512 * 1024 {
-                    handle.write(Data(out))
-                    out.removeAll(keepingCapacity: true)
-                }
-            }
-            if !out.isEmpty {
-                handle.write(Data(out))
-                out.removeAll(keepingCapacity: true)
-            }
-            if closed && batches.isEmpty { break }
-            if batches.isEmpty {
-                condition.lock()
-                _ = condition.wait(until: Date(timeIntervalSinceNow: 0.2))
-                condition.unlock()
+    private func flush() {
+        out.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n < 0 { if errno == EINTR { continue }; break }
+                offset += n
             }
         }
-        finished.signal()
+        out.removeAll(keepingCapacity: true)
     }
 
     private func format(_ r: RequestRecord, into out: inout [UInt8]) {

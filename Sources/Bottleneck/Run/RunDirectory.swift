@@ -16,6 +16,8 @@ public final class RunDirectory: Sendable {
     public let wallStartNs: UInt64
     public let monotonicStartNs: UInt64
     private let log: Mutex<HistogramLogWriter?>
+    /// Where files are formatted and written, at idle priority, off the event loops.
+    public let worker: BackgroundWorker
 
     /// Creates `runs/<UTC timestamp>-<name>` under the current directory, or `explicitPath`.
     public init(name: String, explicitPath: String?) throws {
@@ -44,6 +46,7 @@ public final class RunDirectory: Sendable {
             throw LoadError(.output, "--out \(directory): already holds a run; choose a new directory so nothing measured is overwritten")
         }
         path = directory
+        worker = BackgroundWorker(name: "bottleneck-writer")
         let logWriter = try? HistogramLogWriter(path: directory + "/latency.hlog", startTime: Double(wall) / 1e9,
                                                 comment: "[Logged with bottleneck \(BottleneckVersion.current); values in ns; tags are steps]")
         log = Mutex(logWriter)
@@ -67,12 +70,17 @@ public final class RunDirectory: Sendable {
     public func logInterval(stepIndex: Int, start: UInt64, end: UInt64, latency: Histogram<UInt64>) {
         let begin = Double(start &- monotonicStartNs) / 1e9
         let length = Double(end &- start) / 1e9
-        log.withLock { writer in
-            try? writer?.append(tag: "step-\(stepIndex)", intervalStart: max(0, begin), intervalLength: max(0, length), histogram: latency)
+        // Compressing a histogram takes a millisecond or two: do it on the idle-priority worker.
+        worker.submit { [self] in
+            log.withLock { writer in
+                try? writer?.append(tag: "step-\(stepIndex)", intervalStart: max(0, begin), intervalLength: max(0, length), histogram: latency)
+            }
         }
     }
 
-    public func closeLogs() {
+    /// Runs every pending write job, then closes the interval log.
+    public func finishWriting() {
+        worker.finish()
         log.withLock { writer in
             writer?.close()
             writer = nil

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bottleneck
+import BottleneckCapture
 import Foundation
 import Logging
 
@@ -96,6 +97,15 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Write the run directory here instead of runs/<UTC time>-<name>/.")
     var out: String?
 
+    @Option(name: .customLong("capture"), help: "Capture packets on this interface during the run (repeatable), e.g. lo or any. Needs root or CAP_NET_RAW.")
+    var captureInterfaces: [String] = []
+
+    @Option(name: .customLong("capture-ports"), help: "Server ports whose legs to capture, e.g. 80,8000 (default: the target's port).")
+    var capturePorts: String?
+
+    @Flag(name: .customLong("capture-full"), help: "Keep whole packets in capture.pcap (default: headers only, bodies dropped).")
+    var captureFull = false
+
     @Flag(help: "Print the summary as JSON (schema bottleneck.summary/v1) instead of the table.")
     var json = false
 
@@ -141,10 +151,16 @@ struct LoadCommand: AsyncParsableCommand {
         defer { interrupts.cancel() }
 
         let display = LoadProgressDisplay(interactive: LoadProgressDisplay.standardErrorIsTerminal)
-        let request = LoadRun.Request(plan: built.plan, name: built.name, outputDirectory: out, command: CommandLine.arguments,
+        var request = LoadRun.Request(plan: built.plan, name: built.name, outputDirectory: out, command: CommandLine.arguments,
                                       probe: probeName, payloadSpecs: built.payloadSpecs, body: built.body,
                                       payloadDescriptors: built.payloadDescriptors)
-        let (summary, _) = try await run.execute(request, display: display, logger: logger)
+        if !captureInterfaces.isEmpty {
+            let ports = try capturePorts.map { try LoadValueParsing.portList($0, field: "--capture-ports") } ?? [UInt16(built.plan.target.port)]
+            request.attachments.append(CaptureAttachment(interfaces: captureInterfaces, ports: Set(ports), full: captureFull))
+        } else if capturePorts != nil || captureFull {
+            throw ValidationError("--capture-ports and --capture-full need --capture IFACE, e.g. --capture lo")
+        }
+        let (summary, _) = try await run.execute(request, display: display, logger: logger, notes: LoadProgressDisplay.note)
         if json {
             print(String(decoding: try RunJSON.encode(summary), as: UTF8.self))
         } else {

@@ -79,6 +79,18 @@ public enum LoadValueParsing: Sendable {
         return value
     }
 
+    /// "80,8000" → [80, 8000].
+    public static func portList(_ text: String, field: String) throws(LoadError) -> [UInt16] {
+        var ports: [UInt16] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let port = UInt16(part.trimmingCharacters(in: .whitespaces)), port > 0 else {
+                throw LoadError(.badInput, "\(field) \"\(text)\": give TCP ports from 1 to 65535 separated by commas, like 80,8000")
+            }
+            ports.append(port)
+        }
+        return ports
+    }
+
     /// "Name: value" → (name, value). Refuses headers the engine owns.
     public static func header(_ text: String) throws(LoadError) -> (name: String, value: String) {
         guard let colon = text.firstIndex(of: ":") else {

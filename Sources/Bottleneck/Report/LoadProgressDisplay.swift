@@ -23,6 +23,9 @@ public final class LoadProgressDisplay: LoadObserver {
         FileHandle.standardError.write(text.data(using: .utf8)!)
     }
 
+    /// Prints a one-line note for the user on stderr.
+    public static let note: @Sendable (String) -> Void = { text in standardError("note: \(text)\n") }
+
     /// True when stderr is a terminal.
     public static var standardErrorIsTerminal: Bool { isatty(2) == 1 }
 

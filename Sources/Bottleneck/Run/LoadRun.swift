@@ -18,6 +18,8 @@ public final class LoadRun: Sendable {
         public var payloadSpecs: [String]
         public var body: String?
         public var payloadDescriptors: [RequestRecordWriter.PayloadDescriptor]
+        /// Observers beside the engine (capture, samplers), started before the first step.
+        public var attachments: [any RunAttachment] = []
 
         public init(plan: LoadPlan, name: String, outputDirectory: String?, command: [String], probe: String?,
                     payloadSpecs: [String], body: String?, payloadDescriptors: [RequestRecordWriter.PayloadDescriptor]) {
@@ -43,7 +45,10 @@ public final class LoadRun: Sendable {
         engine.withLock { $0?.interrupt() }
     }
 
-    public func execute(_ request: Request, display: (any LoadObserver)?, logger: Logger) async throws -> (RunSummary, RunDirectory) {
+    /// Runs the request. `notes` receives one-line messages for the user (a capture that
+    /// could not start, the evidence that will be missing) as they happen.
+    public func execute(_ request: Request, display: (any LoadObserver)?, logger: Logger,
+                        notes: @Sendable (String) -> Void = { _ in }) async throws -> (RunSummary, RunDirectory) {
         let sinkBox = DeferredSink()
         let engine = try await LoadEngine.prepare(plan: request.plan, sink: sinkBox, logger: logger)
         self.engine.withLock { $0 = engine }
@@ -68,7 +73,22 @@ public final class LoadRun: Sendable {
             host: HostFacts.current(), threads: request.plan.threads ?? engine.allowance.threads)
         try directory.write(description, to: "run.json")
 
-        let observer = RunDirectoryObserver(directory: directory, request: request, records: records, display: display)
+        var started: [any RunAttachment] = []
+        do {
+            for attachment in request.attachments {
+                for note in try attachment.start(directory: directory) { notes(note) }
+                started.append(attachment)
+            }
+        } catch {
+            for attachment in started { _ = attachment.stop(directory: directory) }
+            await engine.shutdown()
+            directory.finishWriting()
+            records.close()
+            throw error
+        }
+
+        let observer = RunDirectoryObserver(directory: directory, request: request, records: records, display: display,
+                                            attachments: started)
         var results: [StepResult] = []
         var failure: (any Error)?
         do {
@@ -78,6 +98,9 @@ public final class LoadRun: Sendable {
             results = observer.finishedSteps
         }
         await engine.shutdown()
+        for attachment in started {
+            for note in attachment.stop(directory: directory) { notes(note) }
+        }
         directory.finishWriting()
         records.close()
         let summary = RunSummary(name: request.name, target: request.plan.target.description, runDirectory: directory.path,
@@ -110,18 +133,25 @@ private final class RunDirectoryObserver: LoadObserver {
     let request: LoadRun.Request
     let records: RequestRecordWriter
     let display: (any LoadObserver)?
+    let attachments: [any RunAttachment]
     private let steps = Mutex<[StepResult]>([])
 
-    init(directory: RunDirectory, request: LoadRun.Request, records: RequestRecordWriter, display: (any LoadObserver)?) {
+    init(directory: RunDirectory, request: LoadRun.Request, records: RequestRecordWriter, display: (any LoadObserver)?,
+         attachments: [any RunAttachment]) {
         self.directory = directory
         self.request = request
         self.records = records
         self.display = display
+        self.attachments = attachments
     }
 
     var finishedSteps: [StepResult] { steps.withLock { $0 } }
 
-    func stepStarted(index: Int, step: LoadStep) { display?.stepStarted(index: index, step: step) }
+    func stepStarted(index: Int, step: LoadStep) {
+        let now = MonotonicClock.now()
+        for attachment in attachments { attachment.stepStarted(index: index, name: step.name, at: now) }
+        display?.stepStarted(index: index, step: step)
+    }
 
     func progress(_ progress: LoadProgress) { display?.progress(progress) }
 

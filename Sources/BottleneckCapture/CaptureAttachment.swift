@@ -1,0 +1,92 @@
+import Bottleneck
+import Foundation
+import Synchronization
+
+/// Live packet capture during `bottleneck load --capture IFACE`: one `LiveCapture` per
+/// interface, started before the first step, stopped after the last. Writes the raw
+/// packets (`capture.pcap`, or `capture-IFACE.pcap` for the second and later interfaces,
+/// mode 0600), every HTTP exchange with its wire times (`capture-exchanges.jsonl`), and a
+/// summary per leg with the capture's own drop counters (`capture-summary.json`).
+///
+/// Without the privilege to capture, the run goes on without it and says what is lost.
+public final class CaptureAttachment: RunAttachment {
+    public let name = "capture"
+    public let interfaces: [String]
+    public let ports: Set<UInt16>
+    public let full: Bool
+    private let captures = Mutex<[(String, LiveCapture)]>([])
+
+    public init(interfaces: [String], ports: Set<UInt16>, full: Bool) {
+        self.interfaces = interfaces
+        self.ports = ports
+        self.full = full
+    }
+
+    public func start(directory: RunDirectory) throws -> [String] {
+        var notes: [String] = []
+        var opened: [(String, LiveCapture)] = []
+        for (index, interface) in interfaces.enumerated() {
+            let file = index == 0 ? "capture.pcap" : "capture-\(interface).pcap"
+            do {
+                let capture = try LiveCapture(device: interface, ports: ports, full: full, dumpPath: directory.file(file))
+                opened.append((interface, capture))
+            } catch let error as CaptureError where error.code == .permissionDenied {
+                notes.append("capture: \(error.description); the run continues without it")
+            }
+        }
+        for (_, capture) in opened { capture.start() }
+        captures.withLock { $0 = opened }
+        if !opened.isEmpty {
+            notes.append("capture: recording \(opened.map(\.0).joined(separator: ", ")) (\(full ? "whole packets" : "headers only; --capture-full keeps bodies"))")
+        }
+        return notes
+    }
+
+    public func stop(directory: RunDirectory) -> [String] {
+        let opened = captures.withLock { current -> [(String, LiveCapture)] in
+            let taken = current
+            current = []
+            return taken
+        }
+        var notes: [String] = []
+        var summaries: [CaptureSummary.Interface] = []
+        var exchanges: [HTTPExchange] = []
+        for (interface, capture) in opened {
+            let analysis = capture.stop()
+            exchanges.append(contentsOf: analysis.exchanges)
+            let drops = analysis.captureStats.map { $0.droppedByKernel + $0.droppedByInterface } ?? 0
+            summaries.append(CaptureSummary.Interface(interface: interface, packets: analysis.packets.packets, drops: drops,
+                                                      stats: analysis.captureStats, legs: analysis.legs, readError: analysis.readError))
+            if drops > 0 {
+                notes.append("capture: \(drops) packets on \(interface) were dropped by the kernel; wire timings for some requests are missing (raise the buffer or capture headers only)")
+            }
+        }
+        guard !opened.isEmpty else { return notes }
+        let merged = CaptureAnalysis(exchanges: exchanges.sorted { ($0.t1 ?? 0) < ($1.t1 ?? 0) }, connections: [],
+                                     packets: PacketCounters(), captureStats: nil, readError: nil)
+        do {
+            try CaptureAnalyzeCommandOutput.writeJSONLines(merged, toFile: directory.file("capture-exchanges.jsonl"))
+            try directory.write(CaptureSummary(interfaces: summaries, ports: ports.sorted(), full: full), to: "capture-summary.json")
+        } catch {
+            notes.append("capture: could not write the capture files: \(error)")
+        }
+        return notes
+    }
+}
+
+/// `capture-summary.json`: what each interface saw and dropped, per leg (server port).
+public struct CaptureSummary: Sendable, Codable {
+    public struct Interface: Sendable, Codable {
+        public var interface: String
+        public var packets: UInt64
+        public var drops: UInt64
+        public var stats: CaptureStats?
+        public var legs: [LegSummary]
+        public var readError: String?
+    }
+
+    public var schema = "bottleneck.capture/v1"
+    public var interfaces: [Interface]
+    public var ports: [UInt16]
+    public var full: Bool
+}

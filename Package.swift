@@ -35,7 +35,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
-            exclude: ["Sampling"],  // TEMP: helpers in progress
             swiftSettings: [
                 // The load engine's per-request path touches class state on every event; dynamic
                 // exclusivity checks cost several percent of the generator's CPU (measured with
@@ -65,7 +64,6 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
-            exclude: ["Sampling"],  // TEMP: helpers in progress
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

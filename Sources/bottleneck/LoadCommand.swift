@@ -106,6 +106,15 @@ struct LoadCommand: AsyncParsableCommand {
     @Flag(name: .customLong("capture-full"), help: "Keep whole packets in capture.pcap (default: headers only, bodies dropped).")
     var captureFull = false
 
+    @Option(name: .customLong("server-pid"), help: "Sample this server process and its descendants (repeatable).")
+    var serverPIDs: [Int32] = []
+
+    @Option(name: .customLong("server-port"), help: "Sample the processes listening on this port, found through their sockets (repeatable).")
+    var serverPorts: [UInt16] = []
+
+    @Option(name: .customLong("sample-interval"), help: "How often to sample /proc and cgroups (default 250ms).")
+    var sampleInterval: String?
+
     @Flag(help: "Print the summary as JSON (schema bottleneck.summary/v1) instead of the table.")
     var json = false
 
@@ -154,6 +163,15 @@ struct LoadCommand: AsyncParsableCommand {
         var request = LoadRun.Request(plan: built.plan, name: built.name, outputDirectory: out, command: CommandLine.arguments,
                                       probe: probeName, payloadSpecs: built.payloadSpecs, body: built.body,
                                       payloadDescriptors: built.payloadDescriptors)
+        var sampling = SamplerConfiguration()
+        if let sampleInterval {
+            let nanoseconds = try LoadValueParsing.duration(sampleInterval, field: "--sample-interval")
+            sampling.interval = .nanoseconds(Int64(nanoseconds))
+        }
+        sampling.serverPIDs = serverPIDs
+        sampling.serverPorts = serverPorts
+        sampling.targetPorts = [UInt16(built.plan.target.port)]
+        request.attachments.append(SamplingAttachment(configuration: sampling))
         if !captureInterfaces.isEmpty {
             let ports = try capturePorts.map { try LoadValueParsing.portList($0, field: "--capture-ports") } ?? [UInt16(built.plan.target.port)]
             request.attachments.append(CaptureAttachment(interfaces: captureInterfaces, ports: Set(ports), full: captureFull))

@@ -113,3 +113,44 @@ struct LoadCommandTests {
         #expect(fields.filter { $0[13] == "image" }.allSatisfy { Int($0[15])! >= 64 * 32 })
     }
 }
+
+@Suite("bottleneck load samples the generator and the server", .serialized)
+struct LoadSamplingTests {
+    @Test(.enabled(if: LocalNginx.available, "needs nginx (make setup installs it)"))
+    func serverFoundByPortIsSampledPerStep() throws {
+        let nginx = try LocalNginx(port: 18_614)
+        defer { nginx.stop() }
+        let directory = try CLI.temporaryDirectory()
+        let out = directory.appendingPathComponent("run")
+        let result = try CLI.run(["load", "--target", "http://127.0.0.1:18614/small.txt", "--rates", "100,200", "--duration", "1500ms",
+                                  "--server-port", "18614", "--out", out.path], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as! [String: Any]
+        let sampling = try #require(summary["sampling"] as? [String: Any])
+        let steps = (sampling["steps"] as! [[String: Any]]).filter { ($0["index"] as! Int) >= 0 }
+        #expect(steps.map { $0["name"] as! String } == ["rate-100", "rate-200"])
+        for step in steps {
+            let server = step["server"] as! [String: Any]
+            #expect((server["busiestProcess"] as? [String: Any])?["comm"] as? String == "nginx")
+            #expect(server["processes"] as! Int >= 2, "nginx master and worker")
+            let client = step["client"] as! [String: Any]
+            #expect((client["busiestProcess"] as? [String: Any])?["comm"] as? String == "bottleneck")
+            #expect((client["cpuCoresMean"] as! Double) > 0)
+        }
+        let lines = try String(contentsOf: out.appendingPathComponent("samples.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count > 10)
+        #expect(lines.contains { $0.contains("\"role\":\"server\"") })
+    }
+
+    @Test func unknownServerPortIsBadInputAndLeavesNoDirectory() throws {
+        let directory = try CLI.temporaryDirectory()
+        let nginx = try LocalNginx(port: 18_615)
+        defer { nginx.stop() }
+        let result = try CLI.run(["load", "--target", "http://127.0.0.1:18615/small.txt", "--duration", "1s", "--server-port", "1"], in: directory)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--server-port 1"))
+        let runs = directory.appendingPathComponent("runs").path
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []
+        #expect(leftovers.isEmpty, "left behind: \(leftovers)")
+    }
+}

@@ -20,6 +20,7 @@ public final class BackgroundWorker: Sendable {
     }
 
     private let queue = Queue()
+    private let finishing = Atomic<Bool>(false)
 
     public init(name: String) {
         let queue = self.queue
@@ -48,8 +49,9 @@ public final class BackgroundWorker: Sendable {
         queue.wakeup.signal()
     }
 
-    /// Runs every submitted job, then stops the thread. Call once.
+    /// Runs every submitted job, then stops the thread. Later calls return at once.
     public func finish() {
+        guard !finishing.exchange(true, ordering: .acquiringAndReleasing) else { return }
         queue.state.withLock { $0.closed = true }
         queue.wakeup.signal()
         queue.wakeup.signal()  // one for a pending batch, one to observe `closed` with no jobs

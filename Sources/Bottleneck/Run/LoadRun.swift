@@ -84,6 +84,8 @@ public final class LoadRun: Sendable {
             await engine.shutdown()
             directory.finishWriting()
             records.close()
+            // Nothing was measured yet: leave no half-made run directory behind.
+            directory.remove()
             throw error
         }
 
@@ -103,9 +105,10 @@ public final class LoadRun: Sendable {
         }
         directory.finishWriting()
         records.close()
-        let summary = RunSummary(name: request.name, target: request.plan.target.description, runDirectory: directory.path,
+        var summary = RunSummary(name: request.name, target: request.plan.target.description, runDirectory: directory.path,
                                  plannedSteps: request.plan.steps.count, interrupted: engine.wasInterrupted, steps: results,
                                  requestsRecorded: records.recordsWritten, generatorPeakRSSBytes: ProcessCPUTime.peakRSSBytes())
+        summary.sampling = started.lazy.compactMap { ($0 as? SamplingAttachment)?.summary }.first
         try directory.write(summary, to: "summary.json")
         if let failure { throw failure }
         return (summary, directory)

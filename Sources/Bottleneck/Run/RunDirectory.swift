@@ -54,6 +54,12 @@ public final class RunDirectory: Sendable {
 
     public func file(_ name: String) -> String { path + "/" + name }
 
+    /// Deletes the directory; only for a run that failed before measuring anything.
+    public func remove() {
+        worker.finish()
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
     public func write<T: Encodable>(_ document: T, to name: String) throws {
         do {
             let data = try RunJSON.encode(document)

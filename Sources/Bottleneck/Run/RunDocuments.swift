@@ -90,6 +90,8 @@ public struct RunSummary: Sendable, Codable {
     public var generatorPeakRSSBytes: UInt64
     /// Every step's warnings, prefixed with the step name; empty when the generator kept up.
     public var warnings: [String]
+    /// Per-step CPU, memory and socket aggregates of the generator and the server (samplers).
+    public var sampling: SamplingSummary?
 
     public init(name: String, target: String, runDirectory: String, plannedSteps: Int, interrupted: Bool,
                 steps: [StepResult], requestsRecorded: UInt64, generatorPeakRSSBytes: UInt64) {

@@ -26,7 +26,7 @@ extension ProcParse {
 
     /// v2 `cpu.max`: `$MAX $PERIOD`, `$MAX` may be `max`. Returns cores, nil when unlimited.
     static func parseCPUMax(_ text: Substring) throws(SamplerError) -> Double? {
-        let parts = fields(text.trimmingSpaces)
+        let parts = fields(text.trimmedForParsing)
         guard parts.count == 2 else { throw SamplerError.malformed("cpu.max", "expected '$MAX $PERIOD'") }
         let period = try unsigned(parts[1], "cpu.max")
         guard period > 0 else { throw SamplerError.malformed("cpu.max", "zero period") }
@@ -42,21 +42,21 @@ extension ProcParse {
         }
         var cores: Double?
         if let quota, let period {
-            let q = try signed(quota.trimmingSpaces, "cpu.cfs_quota_us")
-            let p = try unsigned(period.trimmingSpaces, "cpu.cfs_period_us")
+            let q = try signed(quota.trimmedForParsing, "cpu.cfs_quota_us")
+            let p = try unsigned(period.trimmedForParsing, "cpu.cfs_period_us")
             if q > 0 && p > 0 { cores = Double(q) / Double(p) }
         }
         return CgroupCPU(periods: periods, throttledPeriods: throttled, throttledNanoseconds: keys["throttled_time"],
-                         usageNanoseconds: try usage.map { u throws(SamplerError) in try unsigned(u.trimmingSpaces, "cpuacct.usage") },
+                         usageNanoseconds: try usage.map { u throws(SamplerError) in try unsigned(u.trimmedForParsing, "cpuacct.usage") },
                          quotaCores: cores)
     }
 
     /// v2 `memory.current`, `memory.max` (`max` = unlimited), `memory.events`.
     static func parseCgroupV2Memory(current: Substring, max: Substring?, events: Substring?) throws(SamplerError) -> CgroupMemory {
-        let cur = try unsigned(current.trimmingSpaces, "memory.current")
+        let cur = try unsigned(current.trimmedForParsing, "memory.current")
         var limit: UInt64?
         if let max {
-            let m = max.trimmingSpaces
+            let m = max.trimmedForParsing
             limit = m == "max" ? nil : try unsigned(m, "memory.max")
         }
         let keys = try events.map { e throws(SamplerError) in try parseFlatKeyed(e, what: "memory.events") }
@@ -66,13 +66,13 @@ extension ProcParse {
     /// v1 `memory.usage_in_bytes`, `limit_in_bytes` (≥ 2^62 means unlimited), `failcnt`,
     /// `memory.oom_control` (`oom_kill N` since Linux 4.13).
     static func parseCgroupV1Memory(usage: Substring, limit: Substring?, failcnt: Substring?, oomControl: Substring?) throws(SamplerError) -> CgroupMemory {
-        let cur = try unsigned(usage.trimmingSpaces, "memory.usage_in_bytes")
+        let cur = try unsigned(usage.trimmedForParsing, "memory.usage_in_bytes")
         var limitBytes: UInt64?
         if let limit {
-            let l = try unsigned(limit.trimmingSpaces, "memory.limit_in_bytes")
+            let l = try unsigned(limit.trimmedForParsing, "memory.limit_in_bytes")
             limitBytes = l >= (1 << 62) ? nil : l
         }
-        let hits = try failcnt.map { f throws(SamplerError) in try unsigned(f.trimmingSpaces, "memory.failcnt") }
+        let hits = try failcnt.map { f throws(SamplerError) in try unsigned(f.trimmedForParsing, "memory.failcnt") }
         let oom = try oomControl.flatMap { o throws(SamplerError) in try parseFlatKeyed(o, what: "memory.oom_control")["oom_kill"] }
         return CgroupMemory(currentBytes: cur, limitBytes: limitBytes, limitHits: hits, oomKills: oom)
     }

@@ -50,14 +50,21 @@ extension ProcParse {
     ///
     /// Columns: `sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid
     /// timeout inode …`; addresses are `HEX:PORT` (IPv4 8 hex digits, IPv6 32).
-    static func parseTCPTable(_ text: Substring) throws(SamplerError) -> [TCPSocket] {
+    ///
+    /// - Parameter ports: when given, only rows whose local or remote port is in the set are
+    ///   returned; the others are skipped after reading their two ports (a loaded host has
+    ///   thousands of rows and the sampler wants a handful).
+    static func parseTCPTable(_ text: Substring, ports: Set<UInt16>? = nil) throws(SamplerError) -> [TCPSocket] {
         let what = "net/tcp"
         var result: [TCPSocket] = []
         var sawHeader = false
         for line in lines(text) {
             if !sawHeader {
-                guard line.trimmingSpaces.hasPrefix("sl") else { throw SamplerError.malformed(what, "no header line") }
+                guard line.trimmedForParsing.hasPrefix("sl") else { throw SamplerError.malformed(what, "no header line") }
                 sawHeader = true
+                continue
+            }
+            if let ports, let (local, remote) = quickPorts(line), !ports.contains(local) && !ports.contains(remote) {
                 continue
             }
             let parts = line.utf8.split(separator: 32, maxSplits: 10, omittingEmptySubsequences: true).map { Substring($0) }
@@ -78,6 +85,43 @@ extension ProcParse {
         return result
     }
 
+    /// The local and remote ports of a row, read from its bytes without splitting it; nil
+    /// when the row does not look right (the full parse then reports the error).
+    private static func quickPorts(_ line: Substring) -> (UInt16, UInt16)? {
+        var found: [UInt16] = []
+        var value: UInt16 = 0
+        var digits = 0
+        var inPort = false
+        var colons = 0
+        for byte in line.utf8 {
+            if byte == 58 {   // ':' — the 1st ends `sl`, the 2nd and 3rd precede the ports
+                colons += 1
+                if colons >= 2 { inPort = true; value = 0; digits = 0 }
+                continue
+            }
+            if inPort {
+                if byte == 32 {
+                    guard digits == 4 else { return nil }
+                    found.append(value)
+                    inPort = false
+                    if found.count == 2 { return (found[0], found[1]) }
+                    continue
+                }
+                let nibble: UInt8
+                switch byte {
+                case 48...57: nibble = byte - 48
+                case 65...70: nibble = byte - 55
+                case 97...102: nibble = byte - 87
+                default: return nil
+                }
+                guard digits < 4 else { return nil }
+                value = value << 4 | UInt16(nibble)
+                digits += 1
+            }
+        }
+        return nil
+    }
+
     private static func port(_ address: Substring) -> UInt16? {
         guard let colon = address.lastIndex(of: ":") else { return nil }
         let hex = address[..<colon].count
@@ -85,9 +129,20 @@ extension ProcParse {
         return UInt16(address[address.index(after: colon)...], radix: 16)
     }
 
+    /// `inuse` of the `TCP6:` line of `/proc/PID/net/sockstat6` (`TCP6: inuse 3`): sockets of
+    /// the namespace, so the costly `tcp6` table can be skipped when there are none.
+    static func parseSockstatTCP6InUse(_ text: Substring) throws(SamplerError) -> UInt64 {
+        for line in lines(text) where line.hasPrefix("TCP6:") {
+            let parts = fields(line)
+            guard parts.count >= 3, parts[1] == "inuse" else { throw SamplerError.malformed("net/sockstat6", "bad TCP6 line") }
+            return try unsigned(parts[2], "net/sockstat6")
+        }
+        throw SamplerError.malformed("net/sockstat6", "no TCP6 line")
+    }
+
     /// `/proc/sys/net/ipv4/ip_local_port_range`: `low<TAB>high`.
     static func parsePortRange(_ text: Substring) throws(SamplerError) -> ClosedRange<UInt16> {
-        let parts = fields(text.trimmingSpaces)
+        let parts = fields(text.trimmedForParsing)
         guard parts.count == 2, let low = UInt16(parts[0]), let high = UInt16(parts[1]), low <= high else {
             throw SamplerError.malformed("ip_local_port_range", "expected 'low high'")
         }

@@ -8,10 +8,12 @@ extension ProcParse {
         guard let open = text.utf8.firstIndex(of: 40), let close = text.utf8.lastIndex(of: 41), open < close else {
             throw SamplerError.malformed(what, "no (comm)")
         }
-        guard let pid = Int32(text[..<open].trimmingSpaces) else { throw SamplerError.malformed(what, "bad pid") }
+        guard let pid = Int32(text[..<open].trimmedForParsing) else { throw SamplerError.malformed(what, "bad pid") }
         let comm = String(text[text.index(after: open)..<close])
-        let rest = fields(text[text.index(after: close)...])
         // rest[0] is field 3 (state); the last field we need is 39 (processor) → rest[36].
+        // Only the first 37 fields are split off: this runs for every process every tick.
+        let rest = text[text.index(after: close)...].utf8
+            .split(separator: 32, maxSplits: 37, omittingEmptySubsequences: true).map { Substring($0) }
         guard rest.count >= 37, let state = rest[0].first else { throw SamplerError.malformed(what, "only \(rest.count) fields after comm (truncated?)") }
         guard let ppid = Int32(rest[1]), let threads = Int(rest[17]), let lastCPU = Int(rest[36]) else {
             throw SamplerError.malformed(what, "bad ppid, num_threads or processor")
@@ -42,7 +44,7 @@ extension ProcParse {
             guard let first = line.first, first == 86 || first == 118 || first == 110 || first == 67 else { continue }
             guard let colon = line.firstIndex(of: 58) else { throw SamplerError.malformed(what, "no ':' in a line") }
             let key = line[line.startIndex..<colon]
-            let value = Substring(line[line.index(after: colon)...]).trimmingSpaces
+            let value = Substring(line[line.index(after: colon)...]).trimmedForParsing
             if key.elementsEqual("VmRSS".utf8) { rss = try kilobytes(value, what) }
             else if key.elementsEqual("VmHWM".utf8) { hwm = try kilobytes(value, what) }
             else if key.elementsEqual("voluntary_ctxt_switches".utf8) { voluntary = try unsigned(value, what) }
@@ -62,7 +64,7 @@ extension ProcParse {
 
     /// `/proc/PID/schedstat`: `run_ns wait_ns timeslices`.
     static func parseSchedstat(_ text: Substring) throws(SamplerError) -> Schedstat {
-        let parts = fields(text.trimmingSpaces)
+        let parts = fields(text.trimmedForParsing)
         guard parts.count == 3 else { throw SamplerError.malformed("/proc/PID/schedstat", "expected 3 numbers") }
         return Schedstat(runNanoseconds: try unsigned(parts[0], "schedstat"),
                          runDelayNanoseconds: try unsigned(parts[1], "schedstat"),
@@ -85,7 +87,7 @@ extension ProcParse {
     /// `/proc/PID/task/TID/children`: space-separated PIDs (empty when there are none).
     static func parseChildren(_ text: Substring) throws(SamplerError) -> [Int32] {
         var result: [Int32] = []
-        for part in fields(text.trimmingSpaces) {
+        for part in fields(text.trimmedForParsing) {
             guard let pid = Int32(part), pid > 0 else { throw SamplerError.malformed("children", "bad pid \(part.prefix(16))") }
             result.append(pid)
         }
@@ -95,8 +97,8 @@ extension ProcParse {
     /// Counts the CPUs of a list like `0-3,8,10-11` (`Cpus_allowed_list`, `cpuset.cpus`).
     static func parseCPUListCount(_ text: Substring) throws(SamplerError) -> Int {
         var count = 0
-        for range in text.trimmingSpaces.split(separator: ",") {
-            let ends = range.split(separator: "-")
+        for range in text.trimmedForParsing.split(separator: ",") {
+            let ends = range.split(separator: "-", omittingEmptySubsequences: false)
             guard ends.count == 1 || ends.count == 2, let low = Int(ends[0]),
                   let high = ends.count == 2 ? Int(ends[1]) : low, high >= low else {
                 throw SamplerError.malformed("cpu list", "bad range \(range.prefix(16))")
@@ -110,7 +112,7 @@ extension ProcParse {
 
 extension Substring {
     /// Without leading and trailing spaces, tabs and newlines.
-    var trimmingSpaces: Substring {
+    var trimmedForParsing: Substring {
         var bytes = utf8[...]
         while let c = bytes.first, c == 32 || c == 9 || c == 10 { bytes = bytes.dropFirst() }
         while let c = bytes.last, c == 32 || c == 9 || c == 10 { bytes = bytes.dropLast() }

@@ -115,10 +115,17 @@ final class ProcReader {
     }
 
     /// IPv4 and IPv6 sockets of the process's namespace; a missing `tcp6` (IPv6 disabled) is fine.
-    func readTCPSockets(_ pid: Int32) throws(SamplerError) -> [TCPSocket] {
-        var sockets = try ProcParse.parseTCPTable(files.read(processDirectory(pid) + "/net/tcp", keepOpen: true)[...])
+    ///
+    /// Each table read walks the kernel's whole established hash, whatever the number of
+    /// sockets; `tcp6` is skipped when `sockstat6` says the namespace has no TCPv6 socket.
+    func readTCPSockets(_ pid: Int32, ports: Set<UInt16>? = nil) throws(SamplerError) -> [TCPSocket] {
+        var sockets = try ProcParse.parseTCPTable(files.read(processDirectory(pid) + "/net/tcp", keepOpen: true)[...], ports: ports)
+        if let text = try? files.read(processDirectory(pid) + "/net/sockstat6", singleShot: true, keepOpen: true),
+           let inUse = try? ProcParse.parseSockstatTCP6InUse(text[...]), inUse == 0 {
+            return sockets
+        }
         do {
-            sockets += try ProcParse.parseTCPTable(files.read(processDirectory(pid) + "/net/tcp6", keepOpen: true)[...])
+            sockets += try ProcParse.parseTCPTable(files.read(processDirectory(pid) + "/net/tcp6", keepOpen: true)[...], ports: ports)
         } catch where error.code == .gone {}
         return sockets
     }

@@ -19,6 +19,14 @@ import Darwin
 /// rate over the interval `"dt"` (ns) with the suffix `_per_s`; the first sample of an
 /// entity has no rates. CPU shares are in cores (1.0 = one CPU busy for the whole interval).
 ///
+/// Cadence (`SamplerConfiguration`): CPU, RSS, state and run delay of every process, host
+/// CPU and PSI, and cgroups every `interval`; per-process details (`status`: context
+/// switches and peak RSS; children; fds), host memory/OOM and the TCP counters every
+/// `detailInterval` (1 s), each process on its own tick; socket tables every
+/// `socketTableInterval` (5 s). Fields read less often are absent from the other records,
+/// and their rates are over their own span (`ctxt_dt` for context switches, `dt` of the
+/// `net` record for TCP counters).
+///
 /// - `header`: `version`, `interval_ns`, `clock` ("monotonic"), `clk_tck`, `page_size`,
 ///   `host_cpus`, `source`, `ephemeral_ports` [low, high].
 /// - `step`: `index`, `name` — a load step begins at `t`.
@@ -28,7 +36,7 @@ import Darwin
 ///   `oom_kill` (+`_per_s`), `psi_{cpu,memory,io}_{some,full}_{avg10,total_us,stall_fraction}`.
 /// - `process`: `pid`, `ppid`, `root` (the tree's root PID), `comm`, `state`, `threads`,
 ///   `last_cpu`, `utime_ticks`, `stime_ticks`, `user_cores`, `sys_cores`, `cores`,
-///   `rss_bytes`, `rss_peak_bytes`, `voluntary_ctxt`, `nonvoluntary_ctxt` (+`_per_s`),
+///   `rss_bytes`, `rss_peak_bytes`, `voluntary_ctxt`, `nonvoluntary_ctxt` (+`_per_s`, over `ctxt_dt`),
 ///   `run_delay_ns` (+ `run_delay_fraction`: seconds waiting for a CPU per second),
 ///   `fds`, `fd_limit`, `cgroup`.
 /// - `thread` (multi-threaded processes): `pid`, `tid`, `comm`, `last_cpu`, `utime_ticks`,
@@ -41,8 +49,10 @@ import Darwin
 /// - `net`: `netns` (inode), `pid` (read through), TCP counters `RetransSegs`, `OutSegs`,
 ///   `ActiveOpens`, `AttemptFails`, `EstabResets`, `OutRsts`, `ListenOverflows`,
 ///   `ListenDrops`, `TCPBacklogDrop`, `TCPTimeouts`, `SyncookiesSent` (+`_per_s`),
-///   `retransmit_ratio`, `ports`, `sockets` {STATE: count} for those ports, `rx_queue`,
-///   `tx_queue` (sums), `listen` [{port, inode, accept_queue}], `ephemeral_ports`.
+///   `retransmit_ratio`, `ports`; when the socket tables were read: `sockets` {STATE: count}
+///   for those ports (client: remote port is a target port; server: local port is a server
+///   port), `rx_queue`, `tx_queue` (sums), `listen` [{port, inode, accept_queue}]; and for
+///   the client `ephemeral_ports`.
 final class SampleLineWriter {
     private let fd: Int32
     private(set) var bytes: [UInt8] = []

@@ -23,11 +23,15 @@ final class Sampler {
     let clockTicksPerSecond: Double
     let pageSize: UInt64
     let selfPID: Int32
-    /// How often (in ticks) to re-read slowly changing things: cgroup membership, listeners.
-    let rescanEvery = 8
+    /// How often (in ticks, ≈10 s at 250 ms) to re-read slowly changing things: cgroup
+    /// membership, network namespace, a restarted server's listener.
+    let rescanEvery = 40
     /// How often (in ticks) to read the socket tables (`SamplerConfiguration.socketTableInterval`);
     /// the cheap counters (`snmp`, `netstat`) are read every tick.
     let socketTableEvery: Int
+    /// How often (in ticks) each process reads `status`, `children` and its fd count.
+    let detailEvery: Int
+    private var nextSlot = 0
 
     private struct Previous {
         var t: UInt64
@@ -56,6 +60,11 @@ final class Sampler {
         var cgroup: CgroupLocation?
         var fdLimit: UInt64?
         var namespace: UInt64?
+        /// Spreads the detail reads of the processes over the ticks.
+        var slot: Int = 0
+        var status: ProcessStatus?
+        var statusTime: UInt64 = 0
+        var fds: Int?
     }
 
     private var tracked: [Int32: Tracked] = [:]
@@ -85,10 +94,8 @@ final class Sampler {
         let page = sysconf(Int32(_SC_PAGESIZE))
         self.pageSize = page > 0 ? UInt64(page) : 4096
         self.selfPID = getpid()
-        let interval = max(configuration.intervalNanoseconds, 1)
-        let tables = configuration.socketTableInterval.components
-        let tableNanoseconds = UInt64(max(0, tables.seconds)) * 1_000_000_000 + UInt64(max(0, tables.attoseconds) / 1_000_000_000)
-        self.socketTableEvery = max(1, Int((tableNanoseconds + interval - 1) / interval))
+        self.socketTableEvery = configuration.ticks(configuration.socketTableInterval)
+        self.detailEvery = configuration.ticks(configuration.detailInterval)
         self.serverPorts = Set(configuration.serverPorts)
         self.current = StepAccumulator(index: -1, name: "before-first-step", start: now(), clockTicksPerSecond: clockTicksPerSecond)
 
@@ -141,7 +148,8 @@ final class Sampler {
     private func track(_ stat: ProcessStat, role: SampleRole, root: Int32, followChildren: Bool = true) {
         tracked[stat.pid] = Tracked(pid: stat.pid, role: role, root: root, startTime: stat.startTime,
                                     comm: stat.comm, followChildren: followChildren,
-                                    namespace: reader.networkNamespace(stat.pid))
+                                    namespace: reader.networkNamespace(stat.pid), slot: nextSlot)
+        nextSlot += 1
         order.append(stat.pid)
     }
 
@@ -197,10 +205,11 @@ final class Sampler {
         var client = RoleInterval()
         var server = RoleInterval()
 
-        let host = sampleHost(t: t)
+        let detailTick = (tickCount - 1) % detailEvery == 0
+        let host = sampleHost(t: t, detail: detailTick)
         sampleProcesses(t: t, rescan: rescan, client: &client, server: &server)
         sampleCgroups(t: t, client: &client, server: &server)
-        sampleNetwork(t: t, readSockets: readSockets, client: &client, server: &server)
+        if detailTick || readSockets { sampleNetwork(t: t, readSockets: readSockets, client: &client, server: &server) }
         if rescan && configuration.serverPorts.count > 0 && !tracked.values.contains(where: { $0.role == .server }) {
             // The server restarted: find the new listener.
             if let found = try? ServerDiscovery.listeners(ports: Set(configuration.serverPorts), reader: reader) {
@@ -216,8 +225,21 @@ final class Sampler {
 
     // MARK: host
 
-    private func sampleHost(t: UInt64) -> HostInterval? {
-        guard let sample = try? reader.readHost() else { return nil }
+    /// Host CPU and PSI every tick; memory and the OOM counter (`meminfo`, the long `vmstat`)
+    /// on detail ticks only, carried over in between.
+    private func sampleHost(t: UInt64, detail: Bool) -> HostInterval? {
+        var sample: HostSample
+        if detail || previousHost == nil {
+            guard let fresh = try? reader.readHost() else { return nil }
+            sample = fresh
+        } else {
+            guard let cpu = try? reader.readHostCPU(), let previous = previousHost else { return nil }
+            sample = previous
+            sample.cpu = cpu
+            sample.pressureCPU = try? reader.readPressure("cpu")
+            sample.pressureMemory = try? reader.readPressure("memory")
+            sample.pressureIO = try? reader.readPressure("io")
+        }
         defer { previousHost = sample; previousHostT = t }
         let w = writer
         w.begin("host", t: t)
@@ -292,14 +314,25 @@ final class Sampler {
             let pid = order[index]
             index += 1
             guard var entry = tracked[pid] else { continue }
+            // Gone, replaced by a new process with the same PID, or a zombie: it has exited.
             guard let stat = try? reader.readProcessStat(pid), stat.startTime == entry.startTime,
-                  let status = try? reader.readStatus(pid) else {
+                  stat.state != "Z", stat.state != "X" else {
                 exited.append(pid)
                 continue
             }
             entry.comm = stat.comm
+            let detail = entry.status == nil || (tickCount + entry.slot) % detailEvery == 0
+            var freshStatus: ProcessStatus?
+            if detail {
+                guard let status = try? reader.readStatus(pid) else {
+                    exited.append(pid)
+                    continue
+                }
+                freshStatus = status
+                entry.fds = try? reader.openFileCount(pid)
+            }
             // New children join the tree (and are sampled later in this same tick).
-            if entry.followChildren {
+            if detail && entry.followChildren {
                 let tids = stat.threads > 1 ? ((try? reader.threadIDs(pid)) ?? [pid]) : [pid]
                 for tid in tids {
                     for child in (try? reader.children(pid, thread: tid)) ?? [] where tracked[child] == nil {
@@ -314,7 +347,7 @@ final class Sampler {
             }
             if rescan { entry.namespace = reader.networkNamespace(pid) }
             if entry.fdLimit == nil { entry.fdLimit = (try? reader.readOpenFileLimit(pid))?.soft ?? UInt64.max }
-            let fds = try? reader.openFileCount(pid)
+            let fds = entry.fds
 
             // Threads: per-thread CPU and run delay (the process schedstat covers the main thread only).
             var runDelay: UInt64 = 0
@@ -356,7 +389,10 @@ final class Sampler {
                 entry.threads = [:]
             }
 
-            let rss = status.rssBytes ?? stat.rssPages &* pageSize
+            // RSS from stat (same snapshot as the CPU times, every tick); peak and context
+            // switches from the latest status read.
+            let rss = stat.rssPages &* pageSize
+            let status = freshStatus ?? entry.status!
             let w = writer
             w.begin("process", t: t)
             w.field("role", entry.role.name)
@@ -372,8 +408,10 @@ final class Sampler {
             w.field("stime_ticks", stat.systemTicks)
             w.field("rss_bytes", rss)
             w.field("rss_peak_bytes", status.rssPeakBytes)
-            w.field("voluntary_ctxt", status.voluntaryContextSwitches)
-            w.field("nonvoluntary_ctxt", status.nonvoluntaryContextSwitches)
+            if freshStatus != nil {
+                w.field("voluntary_ctxt", status.voluntaryContextSwitches)
+                w.field("nonvoluntary_ctxt", status.nonvoluntaryContextSwitches)
+            }
             w.field("run_delay_ns", runDelay)
             w.field("fds", fds.map { UInt64($0) })
             w.field("fd_limit", entry.fdLimit == UInt64.max ? nil : entry.fdLimit)
@@ -388,16 +426,25 @@ final class Sampler {
                 cores = user + sys
                 tickIncrease = CounterDelta.increase(from: previous.userTicks, to: stat.userTicks)
                     &+ CounterDelta.increase(from: previous.systemTicks, to: stat.systemTicks)
-                nonvoluntaryIncrease = CounterDelta.increase(from: previous.nonvoluntary, to: status.nonvoluntaryContextSwitches)
                 w.field("dt", dt)
                 w.field("user_cores", user)
                 w.field("sys_cores", sys)
                 w.field("cores", cores)
-                w.field("voluntary_ctxt_per_s", CounterDelta.rate(from: previous.voluntary, to: status.voluntaryContextSwitches, nanoseconds: dt))
-                w.field("nonvoluntary_ctxt_per_s", Double(nonvoluntaryIncrease) * 1e9 / Double(dt))
                 w.field("run_delay_fraction", Double(runDelayIncrease) / Double(dt))
+                if let fresh = freshStatus, let before = entry.status, t > entry.statusTime {
+                    // Context-switch rates over the time since the previous status read.
+                    let span = t - entry.statusTime
+                    nonvoluntaryIncrease = CounterDelta.increase(from: before.nonvoluntaryContextSwitches, to: fresh.nonvoluntaryContextSwitches)
+                    w.field("ctxt_dt", span)
+                    w.field("voluntary_ctxt_per_s", CounterDelta.rate(from: before.voluntaryContextSwitches, to: fresh.voluntaryContextSwitches, nanoseconds: span))
+                    w.field("nonvoluntary_ctxt_per_s", Double(nonvoluntaryIncrease) * 1e9 / Double(span))
+                }
             }
             w.end()
+            if let fresh = freshStatus {
+                entry.status = fresh
+                entry.statusTime = t
+            }
             entry.previous = Previous(t: t, userTicks: stat.userTicks, systemTicks: stat.systemTicks,
                                       voluntary: status.voluntaryContextSwitches,
                                       nonvoluntary: status.nonvoluntaryContextSwitches, runDelay: runDelay)
@@ -520,7 +567,10 @@ final class Sampler {
         }
         for (namespace, pid, roles) in namespaces {
             guard let counters = try? reader.readTCPCounters(pid) else { continue }
-            let sockets = readSockets ? try? reader.readTCPSockets(pid) : nil
+            // Only rows of the ports any side cares about (listening inodes are on server ports
+            // discovered at start, so they are covered too).
+            let wanted = serverPorts.union(configuration.targetPorts)
+            let sockets = readSockets ? try? reader.readTCPSockets(pid, ports: wanted) : nil
             for role in roles {
                 var interval = RoleInterval()
                 writeNetwork(t: t, role: role, namespace: namespace, pid: pid, counters: counters, sockets: sockets, into: &interval)

@@ -7,3 +7,9 @@ bin=${1:-.build/release/bottleneck}
 shift || true
 echo "== load engine: efficiency against wrk, open-loop accuracy, memory =="
 python3 scripts/bench/load_engine.py "$bin" "$@"
+echo "== samplers: CPU of the sampling thread, 50 processes at 4 Hz for 60 s (must be < 1% of one core) =="
+swift build -c release --product SamplingOverhead >/dev/null
+.build/release/SamplingOverhead 50 4 60 || echo "SAMPLING OVERHEAD: FAIL (see figure above)"
+for script in scripts/bench/capture_offline.sh scripts/bench/capture_live.py; do
+  if [[ -x $script ]]; then echo "== $script =="; "$script" "$bin" || echo "$script: FAIL"; fi
+done

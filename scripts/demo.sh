@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# make demo: start a local nginx serving a small file, run a short open-loop ramp against it.
+# make demo: start the test bed's slow-model scenario (Python model service behind nginx, each in
+# its own network namespace), diagnose it with bottleneck, print the verdict, tear the test bed down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-.build/release/bottleneck}
-work=$(mktemp -d /tmp/bottleneck-demo.XXXXXX)
-trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
-scripts/local-nginx.sh "$work" 18480
-echo "demo: nginx on http://127.0.0.1:18480/ ; running a ramp of 4 steps"
-"$bin" load --target http://127.0.0.1:18480/small.txt --ramp 200..2000/4 --duration 3s --name demo-ramp
+scenario=${SCENARIO:-slow-model}
+trap 'testbed/bed down >/dev/null 2>&1 || true' EXIT
+testbed/bed down >/dev/null 2>&1 || true
+echo "demo: starting the test bed scenario '$scenario' ..."
+bed=$(testbed/bed up "$scenario" --compact)
+target=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["target"])' <<<"$bed")
+pid=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["service"]["pid"])' <<<"$bed")
+echo "demo: target $target (service pid $pid); diagnosing (about a minute) ..."
+"$bin" diagnose --target "$target" --server-pid "$pid" --payload "image:w=224..640,format=jpeg" --budget 60s

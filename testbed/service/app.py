@@ -177,7 +177,7 @@ def preprocess_tensor(obj) -> tuple[np.ndarray, dict]:
     if isinstance(obj, dict):
         if "text" in obj:
             return preprocess_text(str(obj["text"]))
-        obj = obj.get("tensor", obj.get("inputs", obj.get("instances")))
+        obj = obj.get("tensor", obj.get("inputs", obj.get("instances", obj.get("data"))))
     try:
         arr = np.asarray(obj, dtype=np.float32).ravel()
     except Exception as e:  # noqa: BLE001

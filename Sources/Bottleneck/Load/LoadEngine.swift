@@ -90,7 +90,10 @@ public final class LoadEngine: Sendable {
     /// Runs every step of the plan and returns their results.
     public func run(observer: any LoadObserver) async throws -> [StepResult] {
         var results: [StepResult] = []
-        for (index, step) in plan.steps.enumerated() {
+        var index = 0
+        var planned = plan.steps.makeIterator()
+        while let step = planned.next() ?? plan.nextStep?(results) {
+            defer { index += 1 }
             if wasInterrupted { break }
             if index == 0 && plan.warmup > 0 {
                 logger.debug("warm-up", metadata: ["seconds": "\(Double(plan.warmup) / 1e9)"])

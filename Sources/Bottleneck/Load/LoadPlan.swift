@@ -32,6 +32,9 @@ public struct LoadPlan: Sendable {
     public var threads: Int?
     /// Eight hex digits that prefix every X-Request-Id of the run.
     public var runTag: String
+    /// Chooses further steps after `steps` ran, from the results so far (adaptive probes
+    /// such as `diagnose`'s ramp to the knee); nil ends the run.
+    public var nextStep: (@Sendable ([StepResult]) -> LoadStep?)?
 
     public init(target: TargetURL, steps: [LoadStep], runTag: String) {
         self.target = target

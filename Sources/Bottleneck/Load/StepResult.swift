@@ -43,7 +43,7 @@ public struct StepResult: Sendable, Codable {
     public var completed: UInt64
     public var unsent: UInt64
     public var achievedRate: Double
-    /// Achieved over target rate (open loop only).
+    /// Completed requests over the requests the open-loop schedule produced (open loop only).
     public var achievedRatio: Double?
     /// From the intended send time: coordinated-omission free.
     public var latency: LatencyPercentiles
@@ -89,7 +89,10 @@ public struct StepResult: Sendable, Codable {
         unsent = s.unsent
         achievedRate = duration > 0 ? (Double(s.completed) / duration * 100).rounded() / 100 : 0
         if let targetRate, targetRate > 0 {
-            achievedRatio = (achievedRate / targetRate * 10000).rounded() / 10000
+            // Completed over what the schedule produced (sent + never sent), not over
+            // rate × duration: Poisson arrivals vary by ±√n, which would read as a shortfall.
+            let scheduled = Double(s.sent + s.unsent)
+            achievedRatio = scheduled > 0 ? (Double(s.completed) / scheduled * 10000).rounded() / 10000 : 0
         } else {
             achievedRatio = nil
         }

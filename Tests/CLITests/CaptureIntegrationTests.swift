@@ -12,6 +12,7 @@ import Glibc
 struct CaptureIntegrationTests {
     static let isRoot = getuid() == 0
     static let canRun = isRoot && LocalNginx.available
+    static let setpriv = "/usr/bin/setpriv"
 
     @Test(.enabled(if: canRun, "needs root (live capture on lo) and nginx (make setup installs it)"))
     func proxyTimeOfEveryRequestIsPositiveAndInsideTheFrontLeg() throws {
@@ -73,7 +74,8 @@ struct CaptureIntegrationTests {
         #expect(checked == requests.count)
     }
 
-    @Test(.enabled(if: LocalNginx.available, "needs nginx (make setup installs it)"))
+    /// Without root the device would be refused before its name is looked up, so this needs root.
+    @Test(.enabled(if: canRun, "needs root (to get past the privilege check to the device lookup) and nginx"))
     func unknownInterfaceIsOneLineAndExitCode2() throws {
         let nginx = try LocalNginx(port: 18_723)
         defer { nginx.stop() }
@@ -89,6 +91,32 @@ struct CaptureIntegrationTests {
         #expect(!result.stderr.contains("Fatal error"))
         // The interface is checked before any load is sent, so nothing was measured or left behind.
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("requests.csv").path))
+    }
+
+    /// Root without CAP_NET_RAW (dropped from the bounding set by setpriv) is refused capture like
+    /// an ordinary user: the load still runs, the run directory is complete, and stderr says
+    /// what is missing and how to grant the privilege.
+    @Test(.enabled(if: canRun && FileManager.default.isExecutableFile(atPath: setpriv),
+                   "needs root, nginx and setpriv (util-linux) to drop CAP_NET_RAW"))
+    func withoutCapturePrivilegeTheRunContinues() throws {
+        let nginx = try LocalNginx(port: 18_724)
+        defer { nginx.stop() }
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("run")
+        let result = try Subprocess.run(Self.setpriv, [
+            "--bounding-set", "-net_raw,-net_admin", "--inh-caps", "-net_raw,-net_admin", "--",
+            CLI.binary.path, "load", "--target", "http://127.0.0.1:18724/small.txt", "--rate", "20", "--duration", "1s",
+            "--capture", "lo", "--out", out.path,
+        ], in: directory)
+        #expect(result.status == 0, "exit \(result.status): \(result.stderr)")
+        #expect(result.stderr.contains("CAP_NET_RAW") && result.stderr.contains("setcap") && result.stderr.contains("continues without it"),
+                "\(result.stderr)")
+        let rows = try String(contentsOf: out.appendingPathComponent("requests.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(rows.count - 1 >= 19, "\(rows.count - 1) requests recorded")
+        for file in ["capture.pcap", "capture-exchanges.jsonl", "capture-summary.json"] {
+            #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) written without a capture")
+        }
     }
 
     /// `request_id` and `status` of every recorded request (docs/run-directory.md).

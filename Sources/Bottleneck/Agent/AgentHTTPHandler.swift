@@ -81,7 +81,8 @@ final class AgentHTTPHandler: ChannelInboundHandler {
         var out = context.channel.allocator.buffer(capacity: head.utf8.count + response.body.count)
         out.writeString(head)
         out.writeBytes(response.body)
-        context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in context.close(promise: nil) }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     enum ParseResult {

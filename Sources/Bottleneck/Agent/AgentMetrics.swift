@@ -7,7 +7,7 @@ import Foundation
 /// counters are the kernel's cumulative counts (CPU seconds, throttled seconds, TCP
 /// segments), gauges the last sample (cores busy, RSS). A process that exited drops out,
 /// so a tree's `cpu_seconds_total` may go down; Prometheus treats that as a counter reset.
-public enum AgentMetrics {
+public enum AgentMetrics: Sendable {
     /// `Content-Type` of the body.
     public static let contentType = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 

@@ -23,12 +23,10 @@ public final class AgentSampler: Sendable {
 
     private final class Running: Sendable {
         let session: SamplingSession
-        let reader: Thread
         let readerDone: DispatchSemaphore
         let configuration: SamplerConfiguration
-        init(session: SamplingSession, reader: Thread, readerDone: DispatchSemaphore, configuration: SamplerConfiguration) {
+        init(session: SamplingSession, readerDone: DispatchSemaphore, configuration: SamplerConfiguration) {
             self.session = session
-            self.reader = reader
             self.readerDone = readerDone
             self.configuration = configuration
         }
@@ -85,7 +83,7 @@ public final class AgentSampler: Sendable {
             reader.name = "bottleneck-agent-reader"
             reader.start()
             session.start()
-            current.withLock { $0 = Running(session: session, reader: reader, readerDone: done, configuration: configuration) }
+            current.withLock { $0 = Running(session: session, readerDone: done, configuration: configuration) }
             return before
         }
     }

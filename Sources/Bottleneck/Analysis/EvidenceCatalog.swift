@@ -24,6 +24,8 @@ public enum EvidenceCatalog: Sendable {
         ("client.run_delay_fraction", "ratio", "samples (/proc/PID/schedstat)", "Share of wall time the generator's threads waited for a CPU."),
         ("client.throttled_ratio", "ratio", "samples (cgroup cpu.stat)", "Share of CFS periods in which the generator's cgroup was throttled."),
         ("client.time_wait", "sockets", "samples (/proc/PID/net/tcp)", "Most TIME_WAIT sockets to the target port seen on the client."),
+        ("client.retransmit_ratio", "ratio", "samples (/proc/PID/net/snmp)", "RetransSegs over OutSegs in the generator's network namespace (all its traffic)."),
+        ("slo.p99_ms", "ms", "--slo", "The latency objective the run is judged against (p99)."),
         // The server, from the samplers (--server-port / --server-pid).
         ("server.sampled", "flag", "samples", "1 when server processes were sampled in this step, else 0."),
         ("server.processes", "processes", "samples (/proc)", "Server processes sampled (the tree under --server-pid/--server-port)."),
@@ -38,6 +40,14 @@ public enum EvidenceCatalog: Sendable {
         ("server.listen_overflows", "events", "samples (/proc/PID/net/netstat)", "TcpExt ListenOverflows: connections dropped because the accept queue was full."),
         ("server.accept_queue_max", "connections", "samples (/proc/PID/net/tcp)", "Longest accept queue seen on the listening socket."),
         ("server.retransmit_ratio", "ratio", "samples (/proc/PID/net/snmp)", "RetransSegs over OutSegs in the server's network namespace."),
+        ("server.time_wait", "sockets", "samples (/proc/PID/net/tcp)", "Most TIME_WAIT sockets on the server's listening port: connections closed per request."),
+        // A reverse proxy sampled apart from the service (--proxy-pid / --proxy-port).
+        ("proxy.processes", "processes", "samples-proxy (/proc)", "Proxy processes sampled."),
+        ("proxy.cpu_cores", "cores", "samples-proxy (/proc/PID/stat)", "Mean CPU of the proxy's processes."),
+        ("proxy.busiest_process_cores", "cores", "samples-proxy", "CPU of the busiest proxy process (nginx workers are single-threaded)."),
+        ("proxy.throttled_ratio", "ratio", "samples-proxy (cgroup cpu.stat)", "Share of CFS periods in which the proxy's cgroup was throttled."),
+        ("proxy.retransmit_ratio", "ratio", "samples-proxy (/proc/PID/net/snmp)", "RetransSegs over OutSegs in the proxy's network namespace."),
+        ("proxy.run_delay_fraction", "ratio", "samples-proxy (/proc/PID/schedstat)", "Share of wall time proxy threads waited for a CPU."),
         ("host.busy_fraction", "ratio", "samples (/proc/stat)", "Mean share of all CPUs busy on the generator's host."),
         ("host.idle_cores", "cores", "samples (/proc/stat)", "Mean idle cores on the generator's host."),
         // The service's own phases, from Server-Timing.

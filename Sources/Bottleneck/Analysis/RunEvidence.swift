@@ -35,6 +35,7 @@ public struct RunEvidence: EvidenceSource {
         }
         let requests = try RequestAggregates.read(path: directory + "/requests.csv", segments: segments)
         let sampling = Dictionary((summary.sampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
+        let proxySampling = Dictionary((summary.proxySampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
 
         var steps: [[String: Double]] = []
         let baselineP99 = summary.steps.first?.latency.p99
@@ -64,6 +65,7 @@ public struct RunEvidence: EvidenceSource {
                 m["client.run_delay_fraction"] = sample.client.runDelayFraction
                 if let ratio = sample.client.throttledRatio { m["client.throttled_ratio"] = ratio }
                 m["client.time_wait"] = Double(sample.client.socketStatesMax["TIME_WAIT"] ?? 0)
+                if let ratio = sample.client.retransmitRatio { m["client.retransmit_ratio"] = ratio }
                 m["host.busy_fraction"] = sample.host.busyFractionMean
                 m["host.idle_cores"] = Double(sample.host.cpus) - sample.host.busyCoresMean
                 let server = sample.server
@@ -83,7 +85,16 @@ public struct RunEvidence: EvidenceSource {
                     m["server.listen_overflows"] = Double(server.listenOverflows)
                     m["server.accept_queue_max"] = Double(server.acceptQueueMax)
                     if let ratio = server.retransmitRatio { m["server.retransmit_ratio"] = ratio }
+                    m["server.time_wait"] = Double(server.socketStatesMax["TIME_WAIT"] ?? 0)
                 }
+            }
+            if let proxy = proxySampling[result.index]?.server, proxy.processes > 0 {
+                m["proxy.processes"] = Double(proxy.processes)
+                m["proxy.cpu_cores"] = proxy.cpuCoresMean
+                m["proxy.busiest_process_cores"] = proxy.busiestProcess?.cores ?? 0
+                if let ratio = proxy.throttledRatio { m["proxy.throttled_ratio"] = ratio }
+                if let ratio = proxy.retransmitRatio { m["proxy.retransmit_ratio"] = ratio }
+                m["proxy.run_delay_fraction"] = proxy.runDelayFraction
             }
 
             if let r = requests.steps[result.index], r.ok > 0 {
@@ -114,7 +125,7 @@ public struct RunEvidence: EvidenceSource {
             steps.append(m)
         }
 
-        var run: [String: Double] = [:]
+        var run: [String: Double] = ["slo.p99_ms": sloP99Milliseconds]
         if let fit = LinearFit.leastSquares(requests.sizePoints.map { (x: $0.0 / 1e6, y: $0.1) }) {
             run["fit.service_ms_per_mb"] = fit.slope
             run["fit.service_vs_bytes_r2"] = fit.r2

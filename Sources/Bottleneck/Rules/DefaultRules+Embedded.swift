@@ -44,9 +44,10 @@ extension DefaultRules {
   cause: packet-loss
   description: "TCP retransmits: packets are lost on the way."
   # 1% of segments retransmitted already costs RTO-scale (200 ms+) stalls at the tail.
-  when: max(max_over_steps(server.retransmit_ratio), wire.retransmit_ratio@run) >= 0.01
+  # Retransmits explained by SYNs dropped at a full accept queue are the server's, not the network's.
+  when: max(max_over_steps(server.retransmit_ratio), max_over_steps(proxy.retransmit_ratio), wire.retransmit_ratio@run) >= 0.01 and max_over_steps(server.listen_overflows) < 1
   severity: {warn: 0.01, high: 0.03, critical: 0.1}
-  explain: "{max(max_over_steps(server.retransmit_ratio), wire.retransmit_ratio@run):.1%} of TCP segments were retransmitted: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@knee:.0f} ms)."
+  explain: "{max(max_over_steps(server.retransmit_ratio), max_over_steps(proxy.retransmit_ratio), wire.retransmit_ratio@run):.1%} of TCP segments were retransmitted: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@knee:.0f} ms)."
   next: [playbooks/network-check.md]
 
 - id: network-transfer-bound
@@ -75,8 +76,9 @@ extension DefaultRules {
   culprit: model
   cause: model-latency
   description: "The model phase dominates latency (server CPU not sampled or not busy)."
-  when: timing.model_share@knee >= 0.7
-  severity: {warn: 0.7, high: 0.8, critical: 0.9}
+  # Only when the service is under pressure: a fast service is allowed to spend its time in its model.
+  when: timing.model_share@knee >= 0.7 and (latency.p99_ms@knee > slo.p99_ms@run or server.cpu_utilisation@knee >= 0.7)
+  severity: {warn: 0.7, high: 0.8, critical: 0.9, on: timing.model_share@knee}
   explain: "The model phase is {timing.model_ms@knee:.1f} ms of {service.mean_ms@knee:.1f} ms service time ({timing.model_share@knee:.0%}) at {load.achieved_rps@knee:.0f} req/s."
   next: [playbooks/slow-endpoint.md]
 
@@ -84,19 +86,21 @@ extension DefaultRules {
   culprit: preprocessing
   cause: preprocessing-compute
   description: "Preprocessing (decode, resize, tokenise) dominates service time."
-  when: timing.preprocess_share@knee >= 0.5
-  severity: {warn: 0.5, high: 0.7, critical: 0.85}
+  # Only when the service is under pressure (SLO broken or CPU busy): otherwise it is simply where a healthy service spends its time.
+  when: timing.preprocess_share@knee >= 0.5 and (latency.p99_ms@knee > slo.p99_ms@run or server.cpu_utilisation@knee >= 0.7)
+  severity: {warn: 0.5, high: 0.7, critical: 0.85, on: timing.preprocess_share@knee}
   explain: "Preprocessing is {timing.preprocess_ms@knee:.1f} ms of {service.mean_ms@knee:.1f} ms service time ({timing.preprocess_share@knee:.0%}); it grows by {fit.preprocess_ms_per_megapixel:.1f} ms per megapixel (r² {fit.preprocess_vs_pixels_r2:.2f}). Resize on the client, cap the input size, or use a faster decoder."
   next: [playbooks/input-size-and-memory.md, playbooks/slow-endpoint.md]
 
 - id: single-process-pinned
   culprit: server
   cause: single-core-gil
-  description: "One server process holds a whole core while other cores idle (one worker, or the GIL)."
-  # 0.85 of a core in one process, little more in the whole tree, and at least half a core idle on the host.
-  when: server.busiest_process_cores@knee >= 0.85 and server.cpu_cores@knee <= 1.3 and server.allowed_cores@knee >= 1.9 and host.idle_cores@knee >= 0.5
-  severity: {warn: 0.85, high: 0.93, critical: 0.98}
-  explain: "One server process uses {server.busiest_process_cores@knee:.2f} cores while the service may use {server.allowed_cores@knee:.0f} and {host.idle_cores@knee:.2f} cores sit idle: run more worker processes (gunicorn -w) or move the hot loop out of Python."
+  description: "One server process holds (nearly) a whole core and does most of the service's work, while the service may use more cores (one worker, or the GIL)."
+  # 0.8 of a core in one process that does at least 80% of the tree's work, with 2+ cores allowed:
+  # the service is capped at one core. Ranked critical: more worker processes multiply capacity.
+  when: server.busiest_process_cores@knee >= 0.8 and server.busiest_process_cores@knee >= 0.8 * server.cpu_cores@knee and server.allowed_cores@knee >= 1.9
+  severity: critical
+  explain: "One server process uses {server.busiest_process_cores@knee:.2f} cores of the tree's {server.cpu_cores@knee:.2f}, while the service may use {server.allowed_cores@knee:.0f}: it is capped at one core. Run more worker processes (gunicorn -w) or move the hot loop out of Python."
   next: [playbooks/python-workers-and-gil.md]
 
 - id: server-cpu-throttled
@@ -126,6 +130,25 @@ extension DefaultRules {
   severity: {warn: 50, high: 200, critical: 1000}
   explain: "The server's resident memory grew by {max_over_steps(server.rss_growth_mb):.0f} MB during a step with images of {payload.megapixels_mean@last:.2f} Mpx on average: limit the input size, stream, or free per-request buffers."
   next: [playbooks/input-size-and-memory.md]
+
+- id: proxy-cpu-throttled
+  culprit: proxy
+  cause: proxy-cpu-throttled
+  description: "The reverse proxy's cgroup CPU quota throttles it (sampled with --proxy-pid/--proxy-port)."
+  when: proxy.throttled_ratio@knee >= 0.2
+  severity: {warn: 0.2, high: 0.5, critical: 0.8}
+  explain: "The proxy's cgroup was throttled in {proxy.throttled_ratio@knee:.0%} of CPU periods ({proxy.cpu_cores@knee:.2f} cores used): every request waits for the proxy's next CPU period. Raise its CPU limit."
+  next: [playbooks/proxy-overhead.md]
+
+- id: proxy-connection-churn
+  culprit: proxy
+  cause: upstream-connection-churn
+  description: "The proxy opens a new upstream connection per request (no upstream keep-alive): TIME_WAIT piles up at the service."
+  # The client keeps its connections alive (few TIME_WAIT) but the service sees one closed connection per request.
+  when: server.time_wait@knee >= 100 and server.time_wait@knee >= 10 * client.time_wait@knee
+  severity: {warn: 100, high: 1000, critical: 10000}
+  explain: "The service has {server.time_wait@knee:.0f} sockets in TIME_WAIT on its port while the generator has {client.time_wait@knee:.0f}: the proxy opens a new upstream connection per request. Enable upstream keep-alive (nginx: keepalive N in the upstream, proxy_http_version 1.1, proxy_set_header Connection \"\")."
+  next: [playbooks/proxy-overhead.md]
 
 """#),
     ]

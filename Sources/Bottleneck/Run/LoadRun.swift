@@ -108,7 +108,9 @@ public final class LoadRun: Sendable {
         var summary = RunSummary(name: request.name, target: request.plan.target.description, runDirectory: directory.path,
                                  plannedSteps: request.plan.steps.count, interrupted: engine.wasInterrupted, steps: results,
                                  requestsRecorded: records.recordsWritten, generatorPeakRSSBytes: ProcessCPUTime.peakRSSBytes())
-        summary.sampling = started.lazy.compactMap { ($0 as? SamplingAttachment)?.summary }.first
+        let samplers = started.compactMap { $0 as? SamplingAttachment }
+        summary.sampling = samplers.first { $0.role == .service }?.summary
+        summary.proxySampling = samplers.first { $0.role == .proxy }?.summary
         try directory.write(summary, to: "summary.json")
         if let failure { throw failure }
         return (summary, directory)

@@ -92,6 +92,8 @@ public struct RunSummary: Sendable, Codable {
     public var warnings: [String]
     /// Per-step CPU, memory and socket aggregates of the generator and the server (samplers).
     public var sampling: SamplingSummary?
+    /// The same for the reverse proxy in front of the service, when it was sampled apart.
+    public var proxySampling: SamplingSummary?
 
     public init(name: String, target: String, runDirectory: String, plannedSteps: Int, interrupted: Bool,
                 steps: [StepResult], requestsRecorded: UInt64, generatorPeakRSSBytes: UInt64) {

@@ -30,7 +30,7 @@ struct AgentServerTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         func write(_ name: String, _ text: String, mode: Int) -> String {
             let path = directory + "/" + name
-            FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
             return path
         }
         let good = write("good", "0123456789abcdef0123\n", mode: 0o600)

@@ -1,0 +1,134 @@
+import Foundation
+import Histogram
+
+extension RunReport {
+    /// At most this many points are drawn in the payload scatter: enough to see the shape,
+    /// few enough that the HTML stays small (the fit still uses every request).
+    public static let scatterPointLimit = 1500
+    /// Server processes drawn one by one in the CPU chart (the busiest); the rest are in the "server" total.
+    static let serverProcessLimit = 3
+    /// The percentiles the distribution table lists.
+    static let keyPercentiles: [Double] = [50, 90, 99, 99.9, 99.99]
+
+    /// Reads a run directory and diagnoses it with `rules` (the default rules when nil).
+    ///
+    /// - Throws: ``AnalysisError`` (exit 2) when the directory is not a readable run directory.
+    public static func load(directory: String, sloP99Milliseconds: Double = 300, rules: [Rule]? = nil) throws -> RunReportData {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw AnalysisError("\(directory): no such directory; give a run directory bottleneck load wrote (runs/<time>-<name>/)")
+        }
+        let ruleSet = try rules ?? DefaultRules.load(catalog: EvidenceCatalog.catalog)
+        let diagnosis = try DiagnosisResult.evaluate(directory: directory, sloP99Milliseconds: sloP99Milliseconds, rules: ruleSet)
+        // evaluate() already parsed summary.json; read it again rather than widen its API.
+        let summary = try RunJSON.decode(RunSummary.self, from: FileManager.default.contents(atPath: directory + "/summary.json") ?? Data())
+        let run = FileManager.default.contents(atPath: directory + "/run.json").flatMap { try? RunJSON.decode(RunDescription.self, from: $0) }
+        let requests = try RequestAggregates.read(path: directory + "/requests.csv", segments: .defaults)
+        let breakdown = summary.steps.map { RunReportTimeBreakdown(step: $0, aggregate: requests.steps[$0.index]) }
+        let samples = FileManager.default.contents(atPath: directory + "/samples.jsonl")
+        let cpu = samples.map { cpuUsage(samples: $0, startNs: run?.monotonicStartNs, stepNames: summary.steps.map(\.name)) }
+            ?? RunReportData.CPUUsage(series: [], stepStarts: [], allowedCores: nil)
+        var cpuWithLimit = cpu
+        cpuWithLimit.allowedCores = run?.host.allowedCores ?? summary.steps.first?.allowedCores
+        let hlog = FileManager.default.contents(atPath: directory + "/latency.hlog").map { String(decoding: $0, as: UTF8.self) }
+        let distributions = try hlog.map { try Self.distributions(hlog: $0, stepNames: summary.steps.map(\.name)) } ?? []
+        return RunReportData(directory: directory, run: run, summary: summary, diagnosis: diagnosis, breakdown: breakdown,
+                             cpu: cpuWithLimit, payload: payloadScatter(requests.sizePoints), distributions: distributions)
+    }
+
+    /// Service time against payload size, or nil when sizes do not vary by at least 10%
+    /// (a flat cloud over one size says nothing about cost per byte).
+    static func payloadScatter(_ points: [(Double, Double)]) -> RunReportData.PayloadScatter? {
+        guard let low = points.map(\.0).min(), let high = points.map(\.0).max(), low > 0, high > low * 1.1 else { return nil }
+        let kib = points.map { ChartPoint(x: $0.0 / 1024, y: $0.1) }
+        let stride = max(1, (kib.count + scatterPointLimit - 1) / scatterPointLimit)
+        let drawn = Swift.stride(from: 0, to: kib.count, by: stride).map { kib[$0] }
+        return RunReportData.PayloadScatter(points: drawn, fit: LinearFit.leastSquares(kib), requests: kib.count)
+    }
+
+    /// Merges each step's `Tag=step-N` intervals and reads percentiles at even steps of
+    /// log10(1/(1 − p)), eight per "nine", up to the resolution the step's count supports.
+    static func distributions(hlog: String, stepNames: [String]) throws -> [RunReportData.Distribution] {
+        var merged: [Int: Histogram<UInt64>] = [:]
+        for line in hlog.split(whereSeparator: \.isNewline) {
+            guard line.hasPrefix("Tag=step-") else { continue }
+            let fields = line.split(separator: ",")
+            guard fields.count >= 5, let step = Int(fields[0].dropFirst("Tag=step-".count)) else { continue }
+            let histogram: Histogram<UInt64>
+            do {
+                histogram = try HdrHistogramEncoding.decodeCompressedBase64(fields[4])
+            } catch {
+                throw AnalysisError("latency.hlog: a step-\(step) interval does not decode (\(error)); was it written by bottleneck?")
+            }
+            if merged[step] == nil { merged[step] = histogram } else { merged[step]!.add(histogram) }
+        }
+        return merged.keys.sorted().compactMap { step in
+            guard let histogram = merged[step], histogram.totalCount > 0 else { return nil }
+            var points: [ChartPoint] = []
+            var i = 0
+            while true {
+                let position = pow(10, Double(i) / 8)
+                guard position <= Double(histogram.totalCount), i <= 48 else { break }
+                let percentile = 100 * (1 - 1 / position)
+                points.append(ChartPoint(x: percentile, y: Double(histogram.valueAtPercentile(percentile)) / 1e6))
+                i += 1
+            }
+            // A percentile with less than a tenth of a request above it is just the maximum again.
+            let keys = keyPercentiles.filter { Double(histogram.totalCount) * (1 - $0 / 100) >= 0.1 - 1e-9 }
+                .map { ChartPoint(x: $0, y: Double(histogram.valueAtPercentile($0)) / 1e6) }
+            let name = step < stepNames.count ? stepNames[step] : "step-\(step)"
+            return RunReportData.Distribution(step: step, name: name, points: points, keyPercentiles: keys, count: histogram.totalCount)
+        }
+    }
+
+    /// CPU cores over time from `samples.jsonl`: the generator's and the server's process
+    /// trees summed per tick, plus the busiest server processes on their own.
+    static func cpuUsage(samples: Data, startNs: UInt64?, stepNames: [String]) -> RunReportData.CPUUsage {
+        var generator: [UInt64: Double] = [:]
+        var server: [UInt64: Double] = [:]
+        var processes: [String: [(UInt64, Double)]] = [:]
+        var stepStarts: [(UInt64, String)] = []
+        var firstT: UInt64?
+        for line in samples.split(separator: UInt8(ascii: "\n")) {
+            // Only these records are charted; skipping the rest unparsed keeps big files fast.
+            let head = line.prefix(24)
+            let wanted = [#"{"type":"tree""#, #"{"type":"step""#, #"{"type":"process""#, #"{"type":"header""#]
+            guard wanted.contains(where: { head.starts(with: Data($0.utf8)) }),
+                  let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
+                  let type = object["type"] as? String, let t = (object["t"] as? NSNumber)?.uint64Value else { continue }
+            if firstT == nil { firstT = t }
+            let role = object["role"] as? String
+            let cores = (object["cores"] as? NSNumber)?.doubleValue
+            switch type {
+            case "step":
+                let index = (object["index"] as? NSNumber)?.intValue ?? stepStarts.count
+                let name = object["name"] as? String ?? (index < stepNames.count ? stepNames[index] : "step \(index + 1)")
+                stepStarts.append((t, name))
+            case "tree":
+                guard let cores else { continue }
+                if role == "client" { generator[t, default: 0] += cores } else if role == "server" { server[t, default: 0] += cores }
+            case "process":
+                guard role == "server", let cores, let pid = (object["pid"] as? NSNumber)?.intValue else { continue }
+                processes["\(object["comm"] as? String ?? "pid") \(pid)", default: []].append((t, cores))
+            default:
+                continue
+            }
+        }
+        let base = startNs ?? firstT ?? 0
+        func seconds(_ t: UInt64) -> Double { t >= base ? Double(t - base) / 1e9 : -Double(base - t) / 1e9 }
+        func points(_ values: [UInt64: Double]) -> [ChartPoint] {
+            values.keys.sorted().map { ChartPoint(x: (seconds($0) * 1000).rounded() / 1000, y: values[$0]!) }
+        }
+        var series: [(name: String, points: [ChartPoint])] = []
+        if !generator.isEmpty { series.append(("generator", points(generator))) }
+        if !server.isEmpty { series.append(("server", points(server))) }
+        if processes.count > 1 {
+            func mean(_ values: [(UInt64, Double)]) -> Double { values.reduce(0) { $0 + $1.1 } / Double(max(1, values.count)) }
+            let busiest = processes.sorted { (mean($0.value), $1.key) > (mean($1.value), $0.key) }.prefix(serverProcessLimit)
+            for (name, values) in busiest {
+                series.append((name, values.map { ChartPoint(x: (seconds($0.0) * 1000).rounded() / 1000, y: $0.1) }))
+            }
+        }
+        return RunReportData.CPUUsage(series: series, stepStarts: stepStarts.map { (seconds($0.0), $0.1) }, allowedCores: nil)
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Bottleneck
+import Foundation
+
+/// `bottleneck report`: render a recorded run directory as HTML, Markdown, text or JSON.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Render a recorded run as a self-contained HTML report, Markdown, text or JSON.",
+        discussion: """
+            The HTML report (the default) has the verdicts first, then charts of latency against load, achieved rate,
+            where the time goes, CPU over time, latency against payload size and the latency distribution, then the
+            tables, configuration and host. It needs no network. Without --out, HTML is written to RUN_DIR/report.html
+            and the other formats to standard output.
+            """
+    )
+
+    @Argument(help: "A run directory written by `bottleneck load` or `diagnose`.") var runDirectory: String
+    @Option(help: "text, markdown, json or html (default html).") var format = "html"
+    @Option(help: "Write the report to this file.") var out: String?
+    @Option(help: "Latency objective, p99=DURATION (default p99=300ms).") var slo = "p99=300ms"
+
+    func validate() throws {
+        _ = try RunReport.Format.parse(format)
+        _ = try SLOSpec.parseP99Milliseconds(slo)
+    }
+
+    func run() throws {
+        let format = try RunReport.Format.parse(format)
+        let data = try RunReport.load(directory: runDirectory, sloP99Milliseconds: try SLOSpec.parseP99Milliseconds(slo))
+        let bytes = try RunReport.render(data, format: format)
+        let path = out ?? (format == .html ? (runDirectory as NSString).appendingPathComponent("report.html") : nil)
+        guard let path else {
+            FileHandle.standardOutput.write(bytes)
+            return
+        }
+        do {
+            try bytes.write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw ValidationError("--out \(path): cannot write the report (\(error.localizedDescription))")
+        }
+        print("wrote \(path)")
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("bottleneck capacity, run as a user would", .serialized)
+struct CapacityCommandTests {
+    static let fixture = CLI.packageRoot.appendingPathComponent("Tests/BottleneckTests/Fixtures/runs/slow-model").path
+
+    static func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func fromRecordedRampSaysWhatItCannotKnow() throws {
+        // The fixture: one closed-loop baseline (24.5 req/s), then 12 req/s open loop that completed only 90 % of its schedule.
+        let result = try CLI.run(["capacity", "--from", Self.fixture, "--slo", "p99=300ms", "--peak-rps", "100", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try Self.json(result.stdout)
+        #expect(report["schema"] as? String == "bottleneck.capacity/v1")
+        #expect(report["outcome"] as? String == "noneMet")
+        #expect(report["capacityRps"] == nil)
+        #expect(report["lowestFailingRps"] as? Double == 12)
+        #expect(report["usl"] == nil)
+        // The server was sampled on a 2-core host.
+        #expect(report["coresPerInstance"] as? Double == 2)
+        #expect(report["coresSource"] as? String == "sampled server cores")
+        let unknowns = try #require(report["unknowns"] as? [String])
+        #expect(unknowns.contains { $0.contains("no open-loop rate met it") })
+
+        let text = try CLI.run(["capacity", "--from", Self.fixture])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("capacity per instance: unknown — no open-loop rate met the objective (lowest tried 12 req/s)"))
+        #expect(text.stdout.contains("no USL fit"))
+        #expect(text.stdout.contains("assumptions:") && text.stdout.contains("cannot know:"))
+    }
+
+    @Test(arguments: [
+        (["--headroom", "1"], "--headroom"),
+        (["--core-hour-price=-0.5"], "--core-hour-price"),
+        (["--slo", "p50=100ms"], "--slo"),
+        (["--peak-rps", "0"], "--peak-rps"),
+    ])
+    func badInputIsOneLineAndExit2(_ extra: [String], _ field: String) throws {
+        let result = try CLI.run(["capacity", "--from", Self.fixture] + extra)
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains(field), "\(result.stderr)")
+    }
+}
+
+/// A one-thread Python HTTP server that sleeps 20 ms per request: about 50 req/s at most,
+/// whatever the concurrency. A known capacity to measure against.
+final class SleepyServer {
+    static let script = """
+        import http.server, sys, time
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                time.sleep(0.02)
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            def log_message(self, *args):
+                pass
+        class S(http.server.HTTPServer):
+            request_queue_size = 256
+        s = S(("127.0.0.1", 0), H)
+        open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1]))
+        import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+        s.serve_forever()
+        """
+    static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") }
+
+    let pid: pid_t
+    let port: Int
+
+    init(directory: URL) throws {
+        let scriptPath = directory.appendingPathComponent("sleepy.py").path
+        let portPath = directory.appendingPathComponent("port").path
+        try Self.script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
+        let arguments: [String] = ["/usr/bin/python3", scriptPath, portPath]
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        guard posix_spawn(&child, "/usr/bin/python3", nil, nil, argv, environ) == 0 else {
+            throw NSError(domain: "SleepyServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "cannot start python3"])
+        }
+        pid = child
+        var found: Int?
+        for _ in 0..<100 {
+            if let text = try? String(contentsOfFile: portPath, encoding: .utf8), let value = Int(text) { found = value; break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        guard let found else {
+            kill(child, SIGKILL)
+            throw NSError(domain: "SleepyServer", code: 2, userInfo: [NSLocalizedDescriptionKey: "python3 server did not start"])
+        }
+        port = found
+    }
+
+    func stop() {
+        kill(pid, SIGKILL)  // posix_spawn passes on the test thread's blocked signals; SIGTERM may never arrive
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    }
+}
+
+@Suite("bottleneck capacity against a server of known capacity", .serialized)
+struct CapacityCommandLiveTests {
+    @Test(.enabled(if: SleepyServer.available, "needs /usr/bin/python3 for the one-thread test server"))
+    func findsAbout50RequestsPerSecond() throws {
+        let scratch = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let server = try SleepyServer(directory: scratch)
+        defer { server.stop() }
+        let result = try CLI.run(["capacity", "--target", "http://127.0.0.1:\(server.port)/", "--slo", "p99=200ms", "--budget", "40s",
+                                  "--peak-rps", "500", "--server-pid", String(server.pid), "--core-hour-price", "0.05",
+                                  "--out", scratch.appendingPathComponent("run").path, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try CapacityCommandTests.json(result.stdout)
+        let capacity = try #require(report["capacityRps"] as? Double, "\(result.stdout)")
+        #expect(capacity >= 35 && capacity <= 55, "capacity \(capacity) req/s")
+        // One thread: the sweep's throughput flattens near 50 req/s, so the fit finds heavy contention.
+        let usl = try #require(report["usl"] as? [String: Any])
+        let ceiling = try #require(usl["peakThroughput"] as? Double)
+        #expect(ceiling >= 35 && ceiling <= 60, "USL ceiling \(ceiling)")
+        let plan = try #require(report["plan"] as? [String: Any])
+        #expect((plan["instances"] as? Int ?? 0) >= 13)  // 500 / (55 × 0.7)
+        #expect(report["coresPerInstance"] as? Double != nil)
+        // Replaying the run directory gives the same answer.
+        let replay = try CLI.run(["capacity", "--from", scratch.appendingPathComponent("run").path, "--slo", "p99=200ms", "--json"])
+        #expect(try CapacityCommandTests.json(replay.stdout)["capacityRps"] as? Double == capacity)
+        print(result.stdout)
+    }
+}

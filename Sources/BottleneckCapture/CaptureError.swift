@@ -48,7 +48,7 @@ public struct CaptureError: Error, CustomStringConvertible, Sendable, Equatable 
         CaptureError(.permissionDenied, """
             capturing on \(device) needs root or CAP_NET_RAW; run with sudo, or grant the binary the \
             capabilities once: sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v bottleneck)" \
-            (or pass --no-capture). \(CapturePrivilege.missingEvidence)
+            (or leave out --capture). \(CapturePrivilege.missingEvidence)
             """, pcapMessage: pcapMessage)
     }
 }

@@ -79,6 +79,11 @@ public enum CaptureAnalyzeCommandOutput: Sendable {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CaptureError(.dumpFailed, "cannot create \(path); check the directory is writable") }
         defer { close(fd) }
+        try writeJSONLines(a, toFileDescriptor: fd, name: path)
+    }
+
+    /// Streams the exchanges as JSON Lines to an open descriptor (e.g. stdout), in 1 MiB writes.
+    public static func writeJSONLines(_ a: CaptureAnalysis, toFileDescriptor fd: Int32, name path: String = "stdout") throws {
         var buffer = [UInt8]()
         buffer.reserveCapacity(1 << 20 + 8192)
         func flush() throws {

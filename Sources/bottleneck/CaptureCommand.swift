@@ -46,7 +46,7 @@ struct CaptureCommand: ParsableCommand {
             }
             let analysis = try analyzeFile(path: file, ports: portSet, filter: filter)
             if json {
-                print(CaptureAnalyzeCommandOutput.jsonLines(analysis), terminator: "")
+                try CaptureAnalyzeCommandOutput.writeJSONLines(analysis, toFileDescriptor: 1)
             } else {
                 print(CaptureAnalyzeCommandOutput.text(analysis, file: file), terminator: "")
             }

@@ -4,7 +4,18 @@ import NIOPosix
 
 /// Receives finished request records in batches, off the measuring event loop's hot path.
 public protocol RequestRecordSink: Sendable {
+    /// Takes the batch, or returns false when it cannot without waiting; the caller keeps
+    /// the records and offers them again later.
+    func trySubmit(_ batch: [RequestRecord]) -> Bool
+    /// Takes the batch, waiting if it must (end of a step, shutdown).
     func submit(_ batch: [RequestRecord])
+}
+
+extension RequestRecordSink {
+    public func trySubmit(_ batch: [RequestRecord]) -> Bool {
+        submit(batch)
+        return true
+    }
 }
 
 /// Settings every worker shares, fixed for the whole run.
@@ -139,7 +150,7 @@ final class LoopWorker {
         let snapshot = WorkerTick(interval: interval, sent: stats.sent, completed: stats.completed,
                                   errors: stats.transportErrors, inFlight: busy, pending: pending.count)
         interval.reset()
-        flushRecords()
+        if !batch.isEmpty { offerRecords() }
         return snapshot
     }
 
@@ -260,7 +271,16 @@ final class LoopWorker {
     @inline(__always)
     private func appendRecord(_ record: RequestRecord) {
         batch.append(record)
-        if batch.count >= 1024 { flushRecords() }
+        if batch.count >= 1024 && batch.count % 256 == 0 { offerRecords() }
+    }
+
+    /// Hands the batch over if the sink can take it without waiting; past 64k held
+    /// records it waits rather than grow without bound.
+    private func offerRecords() {
+        if batch.count >= 65_536 { flushRecords(); return }
+        guard sink.trySubmit(batch) else { return }
+        batch = []
+        batch.reserveCapacity(1024)
     }
 
     private func flushRecords() {

@@ -105,9 +105,14 @@ extension RunReport {
         func percentile(_ name: String, _ value: KeyPath<LatencyPercentiles, Double>) -> ChartSeries {
             ChartSeries(name: name, points: steps.map { ChartPoint(x: data.load(of: $0), y: $0.latency[keyPath: value]) })
         }
+        // The SLO line must show; when it sits far above every measured value a linear axis
+        // would flatten the curves against zero, so switch to log (each decade the same height).
+        let highest = steps.map(\.latency.max).max() ?? 0
+        let lowest = steps.map(\.latency.p50).filter { $0 > 0 }.min() ?? 0
+        let latencyScale: ChartScale = lowest > 0 && data.sloP99Milliseconds > 4 * highest ? .log : .linear
         let latency = LineChart(
             title: "Latency percentiles against \(data.closedLoop ? "concurrency" : "offered load")",
-            xAxis: data.loadAxis, yAxis: ChartAxis(label: "Latency", unit: "ms"),
+            xAxis: data.loadAxis, yAxis: ChartAxis(label: "Latency", unit: "ms", scale: latencyScale),
             series: [percentile("p50", \.p50), percentile("p90", \.p90), percentile("p99", \.p99), percentile("max", \.max)],
             referenceLines: latencyReferences)
         result.append(("chart-latency", latency.svg(), "Latency from the intended send time (coordinated-omission free)."))

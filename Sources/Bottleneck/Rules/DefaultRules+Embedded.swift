@@ -39,15 +39,36 @@ extension DefaultRules {
 """#),
         ("network.yaml", #"""
 # Rules about the network between the generator and the service.
-- id: network-retransmits
+# Retransmits, wherever they were counted: in the service's or the proxy's network namespace
+# (samplers) or on the wire (capture). One rule per source, because a source that was not
+# measured must not hide the others. 1% of segments retransmitted already costs RTO-scale
+# (200 ms+) stalls at the tail. Retransmits explained by SYNs dropped at a full accept queue
+# are the server's, not the network's.
+- id: network-retransmits-server
   culprit: network
   cause: packet-loss
-  description: "TCP retransmits: packets are lost on the way."
-  # 1% of segments retransmitted already costs RTO-scale (200 ms+) stalls at the tail.
-  # Retransmits explained by SYNs dropped at a full accept queue are the server's, not the network's.
-  when: max(max_over_steps(server.retransmit_ratio), max_over_steps(proxy.retransmit_ratio), wire.retransmit_ratio@run) >= 0.01 and max_over_steps(server.listen_overflows) < 1
+  description: "TCP retransmits in the service's network namespace: packets are lost on the way."
+  when: max_over_steps(server.retransmit_ratio) >= 0.01 and max_over_steps(server.listen_overflows) < 1
   severity: {warn: 0.01, high: 0.03, critical: 0.1}
-  explain: "{max(max_over_steps(server.retransmit_ratio), max_over_steps(proxy.retransmit_ratio), wire.retransmit_ratio@run):.1%} of TCP segments were retransmitted: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@knee:.0f} ms)."
+  explain: "{max_over_steps(server.retransmit_ratio):.1%} of the service's TCP segments were retransmitted: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@knee:.0f} ms)."
+  next: [playbooks/network-check.md]
+
+- id: network-retransmits-proxy
+  culprit: network
+  cause: packet-loss
+  description: "TCP retransmits in the proxy's network namespace: packets are lost between the clients and the proxy or the proxy and the service."
+  when: max_over_steps(proxy.retransmit_ratio) >= 0.01
+  severity: {warn: 0.01, high: 0.03, critical: 0.1}
+  explain: "{max_over_steps(proxy.retransmit_ratio):.1%} of the proxy's TCP segments were retransmitted: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@knee:.0f} ms)."
+  next: [playbooks/network-check.md]
+
+- id: network-retransmits-wire
+  culprit: network
+  cause: packet-loss
+  description: "TCP retransmits seen by the packet capture."
+  when: wire.retransmit_ratio@run >= 0.01
+  severity: {warn: 0.01, high: 0.03, critical: 0.1}
+  explain: "{wire.retransmit_ratio@run:.1%} of the captured data segments were retransmitted (p99 {latency.p99_ms@knee:.0f} ms)."
   next: [playbooks/network-check.md]
 
 - id: network-transfer-bound
@@ -95,12 +116,13 @@ extension DefaultRules {
 - id: single-process-pinned
   culprit: server
   cause: single-core-gil
-  description: "One server process holds (nearly) a whole core and does most of the service's work, while the service may use more cores (one worker, or the GIL)."
-  # 0.8 of a core in one process that does at least 80% of the tree's work, with 2+ cores allowed:
-  # the service is capped at one core. Ranked critical: more worker processes multiply capacity.
-  when: server.busiest_process_cores@knee >= 0.8 and server.busiest_process_cores@knee >= 0.8 * server.cpu_cores@knee and server.allowed_cores@knee >= 1.9
+  description: "One server process does (nearly) all of the service's work while the service may use more cores and misses its SLO (one worker, or the GIL)."
+  # The busiest process does 90%+ of the tree's CPU and at least half a core of it, with 2+ cores
+  # allowed, while the SLO is broken: the service is serialised on one process. Ranked critical:
+  # more worker processes multiply capacity.
+  when: server.busiest_process_cores@knee >= 0.5 and server.busiest_process_cores@knee >= 0.9 * server.cpu_cores@knee and server.allowed_cores@knee >= 1.9 and latency.p99_ms@knee > slo.p99_ms@run
   severity: critical
-  explain: "One server process uses {server.busiest_process_cores@knee:.2f} cores of the tree's {server.cpu_cores@knee:.2f}, while the service may use {server.allowed_cores@knee:.0f}: it is capped at one core. Run more worker processes (gunicorn -w) or move the hot loop out of Python."
+  explain: "One server process uses {server.busiest_process_cores@knee:.2f} of the tree's {server.cpu_cores@knee:.2f} cores while the service may use {server.allowed_cores@knee:.0f}, and p99 is {latency.p99_ms@knee:.0f} ms: requests are serialised on one process. Run more worker processes (gunicorn -w) or move the hot loop out of Python."
   next: [playbooks/python-workers-and-gil.md]
 
 - id: server-cpu-throttled

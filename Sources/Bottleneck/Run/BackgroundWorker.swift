@@ -2,10 +2,11 @@ import Foundation
 import Synchronization
 
 /// A thread for the generator's bookkeeping (formatting request records, compressing
-/// interval histograms, writing files) that the kernel runs only when nothing else wants
-/// the CPU (`SCHED_IDLE`). On a generator pinned to one core this keeps disk and
-/// formatting work from delaying the event loop's timers, which would show up as
-/// schedule lag; on an idle core it runs at full speed.
+/// interval histograms, writing files) at the lowest nice value, so on a generator pinned
+/// to one core disk and formatting work yields to the event loop's timers (which would
+/// otherwise show up as schedule lag); on an idle core it runs at full speed.
+/// Not `SCHED_IDLE`: on a saturated host such a thread can wait seconds for a CPU, and
+/// anything waiting on it would wait too.
 public final class BackgroundWorker: Sendable {
     private struct State {
         var jobs: [@Sendable () -> Void] = []
@@ -49,6 +50,15 @@ public final class BackgroundWorker: Sendable {
         queue.wakeup.signal()
     }
 
+    /// Like `submit`, but returns false instead of waiting when the worker holds the queue's
+    /// lock at this instant: event loops use it so a low-priority thread that was preempted
+    /// inside its (tiny) critical section can never stall them (priority inversion).
+    public func trySubmit(_ job: @escaping @Sendable () -> Void) -> Bool {
+        guard queue.state.withLockIfAvailable({ $0.jobs.append(job) }) != nil else { return false }
+        queue.wakeup.signal()
+        return true
+    }
+
     /// Runs every submitted job, then stops the thread. Later calls return at once.
     public func finish() {
         guard !finishing.exchange(true, ordering: .acquiringAndReleasing) else { return }
@@ -60,12 +70,8 @@ public final class BackgroundWorker: Sendable {
 
     private static func lowerPriority() {
         #if os(Linux)
-        var parameters = sched_param()
-        // SCHED_IDLE (5) applies to the calling thread only on Linux.
-        if sched_setscheduler(0, 5, &parameters) != 0 {
-            // Fall back to the lowest nice value; on Linux who = 0 means the calling thread.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-        }
+        // On Linux the nice value is per thread; who = 0 means the calling thread.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
         #endif
     }
 }

@@ -130,6 +130,11 @@ private final class DeferredSink: RequestRecordSink {
     func submit(_ batch: [RequestRecord]) {
         target.withLock { $0 }?.submit(batch)
     }
+
+    func trySubmit(_ batch: [RequestRecord]) -> Bool {
+        guard let writer = target.withLockIfAvailable({ $0 }) else { return false }
+        return writer?.trySubmit(batch) ?? true
+    }
 }
 
 /// Writes the run directory as the engine reports, and forwards to the live display.

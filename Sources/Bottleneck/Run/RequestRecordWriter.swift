@@ -52,7 +52,15 @@ public final class RequestRecordWriter: RequestRecordSink, @unchecked Sendable {
     }
 
     public func submit(_ batch: [RequestRecord]) {
-        worker.submit { [self] in
+        worker.submit(job(for: batch))
+    }
+
+    public func trySubmit(_ batch: [RequestRecord]) -> Bool {
+        worker.trySubmit(job(for: batch))
+    }
+
+    private func job(for batch: [RequestRecord]) -> @Sendable () -> Void {
+        { [self] in
             for record in batch { format(record, into: &out) }
             written.add(UInt64(batch.count), ordering: .relaxed)
             if out.count > 256 * 1024 { flush() }

@@ -5,7 +5,7 @@ SWIFT ?= swift
 RELEASE_BIN := .build/release/bottleneck
 DEBUG_BIN := .build/debug/bottleneck
 
-.PHONY: setup build release test test-swift test-testbed demo bench clean
+.PHONY: setup build release test test-diagnosis demo bench clean
 
 setup:
 	@scripts/setup.sh
@@ -21,6 +21,11 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	@if [ -x testbed/tests/run ]; then testbed/tests/run; fi
+
+# `bottleneck diagnose` against every test-bed scenario: expected vs named culprit, N passed, N failed.
+test-diagnosis: setup
+	$(SWIFT) build --product bottleneck
+	testbed/.venv/bin/python scripts/diagnose-testbed.py $(DEBUG_BIN)
 
 demo: release
 	@scripts/demo.sh $(RELEASE_BIN)

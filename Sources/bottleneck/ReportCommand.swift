@@ -21,8 +21,13 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Latency objective, p99=DURATION (default p99=300ms).") var slo = "p99=300ms"
 
     func validate() throws {
-        _ = try RunReport.Format.parse(format)
-        _ = try SLOSpec.parseP99Milliseconds(slo)
+        // Errors thrown here reach main() wrapped by ArgumentParser; as ValidationError they exit 2 on one line.
+        do {
+            _ = try RunReport.Format.parse(format)
+            _ = try SLOSpec.parseP99Milliseconds(slo)
+        } catch let error as AnalysisError {
+            throw ValidationError(error.message)
+        }
     }
 
     func run() throws {

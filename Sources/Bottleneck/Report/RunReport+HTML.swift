@@ -27,7 +27,13 @@ extension RunReport {
             if let note { body += "<figcaption>\(h(note))</figcaption>" }
             body += "</figure>\n"
         }
-        body += "</div></section>\n"
+        body += "</div>\n"
+        var missing: [String] = []
+        if data.cpu.isEmpty { missing.append("CPU over time (no samples.jsonl: the samplers were off)") }
+        if data.payload == nil { missing.append("service time against payload size (every request had the same size)") }
+        if data.distributions.isEmpty { missing.append("latency distribution (no latency.hlog)") }
+        if !missing.isEmpty { body += "<p class=\"bn-meta\">Not drawn: \(h(missing.joined(separator: "; "))).</p>\n" }
+        body += "</section>\n"
         for table in tables(data) {
             body += "<section><h2>\(h(table.title))</h2>\n\(htmlTable(table))</section>\n"
         }
@@ -97,13 +103,17 @@ extension RunReport {
         let slo = ChartReferenceLine.horizontal(at: data.sloP99Milliseconds, label: "SLO p99 \(formatRate(data.sloP99Milliseconds)) ms")
         var result: [(String, String, String?)] = []
 
+        // In load order, not run order: a closed-loop baseline (placed at its achieved rate) would
+        // otherwise make the lines of a diagnose ramp zigzag back.
+        let byLoad = data.summary.steps.sorted { data.load(of: $0) < data.load(of: $1) }
         var latencyReferences = [slo]
         if let knee = data.diagnosis.knee, knee.step < data.summary.steps.count {
             latencyReferences.append(.vertical(at: data.load(of: data.summary.steps[knee.step]),
                                                label: knee.broken ? "knee: \(knee.name)" : "last step: \(knee.name)"))
         }
         func percentile(_ name: String, _ value: KeyPath<LatencyPercentiles, Double>) -> ChartSeries {
-            ChartSeries(name: name, points: steps.map { ChartPoint(x: data.load(of: $0), y: $0.latency[keyPath: value]) })
+            ChartSeries(name: name, points: byLoad.filter { $0.latency.count > 0 }
+                .map { ChartPoint(x: data.load(of: $0), y: $0.latency[keyPath: value]) })
         }
         // The SLO line must show; when it sits far above every measured value a linear axis
         // would flatten the curves against zero, so switch to log (each decade the same height).
@@ -120,7 +130,7 @@ extension RunReport {
         let achieved = LineChart(
             title: data.closedLoop ? "Achieved rate against concurrency" : "Achieved against offered rate",
             xAxis: data.loadAxis, yAxis: ChartAxis(label: "Achieved", unit: "req/s"),
-            series: [ChartSeries(name: "achieved", points: data.summary.steps.map { ChartPoint(x: data.load(of: $0), y: $0.achievedRate) })],
+            series: [ChartSeries(name: "achieved", points: byLoad.map { ChartPoint(x: data.load(of: $0), y: $0.achievedRate) })],
             referenceLines: data.closedLoop ? [] : [.identity(label: "achieved = offered")])
         result.append(("chart-achieved", achieved.svg(), nil))
 

@@ -75,7 +75,9 @@ extension DefaultRules {
   culprit: network
   cause: bandwidth
   description: "Most of the service time is outside the service's phases and grows with payload size."
-  when: timing.outside_share@knee >= 0.6 and fit.service_vs_bytes_r2@run >= 0.5 and fit.service_ms_per_mb@run >= 10
+  # r² ≥ 0.3 over a run's requests (dozens at least) is far beyond chance; 10 ms per MB is a link
+  # slower than ~800 Mbit/s, where transfer time starts to matter for ML inputs.
+  when: timing.outside_share@knee >= 0.6 and fit.service_vs_bytes_r2@run >= 0.3 and fit.service_ms_per_mb@run >= 10
   severity: {warn: 0.6, high: 0.75, critical: 0.9}
   explain: "{timing.outside_share@knee:.0%} of the service time is outside the service's own phases, and it grows by {fit.service_ms_per_mb@run:.0f} ms per MB of payload (r² {fit.service_vs_bytes_r2@run:.2f}): the transfer is the bottleneck. Compress or resize inputs on the client, or move closer."
   next: [playbooks/network-check.md]
@@ -97,8 +99,9 @@ extension DefaultRules {
   culprit: model
   cause: model-latency
   description: "The model phase dominates latency (server CPU not sampled or not busy)."
-  # Only when the service is under pressure: a fast service is allowed to spend its time in its model.
-  when: timing.model_share@knee >= 0.7 and (latency.p99_ms@knee > slo.p99_ms@run or server.cpu_utilisation@knee >= 0.7)
+  # Only when the service is under pressure — the SLO broke, its CPU is 70% used, or its threads
+  # wait for a CPU half the time (schedstat run delay) — a fast service may spend its time in its model.
+  when: timing.model_share@knee >= 0.7 and (latency.p99_ms@knee > slo.p99_ms@run or server.cpu_utilisation@knee >= 0.7 or server.run_delay_fraction@knee >= 0.5)
   severity: {warn: 0.7, high: 0.8, critical: 0.9, on: timing.model_share@knee}
   explain: "The model phase is {timing.model_ms@knee:.1f} ms of {service.mean_ms@knee:.1f} ms service time ({timing.model_share@knee:.0%}) at {load.achieved_rps@knee:.0f} req/s."
   next: [playbooks/slow-endpoint.md]
@@ -108,7 +111,7 @@ extension DefaultRules {
   cause: preprocessing-compute
   description: "Preprocessing (decode, resize, tokenise) dominates service time."
   # Only when the service is under pressure (SLO broken or CPU busy): otherwise it is simply where a healthy service spends its time.
-  when: timing.preprocess_share@knee >= 0.5 and (latency.p99_ms@knee > slo.p99_ms@run or server.cpu_utilisation@knee >= 0.7)
+  when: timing.preprocess_share@knee >= 0.5 and (latency.p99_ms@knee > slo.p99_ms@run or server.cpu_utilisation@knee >= 0.7 or server.run_delay_fraction@knee >= 0.5)
   severity: {warn: 0.5, high: 0.7, critical: 0.85, on: timing.preprocess_share@knee}
   explain: "Preprocessing is {timing.preprocess_ms@knee:.1f} ms of {service.mean_ms@knee:.1f} ms service time ({timing.preprocess_share@knee:.0%}); it grows by {fit.preprocess_ms_per_megapixel:.1f} ms per megapixel (r² {fit.preprocess_vs_pixels_r2:.2f}). Resize on the client, cap the input size, or use a faster decoder."
   next: [playbooks/input-size-and-memory.md, playbooks/slow-endpoint.md]

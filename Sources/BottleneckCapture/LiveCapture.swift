@@ -48,7 +48,10 @@ public final class LiveCapture: @unchecked Sendable {
     }
 
     private func run() {
-        while !stopRequested.load(ordering: .acquiring) {
+        // Without immediate mode the kernel hands packets over a block at a time: after a stop
+        // is requested, keep reading until a read times out, which means every packet captured
+        // before the stop has been delivered (the last block is retired at the timeout).
+        while true {
             do {
                 let (read, header, data) = try source.readRaw()
                 switch read {
@@ -56,7 +59,7 @@ public final class LiveCapture: @unchecked Sendable {
                     if let dumper, let header, let data { dumper.write(header, data) }
                     analyzer.feed(packet)
                 case .timeout:
-                    continue
+                    if stopRequested.load(ordering: .acquiring) { return }
                 case .end:
                     return
                 }
@@ -73,8 +76,11 @@ public final class LiveCapture: @unchecked Sendable {
     public func stop() -> CaptureAnalysis {
         stopRequested.store(true, ordering: .releasing)
         if started.load(ordering: .acquiring) {
-            source.breakLoop()
-            finished.wait()
+            // Let the thread drain the kernel's buffer; a busy link that never times out is cut after 2 s.
+            if finished.wait(timeout: .now() + 2) == .timedOut {
+                source.breakLoop()
+                finished.wait()
+            }
         }
         dumper?.flush()
         let stats = try? source.stats()

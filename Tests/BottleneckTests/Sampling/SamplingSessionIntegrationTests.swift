@@ -143,7 +143,7 @@ struct SamplingSessionIntegrationTests {
     @Test func exitedProcessIsReportedAndDropped() throws {
         let sleeper = Process()
         sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        sleeper.arguments = ["0.4"]
+        sleeper.arguments = ["1.5"]  // long enough to be sampled alive even on a loaded machine
         try sleeper.run()
         let output = NSTemporaryDirectory() + "samples-exit-\(getpid()).jsonl"
         defer { try? FileManager.default.removeItem(atPath: output) }

@@ -16,11 +16,13 @@ build: setup
 release: setup
 	$(SWIFT) build -c release --product bottleneck
 
-# Unit and integration tests (real sockets, real nginx), then the test bed's own suite.
+# Unit and integration tests (real sockets, real nginx, libpcap, /proc), then the test bed's own
+# ground-truth suite, then `bottleneck diagnose` against every test-bed scenario.
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
-	@if [ -x testbed/tests/run ]; then testbed/tests/run; fi
+	testbed/tests/run
+	testbed/.venv/bin/python scripts/diagnose-testbed.py $(DEBUG_BIN)
 
 # `bottleneck diagnose` against every test-bed scenario: expected vs named culprit, N passed, N failed.
 test-diagnosis: setup

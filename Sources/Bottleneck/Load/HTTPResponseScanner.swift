@@ -40,8 +40,6 @@ struct HTTPResponseScanner {
     private(set) var serverTiming: String?
     /// True when the server announced it will close the connection after this response.
     private(set) var closeAfter = false
-    /// True when the body runs until the connection closes (no length, not chunked).
-    var readsUntilClose: Bool { if case .untilClose = state { return true }; return false }
 
     /// Prepares for the next response on the same connection.
     mutating func reset(requestWasHead: Bool = false) {

@@ -85,7 +85,8 @@ final class LoadConnection: ChannelInboundHandler, RemovableChannelHandler {
         case .complete:
             let request = inFlight!
             inFlight = nil
-            let reusable = !scanner.closeAfter && buffer.readableBytes == 0
+            // Close after the response when keep-alive is off, even if the server would keep it.
+            let reusable = worker.keepAlive && !scanner.closeAfter && buffer.readableBytes == 0
             worker.responseCompleted(self, request: request, status: UInt16(scanner.status),
                                      bytesIn: UInt32(truncatingIfNeeded: scanner.bytesIn), serverTiming: scanner.serverTiming,
                                      at: now, reusable: reusable)

@@ -55,6 +55,8 @@ final class LoopWorker {
     private let sink: any RequestRecordSink
     private var random: SplitMix64
     var isHeadRequest: Bool { settings.isHeadRequest }
+    /// False with `--no-keepalive`: every connection closes after its response.
+    var keepAlive: Bool { settings.keepAlive }
 
     // Connections.
     private var connections: [UInt32: LoadConnection] = [:]
@@ -236,10 +238,10 @@ final class LoopWorker {
                            serverTiming: String?, at now: UInt64, reusable: Bool) {
         busy -= 1
         finish(request, connection: connection, status: status, error: .none, bytesIn: bytesIn, serverTiming: serverTiming, at: now)
-        if reusable && settings.keepAlive {
+        if reusable {
             connectionFree(connection, now: now)
-        } else if !settings.keepAlive || !reusable {
-            // The connection will close; replace it if the shape needs one.
+        } else {
+            // The connection closes; replace it if the shape needs one.
             refill(now: now)
         }
     }

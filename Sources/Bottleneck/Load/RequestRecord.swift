@@ -60,16 +60,3 @@ public struct RequestRecord: Sendable {
     public var serviceTime: UInt64 { lastByte &- sent }
     public var scheduleLag: UInt64 { dispatched &- intended }
 }
-
-/// Formats request ids as `<run>-<loop>-<sequence>`: unique within a run, unique across
-/// runs with high probability, and cheap to write on the hot path.
-public struct RequestIDFormat: Sendable {
-    /// Eight hex digits identifying the run.
-    public let runTag: String
-
-    public init(runTag: String) { self.runTag = runTag }
-
-    public func id(loop: UInt16, sequence: UInt64) -> String {
-        "\(runTag)-\(loop)-\(sequence)"
-    }
-}

@@ -56,17 +56,14 @@ extension ByteBuffer {
     mutating func writeDecimal(_ value: UInt64) {
         var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // 32 bytes of scratch
         var v = value
-        let count = withUnsafeMutableBytes(of: &digits) { scratch -> Int in
+        withUnsafeMutableBytes(of: &digits) { scratch in
             var i = 32
             repeat {
                 i -= 1
                 scratch[i] = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
                 v /= 10
             } while v > 0
-            let n = 32 - i
             self.writeBytes(UnsafeRawBufferPointer(rebasing: scratch[i..<32]))
-            return n
         }
-        _ = count
     }
 }

@@ -45,9 +45,6 @@ public struct StepStatistics: Sendable {
             completed += 1
             let statusClass = Int(record.status / 100)
             if statusClass >= 1 && statusClass <= 5 { statusClasses[statusClass] += 1 }
-            if record.status >= 400 {
-                // HTTP errors still took time; they are counted by class, and in the latency.
-            }
             _ = latency.record(Self.clamp(record.latency))
             _ = serviceTime.record(Self.clamp(record.serviceTime))
         } else {

@@ -96,7 +96,7 @@ struct AgentStreamingTests {
         let producedWhileDown = agent.sampler.ring.latestSequence
         try await Task.sleep(for: .milliseconds(1200))
         #expect(agent.sampler.ring.latestSequence > producedWhileDown)
-        _ = try await agent.server.start(address: AgentListenAddress(host: "127.0.0.1", port: agent.port))
+        try await restartListener(agent)
         try await Task.sleep(for: .milliseconds(700))
         _ = attachment.stop(directory: directory)
 
@@ -121,7 +121,7 @@ struct AgentStreamingTests {
         try await Task.sleep(for: .milliseconds(500))
         await agent.server.stop()
         try await Task.sleep(for: .milliseconds(1200))
-        _ = try await agent.server.start(address: AgentListenAddress(host: "127.0.0.1", port: agent.port))
+        try await restartListener(agent)
         try await Task.sleep(for: .milliseconds(500))
         let notes = attachment.stop(directory: directory)
 
@@ -136,5 +136,22 @@ struct AgentStreamingTests {
         #expect(covered == Array(first...last))
         #expect(attachment.statistics.linesLost == UInt64(stream.gaps.reduce(0) { $0 + Int($1.to! - $1.from + 1) }))
         expectNothingInvented(stream, agent: agent)
+    }
+}
+
+/// Listens again on the agent's old port. The attachment keeps connecting while the listener
+/// is down, and on a busy loopback such a connect can hold the port for a moment (an
+/// ephemeral port equal to it, or a socket still closing), so the rebind is retried briefly.
+private func restartListener(_ agent: TestAgent) async throws {
+    var attempt = 0
+    while true {
+        do {
+            _ = try await agent.server.start(address: AgentListenAddress(host: "127.0.0.1", port: agent.port))
+            return
+        } catch {
+            attempt += 1
+            if attempt >= 30 { throw error }
+            try await Task.sleep(for: .milliseconds(100))
+        }
     }
 }

@@ -77,7 +77,9 @@ struct LoadEngineTests {
             LoadStep(name: "r200", shape: .open(rate: 200, arrivals: .uniform), duration: 2_000_000_000)]))
         let step = try #require(results.first)
         #expect(step.mode == "open")
-        #expect(step.completed >= 390 && step.completed <= 410, "200 rps for 2 s should complete about 400, got \(step.completed)")
+        // The schedule produced 200 rps for 2 s whatever the machine's load; nearly all completed.
+        #expect(step.sent + step.unsent >= 398 && step.sent + step.unsent <= 402, "scheduled \(step.sent + step.unsent)")
+        #expect(step.completed >= 380, "completed \(step.completed)")
         #expect(step.errors.isEmpty)
         // Intended times are evenly spaced per loop: 2 loops at 100 rps each → 10 ms gaps.
         let loop0 = records.filter { $0.loop == 0 && $0.step == 0 }.map(\.intended).sorted()

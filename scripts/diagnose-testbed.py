@@ -3,11 +3,13 @@
 names with the one the scenario injects. Prints a table and `N passed, N failed`.
 
 Usage: scripts/diagnose-testbed.py BOTTLENECK_BIN [SCENARIO...]
+With BOTTLENECK_KEEP_EVIDENCE=DIR each scenario's evidence.json is copied to DIR/SCENARIO.json
+(how Tests/BottleneckTests/Fixtures/evidence/ was recorded).
 Each scenario: `testbed/bed up` -> diagnose at the scenario's load, sampling the service's
 process tree -> `testbed/bed down`. Scenarios that need a kernel feature this machine lacks
 (netem) are listed as skipped with the reason.
 """
-import json, os, re, subprocess, sys
+import json, os, re, shutil, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BED = os.path.join(ROOT, "testbed", "bed")
@@ -63,6 +65,10 @@ def main():
                 rows.append((name, expected, "-", "FAIL", f"diagnose exit {res.returncode}: {res.stderr.strip()[-100:]}"))
                 continue
             out = json.loads(res.stdout)
+            keep = os.environ.get("BOTTLENECK_KEEP_EVIDENCE")
+            if keep:
+                os.makedirs(keep, exist_ok=True)
+                shutil.copy(os.path.join(out["runDirectory"], "evidence.json"), os.path.join(keep, f"{name}.json"))
             if not out["valid"]:
                 named = "load-generator"
             elif out["verdicts"]:

@@ -97,35 +97,8 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Write the run directory here instead of runs/<UTC time>-<name>/.")
     var out: String?
 
-    @Option(name: .customLong("capture"), help: "Capture packets on this interface during the run (repeatable), e.g. lo or any. Needs root or CAP_NET_RAW.")
-    var captureInterfaces: [String] = []
-
-    @Option(name: .customLong("capture-ports"), help: "Server ports whose legs to capture, e.g. 80,8000 (default: the target's port).")
-    var capturePorts: String?
-
-    @Flag(name: .customLong("capture-full"), help: "Keep whole packets in capture.pcap (default: headers only, bodies dropped).")
-    var captureFull = false
-
-    @Option(name: .customLong("server-pid"), help: "Sample this server process and its descendants (repeatable).")
-    var serverPIDs: [Int32] = []
-
-    @Option(name: .customLong("server-port"), help: "Sample the processes listening on this port, found through their sockets (repeatable).")
-    var serverPorts: [UInt16] = []
-
-    @Option(name: .customLong("proxy-port"), help: "Sample the reverse proxy listening on this port apart from the service (repeatable).")
-    var proxyPorts: [UInt16] = []
-
-    @Option(name: .customLong("proxy-pid"), help: "Sample this reverse proxy process tree apart from the service (repeatable).")
-    var proxyPIDs: [Int32] = []
-
-    @Option(name: .customLong("agent"), help: "Pull server samples from a `bottleneck agent` on the server host, e.g. http://10.0.0.5:9555.")
-    var agent: String?
-
-    @Option(name: .customLong("agent-token-file"), help: "File holding the agent's token (mode 0600).")
-    var agentTokenFile: String?
-
-    @Option(name: .customLong("sample-interval"), help: "How often to sample /proc and cgroups (default 250ms).")
-    var sampleInterval: String?
+    @OptionGroup var evidence: EvidenceOptions
+    @OptionGroup var reports: ReportOptions
 
     @Flag(help: "Print the summary as JSON (schema bottleneck.summary/v1) instead of the table.")
     var json = false
@@ -165,51 +138,12 @@ struct LoadCommand: AsyncParsableCommand {
         }
         let built = try LoadPlanBuilder.build(options, runTag: LoadPlanBuilder.makeRunTag())
 
-        var logger = Logger(label: "bottleneck")
-        logger.logLevel = verbose ? .debug : .warning
-        let run = LoadRun()
-        let interrupts = InterruptHandler { run.interrupt() }
-        defer { interrupts.cancel() }
-
-        let display = LoadProgressDisplay(interactive: LoadProgressDisplay.standardErrorIsTerminal)
         var request = LoadRun.Request(plan: built.plan, name: built.name, outputDirectory: out, command: CommandLine.arguments,
                                       probe: probeName, payloadSpecs: built.payloadSpecs, body: built.body,
                                       payloadDescriptors: built.payloadDescriptors)
-        var sampling = SamplerConfiguration()
-        if let sampleInterval {
-            let nanoseconds = try LoadValueParsing.duration(sampleInterval, field: "--sample-interval")
-            sampling.interval = .nanoseconds(Int64(nanoseconds))
-        }
-        sampling.serverPIDs = serverPIDs
-        sampling.serverPorts = serverPorts
-        sampling.targetPorts = [UInt16(built.plan.target.port)]
-        if let agent {
-            // The server is on another host: --server-port/--server-pid refer to it; locally only the generator is sampled.
-            let token = try agentTokenFile.map { try AgentToken.load(path: $0, option: "--agent-token-file") }
-            var local = sampling
-            local.serverPIDs = []
-            local.serverPorts = []
-            request.attachments.append(SamplingAttachment(configuration: local))
-            request.attachments.append(try AgentAttachment(url: agent, token: token, serverPorts: serverPorts,
-                                                           serverPIDs: serverPIDs, interval: sampling.interval))
-        } else if agentTokenFile != nil {
-            throw ValidationError("--agent-token-file needs --agent URL, e.g. --agent http://10.0.0.5:9555")
-        } else {
-            request.attachments.append(SamplingAttachment(configuration: sampling))
-        }
-        if !proxyPIDs.isEmpty || !proxyPorts.isEmpty {
-            var proxy = sampling
-            proxy.serverPIDs = proxyPIDs
-            proxy.serverPorts = proxyPorts
-            request.attachments.append(SamplingAttachment(configuration: proxy, role: .proxy))
-        }
-        if !captureInterfaces.isEmpty {
-            let ports = try capturePorts.map { try LoadValueParsing.portList($0, field: "--capture-ports") } ?? [UInt16(built.plan.target.port)]
-            request.attachments.append(CaptureAttachment(interfaces: captureInterfaces, ports: Set(ports), full: captureFull))
-        } else if capturePorts != nil || captureFull {
-            throw ValidationError("--capture-ports and --capture-full need --capture IFACE, e.g. --capture lo")
-        }
-        let (summary, _) = try await run.execute(request, display: display, logger: logger, notes: LoadProgressDisplay.note)
+        request.attachments = try evidence.attachments(targetPort: built.plan.target.port)
+        let (summary, directory) = try await RunExecution.execute(request, verbose: verbose)
+        try reports.write(directory: directory, sloP99Milliseconds: SLOSpec.defaultP99Milliseconds)
         if json {
             print(String(decoding: try RunJSON.encode(summary), as: UTF8.self))
         } else {

@@ -28,10 +28,19 @@ public struct DiagnosisResult: Sendable, Codable {
     public var knee: Knee?
     public var verdicts: [Verdict]
     public var missingEvidence: [String]
+    /// Problems with the requests themselves (e.g. most answered 4xx): the load did not
+    /// exercise the service, so its numbers describe an error path.
+    public var warnings: [String] = []
 
     /// Evaluates the rules on a recorded run.
     public static func evaluate(directory: String, sloP99Milliseconds: Double, rules: [Rule]) throws -> DiagnosisResult {
-        let evidence = try RunEvidence.load(directory: directory, sloP99Milliseconds: sloP99Milliseconds)
+        evaluate(evidence: try RunEvidence.load(directory: directory, sloP99Milliseconds: sloP99Milliseconds), rules: rules)
+    }
+
+    /// Evaluates the rules on evidence already loaded.
+    public static func evaluate(evidence: RunEvidence, rules: [Rule]) -> DiagnosisResult {
+        let directory = evidence.directory
+        let sloP99Milliseconds = evidence.sloP99Milliseconds
         let outcome = RuleEngine(rules: rules, catalog: EvidenceCatalog.catalog).evaluate(evidence)
         let steps = evidence.summary.steps
         func meets(_ step: StepResult) -> Bool {
@@ -49,11 +58,35 @@ public struct DiagnosisResult: Sendable, Codable {
         return DiagnosisResult(runDirectory: directory, target: evidence.summary.target, sloP99Ms: sloP99Milliseconds,
                                valid: !outcome.invalid, healthy: !outcome.invalid && sloMet && outcome.verdicts.isEmpty,
                                sloMet: sloMet, capacityAtSloRps: capacity, knee: knee, verdicts: outcome.verdicts,
-                               missingEvidence: outcome.missingEvidence)
+                               missingEvidence: outcome.missingEvidence, warnings: requestWarnings(steps))
+    }
+
+    /// Steps where most requests were refused by the service as bad requests (4xx).
+    static func requestWarnings(_ steps: [StepResult]) -> [String] {
+        steps.compactMap { step in
+            let rejected = step.statusClasses["4xx"] ?? 0
+            let answered = step.statusClasses.values.reduce(0, +)
+            guard answered > 0, Double(rejected) >= 0.5 * Double(answered) else { return nil }
+            return "step \(step.index + 1) (\(step.name)): \(rejected) of \(answered) responses were 4xx — the service rejected the request itself; check the method, --payload, --body and -H (a POST endpoint needs --payload)"
+        }
     }
 
     /// The culprits named, best first.
     public var culprits: [Culprit] { verdicts.map(\.culprit) }
+
+    public static let fileName = "diagnosis.json"
+
+    /// Writes `diagnosis.json` and `evidence.json` into the run directory, so reports and
+    /// later re-evaluations read the conclusion and the evidence it rested on.
+    public static func record(_ result: DiagnosisResult, evidence: RunEvidence) throws {
+        let directory = URL(fileURLWithPath: evidence.directory)
+        do {
+            try RunJSON.encode(result).write(to: directory.appendingPathComponent(fileName))
+            try RunJSON.encode(EvidenceSnapshot(evidence)).write(to: directory.appendingPathComponent(EvidenceSnapshot.fileName))
+        } catch {
+            throw AnalysisError("cannot write \(fileName) into \(evidence.directory) (\(error.localizedDescription)); the diagnosis is printed but not kept — copy the run directory somewhere writable")
+        }
+    }
 }
 
 /// The probe `diagnose` runs when given no load of its own: a one-connection baseline,

@@ -9,6 +9,8 @@ public enum DiagnosisReportText: Sendable {
             out += "THIS RUN IS INVALID: the load generator could not keep up, so none of its numbers can be trusted.\n"
             out += "Fix the generator first (see the load-generator verdicts below), then run again.\n\n"
         }
+        for warning in r.warnings { out += "WARNING: \(warning).\n" }
+        if !r.warnings.isEmpty { out += "\n" }
         if let knee = r.knee {
             let offered = knee.offeredRps.map { "\(formatRate($0)) req/s offered, " } ?? ""
             out += knee.broken

@@ -15,6 +15,9 @@ public struct RunEvidence: EvidenceSource {
 
     public var stepCount: Int { steps.count }
 
+    /// Where `--backend` puts the one-connection run straight to the service behind the proxy.
+    public static let bypassDirectoryName = "bypass"
+
     public func value(_ metric: String, step: StepSelector) -> Double? {
         switch step {
         case .run: return run[metric]
@@ -33,6 +36,9 @@ public struct RunEvidence: EvidenceSource {
         } catch {
             throw AnalysisError("\(directory)/summary.json does not parse (\(error)); was it written by a newer bottleneck?")
         }
+        let description = FileManager.default.contents(atPath: directory + "/run.json")
+            .flatMap { try? RunJSON.decode(RunDescription.self, from: $0) }
+        let ephemeralPorts = description?.host.ephemeralPorts
         let requests = try RequestAggregates.read(path: directory + "/requests.csv", segments: segments)
         let sampling = Dictionary((summary.sampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
         let proxySampling = Dictionary((summary.proxySampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
@@ -49,6 +55,9 @@ public struct RunEvidence: EvidenceSource {
             let attempted = Double(max(1, result.completed + result.errors.filter { !$0.key.hasPrefix("http") }.values.reduce(0, +)))
             m["load.timeout_rate"] = Double(result.errors["timeout"] ?? 0) / attempted
             m["load.refused_rate"] = Double((result.errors["refused"] ?? 0) + (result.errors["reset"] ?? 0)) / attempted
+            let localFailures = (result.errors[RequestErrorKind.noLocalPort.label] ?? 0) + (result.errors[RequestErrorKind.tooManyFiles.label] ?? 0)
+            m["load.local_error_rate"] = Double(localFailures) / attempted
+            m["load.connections_per_request"] = Double(result.connectionsOpened) / attempted
             m["load.schedule_lag_p99_ms"] = result.scheduleLag.p99
             m["load.connection_wait_p99_ms"] = result.connectionWait.p99
             if result.latency.count > 0 {
@@ -65,6 +74,11 @@ public struct RunEvidence: EvidenceSource {
                 m["client.run_delay_fraction"] = sample.client.runDelayFraction
                 if let ratio = sample.client.throttledRatio { m["client.throttled_ratio"] = ratio }
                 m["client.time_wait"] = Double(sample.client.socketStatesMax["TIME_WAIT"] ?? 0)
+                if let ephemeralPorts, ephemeralPorts > 0 {
+                    m["client.ephemeral_ports"] = Double(ephemeralPorts)
+                    let held = sample.client.socketStatesMax.values.reduce(0, +)
+                    m["client.port_usage"] = Double(held) / Double(ephemeralPorts)
+                }
                 if let ratio = sample.client.retransmitRatio { m["client.retransmit_ratio"] = ratio }
                 m["host.busy_fraction"] = sample.host.busyFractionMean
                 m["host.idle_cores"] = Double(sample.host.cpus) - sample.host.busyCoresMean
@@ -78,6 +92,7 @@ public struct RunEvidence: EvidenceSource {
                         m["server.cpu_utilisation"] = server.cpuCoresMean / allowed
                     }
                     m["server.busiest_process_cores"] = server.busiestProcess?.cores ?? 0
+                    if let saturated = server.saturatedProcesses { m["server.saturated_processes"] = Double(saturated) }
                     if let ratio = server.throttledRatio { m["server.throttled_ratio"] = ratio }
                     m["server.run_delay_fraction"] = server.runDelayFraction
                     m["server.rss_peak_mb"] = Double(server.rssPeakBytes) / 1e6
@@ -103,6 +118,9 @@ public struct RunEvidence: EvidenceSource {
                 m["service.mean_ms"] = service
                 m["payload.bytes_mean"] = r.payloadBytesSum / n
                 m["payload.megapixels_mean"] = r.pixelsSum / n / 1e6
+                if r.pixelsSum > 0, let growth = m["server.rss_growth_mb"] {
+                    m["server.rss_growth_mb_per_mpx"] = growth / (r.pixelsSum / 1e6)
+                }
                 m["timing.coverage"] = Double(r.withTiming) / n
                 if r.withTiming > 0 {
                     let covered = Double(r.withTiming)
@@ -134,6 +152,11 @@ public struct RunEvidence: EvidenceSource {
             run["fit.preprocess_ms_per_megapixel"] = fit.slope
             run["fit.preprocess_vs_pixels_r2"] = fit.r2
         }
+        if let bypass = Self.bypassComparison(directory: directory, summary: summary) {
+            run["bypass.p50_ms"] = bypass.backendP50
+            run["proxy.added_p50_ms"] = bypass.throughP50 - bypass.backendP50
+            if bypass.throughP50 > 0 { run["proxy.added_share"] = (bypass.throughP50 - bypass.backendP50) / bypass.throughP50 }
+        }
         if let capture = CaptureSummaryFile.load(directory + "/capture-summary.json") {
             let legs = capture.interfaces.flatMap(\.legs)
             if let leg = legs.first(where: { $0.serverTime != nil }) {
@@ -154,6 +177,18 @@ public struct RunEvidence: EvidenceSource {
         if knee == nil && !steps.isEmpty { knee = steps.count - 1 }
         return RunEvidence(directory: directory, summary: summary, steps: steps, run: run, kneeStep: knee,
                            sloP99Milliseconds: sloP99Milliseconds)
+    }
+}
+
+extension RunEvidence {
+    /// The one-connection baseline through the proxy (the run's first step, when it is closed
+    /// loop at one connection) against the same load straight to the backend (`bypass/`).
+    static func bypassComparison(directory: String, summary: RunSummary) -> (throughP50: Double, backendP50: Double)? {
+        guard let data = FileManager.default.contents(atPath: directory + "/" + bypassDirectoryName + "/summary.json"),
+              let bypass = try? RunJSON.decode(RunSummary.self, from: data),
+              let direct = bypass.steps.first, direct.latency.count > 0,
+              let through = summary.steps.first, through.concurrency == 1, through.latency.count > 0 else { return nil }
+        return (through.latency.p50, direct.latency.p50)
     }
 }
 

@@ -1,5 +1,8 @@
 /// Parses `--slo p99=300ms` (the percentile is p99 for now; other forms are refused clearly).
 public enum SLOSpec: Sendable {
+    /// The objective when none is given: `--slo p99=300ms`.
+    public static let defaultP99Milliseconds = 300.0
+
     public static func parseP99Milliseconds(_ text: String) throws -> Double {
         let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2, parts[0].lowercased() == "p99" else {

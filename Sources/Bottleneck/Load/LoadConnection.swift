@@ -143,6 +143,8 @@ extension RequestErrorKind {
             case ECONNREFUSED: self = .refused
             case ECONNRESET, EPIPE: self = .reset
             case ETIMEDOUT: self = .timeout
+            case EADDRNOTAVAIL: self = .noLocalPort
+            case EMFILE, ENFILE: self = .tooManyFiles
             default: self = .other
             }
             return

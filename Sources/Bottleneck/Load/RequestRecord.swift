@@ -13,6 +13,11 @@ public enum RequestErrorKind: UInt8, Sendable, CaseIterable, Codable {
     case malformed
     /// Any other socket error.
     case other
+    /// The generator's host had no free local port for a new connection (EADDRNOTAVAIL):
+    /// TIME_WAIT sockets from connection churn filled the ephemeral port range.
+    case noLocalPort
+    /// The generator hit its open-file limit (EMFILE, ENFILE): too many connections for `ulimit -n`.
+    case tooManyFiles
 
     public var label: String {
         switch self {
@@ -23,6 +28,8 @@ public enum RequestErrorKind: UInt8, Sendable, CaseIterable, Codable {
         case .closed: return "closed"
         case .malformed: return "malformed"
         case .other: return "other"
+        case .noLocalPort: return "no-local-port"
+        case .tooManyFiles: return "too-many-files"
         }
     }
 }

@@ -18,6 +18,16 @@ public enum RunReport: Sendable {
             }
             return format
         }
+
+        /// The file a report of this format gets inside the run directory.
+        public var reportFileName: String {
+            switch self {
+            case .text: return "report.txt"
+            case .markdown: return "report.md"
+            case .json: return "report.json"
+            case .html: return "report.html"
+            }
+        }
     }
 
     /// The report in the requested form, as bytes ready to write.

@@ -13,6 +13,16 @@ public struct HostFacts: Sendable, Codable {
     public var allowedCores: Double
     public var memoryTotalBytes: UInt64
     public var cgroupMemoryLimitBytes: UInt64?
+    /// `net.ipv4.ip_local_port_range` as [first, last]: the local ports new connections can use.
+    public var ephemeralPortRange: [Int]?
+    /// The generator's soft limit of open files (`ulimit -n`): one per connection.
+    public var openFilesLimit: Int?
+
+    /// Local ports available to new connections (nil when the range was not readable).
+    public var ephemeralPorts: Int? {
+        guard let range = ephemeralPortRange, range.count == 2, range[1] >= range[0] else { return nil }
+        return range[1] - range[0] + 1
+    }
 
     public static func current() -> HostFacts {
         var names = utsname()
@@ -32,7 +42,21 @@ public struct HostFacts: Sendable, Codable {
             cgroupCPUQuotaSource: allowance.quotaSource,
             allowedCores: allowance.cores,
             memoryTotalBytes: ProcessInfo.processInfo.physicalMemory,
-            cgroupMemoryLimitBytes: Self.cgroupMemoryLimit())
+            cgroupMemoryLimitBytes: Self.cgroupMemoryLimit(),
+            ephemeralPortRange: Self.ephemeralPortRange(),
+            openFilesLimit: Self.openFilesLimit())
+    }
+
+    static func ephemeralPortRange() -> [Int]? {
+        guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8) else { return nil }
+        let ports = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) }
+        return ports.count == 2 ? ports : nil
+    }
+
+    static func openFilesLimit() -> Int? {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max, limit.rlim_cur <= UInt64(Int.max) else { return nil }
+        return Int(limit.rlim_cur)
     }
 
     /// The memory limit of this process's cgroup (v2 `memory.max` or v1 `memory.limit_in_bytes`).

@@ -61,6 +61,9 @@ public struct RoleAggregate: Sendable, Codable, Equatable {
     /// min(affinity CPUs, cgroup quota): what the side could use at most.
     public var coresAllowed: Double?
     public var busiestProcess: BusiestProcess?
+    /// Processes that used at least 0.85 of a core over the step: single-threaded Python
+    /// workers at their ceiling (the GIL lets one process use one core at most).
+    public var saturatedProcesses: Int?
     public var rssPeakBytes: UInt64 = 0
     /// RSS at the step's last sample minus at its first (negative when memory was freed).
     public var rssGrowthBytes: Int64 = 0
@@ -79,6 +82,9 @@ public struct RoleAggregate: Sendable, Codable, Equatable {
     public var acceptQueueMax: Int = 0
     public var runDelayFraction: Double = 0
     public var nonvoluntaryContextSwitchesPerSecond: Double = 0
+
+    /// The share of one core from which a process counts as saturated.
+    public static let saturatedProcessCores = 0.85
 
     public init() {}
 }

@@ -134,6 +134,9 @@ struct StepAccumulator {
                 a.busiestProcess = BusiestProcess(pid: pid, comm: entry.comm,
                                                   cores: Double(entry.ticks) / clockTicksPerSecond / span)
             }
+            a.saturatedProcesses = side.ticksByPID.values.filter {
+                Double($0.ticks) / clockTicksPerSecond / span >= RoleAggregate.saturatedProcessCores
+            }.count
             a.rssGrowthBytes = Int64(side.lastRSS) - Int64(side.firstRSS ?? side.lastRSS)
             a.throttledRatio = side.periods > 0 ? Double(side.throttled) / Double(side.periods) : nil
             a.retransmitRatio = a.outSegments > 0 ? Double(a.retransmittedSegments) / Double(a.outSegments) : nil

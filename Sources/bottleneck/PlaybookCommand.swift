@@ -1,0 +1,121 @@
+import ArgumentParser
+import Bottleneck
+import Foundation
+
+/// `bottleneck playbook list | show NAME | run NAME`.
+struct PlaybookCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "playbook",
+        abstract: "List, read and run the playbooks: probe steps, the rules that judge them, and what to do next.",
+        subcommands: [PlaybookListCommand.self, PlaybookShowCommand.self, PlaybookRunCommand.self]
+    )
+}
+
+/// Where the playbooks come from: the embedded ones, or `--playbooks DIR`.
+struct PlaybookSource: ParsableArguments {
+    @Option(help: "A folder of playbooks (YAML plus Markdown twins) replacing the embedded ones.") var playbooks: String?
+    @Option(help: "A folder of rule files replacing the default rules.") var rules: String?
+
+    func library() throws -> (PlaybookLibrary, [Rule]) {
+        let ruleSet = try RuleSelection.load(directory: rules)
+        let ids = Set(ruleSet.map(\.id))
+        let library = try playbooks.map { try PlaybookLibrary.load(directory: $0, ruleIDs: ids) } ?? PlaybookLibrary.embedded(ruleIDs: ids)
+        return (library, ruleSet)
+    }
+}
+
+struct PlaybookListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the playbooks.")
+    @OptionGroup var source: PlaybookSource
+
+    func run() throws {
+        let (library, _) = try source.library()
+        let width = library.playbooks.map(\.name.count).max() ?? 0
+        for playbook in library.playbooks {
+            print("\(playbook.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(playbook.title)")
+        }
+    }
+}
+
+struct PlaybookShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Print a playbook's steps, rules and outcomes, then its Markdown guide.")
+    @Argument(help: "The playbook's name (see `bottleneck playbook list`).") var name: String
+    @OptionGroup var source: PlaybookSource
+
+    func run() throws {
+        let (library, _) = try source.library()
+        let playbook = try library.playbook(named: name)
+        print(PlaybookDescription.render(playbook, guide: library.documents[playbook.guide]), terminator: "")
+    }
+}
+
+struct PlaybookRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a playbook against a target: its probe steps, then its rules, then its outcome.",
+        discussion: """
+            Prints the playbook's conclusion for each rule that fired (or its pass text), then the diagnosis behind it.
+            The capacity-plan playbook runs `bottleneck capacity` with the planning flags.
+            Exit codes: 0 done; 1 a culprit named in --fail-on was found; 2 bad input; 3 the run is invalid.
+            """
+    )
+    @Argument(help: "The playbook's name (see `bottleneck playbook list`).") var name: String
+    @OptionGroup var source: PlaybookSource
+    @OptionGroup var load: DiagnosisLoadOptions
+    @Option(help: "Apply the playbook to this recorded run directory without new load.") var from: String?
+    @OptionGroup var plan: CapacityPlanOptions
+    @OptionGroup var evidence: EvidenceOptions
+    @Option(name: .customLong("fail-on"), help: "Exit 1 when one of these culprits is named, e.g. model,proxy.") var failOn: String?
+    @OptionGroup var reports: ReportOptions
+    @Flag(help: "Print the outcome as JSON (schema bottleneck.playbook-run/v1).") var json = false
+
+    func run() async throws {
+        let (library, allRules) = try source.library()
+        let playbook = try library.playbook(named: name)
+        if playbook.kind == .capacity {
+            try await CapacityExecution(load: load, plan: plan, evidence: evidence, reports: reports).run(from: from, json: json)
+            return
+        }
+        let sloMs = try SLOSpec.parseP99Milliseconds(load.slo)
+        let failCulprits = try failOn.map { try Culprit.parseList($0) } ?? []
+        var met = evidence.metNeeds
+        if load.payloads.contains(where: { $0.contains("..") }) { met.insert(.payload) }
+        let unmet = PlaybookRun.unmetNeeds(playbook, met: met)
+        let directory: String
+        if let from {
+            directory = from
+        } else {
+            for need in unmet { LoadProgressDisplay.note("playbook \(playbook.name) wants \(need.rawValue) evidence: give \(need.flags)") }
+            directory = try await measure(playbook, sloMs: sloMs)
+        }
+        let found = try RunEvidence.load(directory: directory, sloP99Milliseconds: sloMs)
+        let diagnosis = DiagnosisResult.evaluate(evidence: found, rules: PlaybookRun.rules(of: playbook, from: allRules))
+        do { try DiagnosisResult.record(diagnosis, evidence: found) } catch { LoadProgressDisplay.note("\(error)") }
+        try reports.write(directory: directory, sloP99Milliseconds: sloMs)
+        let outcome = PlaybookOutcome(playbook: playbook, diagnosis: diagnosis, unmetNeeds: from == nil ? unmet : [])
+        if json {
+            print(String(decoding: try RunJSON.encode(outcome), as: UTF8.self))
+        } else {
+            print(outcome.renderText(), terminator: "")
+        }
+        if !diagnosis.valid { throw CommandExit(code: 3) }
+        if diagnosis.culprits.contains(where: failCulprits.contains) { throw CommandExit(code: 1) }
+    }
+
+    private func measure(_ playbook: Playbook, sloMs: Double) async throws -> String {
+        var options = try load.loadOptions()
+        options.concurrency = "1"  // replaced by the playbook's steps; build needs a shape
+        var built = try LoadPlanBuilder.build(options, runTag: LoadPlanBuilder.makeRunTag())
+        let steps = PlaybookRun.plan(playbook, budgetSeconds: try load.budgetSeconds(), sloP99Milliseconds: sloMs)
+        built.plan.steps = steps.steps
+        built.plan.nextStep = steps.nextStep
+        var request = LoadRun.Request(plan: built.plan, name: playbook.name, outputDirectory: load.out, command: CommandLine.arguments,
+                                      probe: "playbook:\(playbook.name)", payloadSpecs: built.payloadSpecs, body: load.body,
+                                      payloadDescriptors: built.payloadDescriptors)
+        request.attachments = try evidence.attachments(targetPort: built.plan.target.port)
+        let directory = try await RunExecution.execute(request).1
+        if let first = steps.steps.first { try await load.measureBypass(after: directory, seconds: Double(first.duration) / 1e9) }
+        return directory
+    }
+}

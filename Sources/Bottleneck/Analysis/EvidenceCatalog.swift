@@ -1,5 +1,5 @@
 /// Every metric the rules can use: name, unit, where it comes from, what it means.
-/// `bottleneck rules explain` and `docs/metrics.md` print from this one table.
+/// `bottleneck rules metrics` and `bottleneck rules explain` print from this one table.
 public enum EvidenceCatalog: Sendable {
     static let entries: [(String, String, String, String)] = [
         // Load, from summary.json (the load engine).

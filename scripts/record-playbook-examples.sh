@@ -22,13 +22,14 @@ examples=(
 for entry in "${examples[@]}"; do
   IFS='|' read -r playbook scenario extra note <<< "$entry"
   if [ ${#only[@]} -gt 0 ] && [[ ! " ${only[*]} " == *" $playbook "* ]]; then continue; fi
-  "$bed" down >/dev/null 2>&1 || true
-  info=$("$bed" up "$scenario" --compact)
+  info=$("$bed" up "$scenario" --compact)  # fails, and says so, when another bed is up
   target=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["target"])' "$info")
   service_pid=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["service"]["pid"])' "$info")
   proxy_pid=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print((d.get("proxy") or {}).get("pid") or "")' "$info")
   args=(playbook run "$playbook" --target "$target" --server-pid "$service_pid" --budget 40s)
   [ -n "$proxy_pid" ] && args+=(--proxy-pid "$proxy_pid")
+  backend=$(python3 -c 'import json,sys; print((json.loads(sys.argv[1]).get("service") or {}).get("url") or "")' "$info")
+  [ "$playbook" = proxy-overhead ] && [ -n "$backend" ] && args+=(--backend "$backend/predict")
   # shellcheck disable=SC2206
   [ -n "$extra" ] && args+=($extra)
   prefix=()

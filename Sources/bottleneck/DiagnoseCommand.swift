@@ -71,12 +71,11 @@ struct DiagnoseCommand: AsyncParsableCommand {
                                       payloadDescriptors: built.payloadDescriptors)
         request.attachments = try evidence.attachments(targetPort: built.plan.target.port)
         let directory = try await RunExecution.execute(request).1
-        try await load.measureBypass(after: directory, seconds: Double(built.plan.steps[0].duration) / 1e9)
+        try await load.measureBypass(after: directory, step: built.plan.steps[0])
         return directory
     }
 }
 
-private func formatSeconds(_ seconds: Double) -> String { String(format: "%.0f s", seconds) }
 
 /// The target, payload and budget flags of the commands that plan their own load
 /// (`diagnose`, `capacity`, `playbook run`).
@@ -87,23 +86,25 @@ struct DiagnosisLoadOptions: ParsableArguments {
     @Option(name: .customLong("payload"), help: "Request body kinds, as for `load` (repeatable).") var payloads: [String] = []
     @Option(help: "raw, multipart:FIELD or json-base64:FIELD.") var body: String?
     @Option(name: [.customShort("H"), .customLong("header")], help: "A request header (repeatable).") var headers: [String] = []
+    @Option(help: "Load before the first step, not measured, so cold starts (model loading, caches, JIT) do not count (default 2s; 0s for none).")
+    var warmup = "2s"
     @Option(help: "Write the run directory here.") var out: String?
-    @Option(help: "The service behind the proxy, e.g. http://10.0.0.2:8000/predict: after the run, one connection measures it directly (RUN_DIR/bypass) to tell what the proxy adds.")
+    @Option(help: "The service behind the proxy, e.g. http://10.0.0.2:8000/predict: after the run, its first step is repeated straight to it (RUN_DIR/bypass) to tell what the proxy adds.")
     var backend: String?
 
-    /// Measures the backend directly with one connection, as the run's baseline did through
-    /// the proxy, into `directory/bypass`, so the evidence can subtract the two.
-    func measureBypass(after directory: String, seconds: Double) async throws {
+    /// Measures the backend directly with the run's first step (same shape and length), into
+    /// `directory/bypass`, so the evidence can subtract one from the other.
+    func measureBypass(after directory: String, step: LoadStep) async throws {
         guard let backend else { return }
         var options = try loadOptions()
         options.target = backend
-        options.concurrency = "1"
-        options.duration = "\(Int(seconds * 1000))ms"
-        let built = try LoadPlanBuilder.build(options, runTag: LoadPlanBuilder.makeRunTag())
+        options.concurrency = "1"  // replaced by the step below; build needs a shape
+        var built = try LoadPlanBuilder.build(options, runTag: LoadPlanBuilder.makeRunTag())
+        built.plan.steps = [step]
         let request = LoadRun.Request(plan: built.plan, name: "bypass", outputDirectory: directory + "/" + RunEvidence.bypassDirectoryName,
                                       command: CommandLine.arguments, probe: "bypass", payloadSpecs: built.payloadSpecs, body: body,
                                       payloadDescriptors: built.payloadDescriptors)
-        LoadProgressDisplay.note("bypass: one connection straight to \(backend) for \(formatSeconds(seconds)), to compare with the baseline through \(target ?? "the proxy")")
+        LoadProgressDisplay.note("bypass: step \(step.name) again, straight to \(backend), to compare with it through \(target ?? "the proxy")")
         _ = try await RunExecution.execute(request)
     }
 
@@ -121,6 +122,7 @@ struct DiagnosisLoadOptions: ParsableArguments {
         options.payloads = payloads.isEmpty ? nil : payloads
         options.body = body
         options.headers = headers.isEmpty ? nil : headers
+        options.warmup = warmup
         return options
     }
 }

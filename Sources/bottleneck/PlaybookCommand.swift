@@ -115,7 +115,7 @@ struct PlaybookRunCommand: AsyncParsableCommand {
                                       payloadDescriptors: built.payloadDescriptors)
         request.attachments = try evidence.attachments(targetPort: built.plan.target.port)
         let directory = try await RunExecution.execute(request).1
-        if let first = steps.steps.first { try await load.measureBypass(after: directory, seconds: Double(first.duration) / 1e9) }
+        if let first = steps.steps.first { try await load.measureBypass(after: directory, step: first) }
         return directory
     }
 }

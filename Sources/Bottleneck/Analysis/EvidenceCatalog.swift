@@ -54,12 +54,15 @@ public enum EvidenceCatalog: Sendable {
         ("proxy.throttled_ratio", "ratio", "samples-proxy (cgroup cpu.stat)", "Share of CFS periods in which the proxy's cgroup was throttled."),
         ("proxy.retransmit_ratio", "ratio", "samples-proxy (/proc/PID/net/snmp)", "RetransSegs over OutSegs in the proxy's network namespace."),
         ("proxy.run_delay_fraction", "ratio", "samples-proxy (/proc/PID/schedstat)", "Share of wall time proxy threads waited for a CPU."),
-        // The proxy bypass (--backend URL): one connection through the proxy and one straight to the service.
-        ("bypass.p50_ms", "ms", "bypass/summary.json", "Median latency of one connection straight to the backend (--backend)."),
-        ("proxy.added_p50_ms", "ms", "summary.json, bypass/summary.json", "Median latency through the proxy minus straight to the backend, both at one connection."),
+        // The proxy bypass (--backend URL): the run's first step through the proxy, then again straight to the service.
+        ("bypass.p50_ms", "ms", "bypass/summary.json", "Median latency of the first step's load straight to the backend (--backend)."),
+        ("proxy.added_p50_ms", "ms", "summary.json, bypass/summary.json", "Median latency through the proxy minus straight to the backend, at the same load (the first step's)."),
         ("proxy.added_share", "ratio", "summary.json, bypass/summary.json", "proxy.added_p50_ms over the median latency through the proxy."),
         ("host.busy_fraction", "ratio", "samples (/proc/stat)", "Mean share of all CPUs busy on the generator's host."),
         ("host.idle_cores", "cores", "samples (/proc/stat)", "Mean idle cores on the generator's host."),
+        ("host.busy_cores", "cores", "samples (/proc/stat)", "Mean busy cores on the generator's host (all processes)."),
+        ("host.steal_fraction", "ratio", "samples (/proc/stat steal)", "Share of CPU time the hypervisor gave to other guests."),
+        ("host.other_cores", "cores", "samples (/proc/stat, /proc/PID/stat)", "Busy cores on the host not used by the generator, the service or the proxy: other tenants."),
         // The service's own phases, from Server-Timing.
         ("timing.coverage", "ratio", "requests.csv (Server-Timing)", "Share of responses that carried Server-Timing phases."),
         ("timing.server_ms", "ms", "requests.csv (Server-Timing)", "Mean sum of the service's named phases."),

@@ -82,6 +82,8 @@ public struct RunEvidence: EvidenceSource {
                 if let ratio = sample.client.retransmitRatio { m["client.retransmit_ratio"] = ratio }
                 m["host.busy_fraction"] = sample.host.busyFractionMean
                 m["host.idle_cores"] = Double(sample.host.cpus) - sample.host.busyCoresMean
+                m["host.busy_cores"] = sample.host.busyCoresMean
+                m["host.steal_fraction"] = sample.host.stealFractionMean
                 let server = sample.server
                 m["server.sampled"] = server.processes > 0 ? 1 : 0
                 if server.processes > 0 {
@@ -112,6 +114,11 @@ public struct RunEvidence: EvidenceSource {
                 m["proxy.run_delay_fraction"] = proxy.runDelayFraction
             }
 
+            if let busy = m["host.busy_cores"], let server = m["server.cpu_cores"] {
+                // Only meaningful when the service runs on the generator's host (sampled locally).
+                let ours = server + (m["proxy.cpu_cores"] ?? 0) + (m["client.cpu_cores"] ?? 0)
+                m["host.other_cores"] = max(0, busy - ours)
+            }
             if let r = requests.steps[result.index], r.ok > 0 {
                 let n = Double(r.ok)
                 let service = r.serviceSumMs / n
@@ -181,13 +188,14 @@ public struct RunEvidence: EvidenceSource {
 }
 
 extension RunEvidence {
-    /// The one-connection baseline through the proxy (the run's first step, when it is closed
-    /// loop at one connection) against the same load straight to the backend (`bypass/`).
+    /// The run's first step through the proxy against the same step straight to the backend
+    /// (`bypass/`, written by `--backend`); nil unless both ran the same load.
     static func bypassComparison(directory: String, summary: RunSummary) -> (throughP50: Double, backendP50: Double)? {
         guard let data = FileManager.default.contents(atPath: directory + "/" + bypassDirectoryName + "/summary.json"),
               let bypass = try? RunJSON.decode(RunSummary.self, from: data),
               let direct = bypass.steps.first, direct.latency.count > 0,
-              let through = summary.steps.first, through.concurrency == 1, through.latency.count > 0 else { return nil }
+              let through = summary.steps.first, through.latency.count > 0,
+              through.mode == direct.mode, through.concurrency == direct.concurrency, through.targetRate == direct.targetRate else { return nil }
         return (through.latency.p50, direct.latency.p50)
     }
 }

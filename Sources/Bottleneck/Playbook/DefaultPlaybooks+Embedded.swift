@@ -255,8 +255,8 @@ Automated: `bottleneck playbook run proxy-overhead --target URL …` runs these 
    `upstream svc { server 10.0.0.2:8000; keepalive 32; }` with `proxy_http_version 1.1;` and
    `proxy_set_header Connection "";`.
 4. `proxy-adds-time`: compare with the backend directly. `--backend http://BACKEND:8000/predict` on
-   `diagnose` or `playbook run` measures one connection straight to it after the run (`RUN_DIR/bypass/`);
-   `proxy.added_p50_ms` is the median through the proxy minus the median straight to the backend. By hand:
+   `diagnose` or `playbook run` repeats the first step straight to it after the run (`RUN_DIR/bypass/`);
+   `proxy.added_p50_ms` is the median through the proxy minus the median straight to the backend, same load. By hand:
    `bottleneck load --target http://BACKEND:8000/predict --concurrency 1 --duration 10s` and the same through the proxy.
 
 """#),
@@ -369,7 +369,7 @@ steps:
   - {id: baseline, kind: baseline, duration: 5s}
   - {id: ramp, kind: ramp}
 rules: [model-bound, model-dominates-latency, preprocessing-bound, single-process-pinned, workers-fewer-than-cores,
-        server-cpu-throttled, accept-queue-overflow, memory-grows-with-input, proxy-cpu-throttled, proxy-connection-churn, proxy-adds-time,
+        host-cpu-contention, server-cpu-throttled, accept-queue-overflow, memory-grows-with-input, proxy-cpu-throttled, proxy-connection-churn, proxy-adds-time,
         network-retransmits-server, network-retransmits-proxy, network-retransmits-wire, network-transfer-bound]
 outcomes:
   model-bound: "The model is the bottleneck and the CPU is used: make the model cheaper (quantise, ONNX Runtime, fewer features) or add cores — capacity-plan tells how many."
@@ -377,6 +377,7 @@ outcomes:
   preprocessing-bound: "Preprocessing is the bottleneck: follow input-size-and-memory (resize on the client, cap input size, faster decoder)."
   single-process-pinned: "One process does all the work: follow python-workers-and-gil (more worker processes)."
   workers-fewer-than-cores: "Every worker is at one core and cores are idle: run as many workers as cores (python-workers-and-gil)."
+  host-cpu-contention: "Other processes take the host's CPU and the service waits for it: give the service dedicated cores, or measure on a quiet host."
   server-cpu-throttled: "The service's CPU limit throttles it: raise the limit or plan capacity on what it has."
   accept-queue-overflow: "Connections are dropped at the listen queue: raise the backlog and somaxconn, or add workers."
   memory-grows-with-input: "Memory grows with input size: see input-size-and-memory before the OOM killer does."

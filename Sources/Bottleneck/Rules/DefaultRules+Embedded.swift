@@ -152,6 +152,20 @@ extension DefaultRules {
   explain: "{server.saturated_processes@knee:.0f} worker processes each use a full core ({server.cpu_cores@knee:.2f} cores in all) while the service may use {server.allowed_cores@knee:.1f}, and p99 is {latency.p99_ms@knee:.0f} ms: run as many workers as cores (gunicorn -w {server.allowed_cores@knee:.0f})."
   next: [playbooks/python-workers-and-gil.md]
 
+- id: host-cpu-contention
+  culprit: server
+  cause: noisy-neighbour
+  description: "The service's host is out of CPU, and most of it goes to other processes: the service waits for a CPU it is not using."
+  # The host is 90%+ busy, processes other than the generator, the service and the proxy use at
+  # least half of that, and the service's threads wait for a CPU (schedstat run delay) at least half
+  # the time: its phases are slow because it is not scheduled, not because its work grew. The same
+  # story on a VM whose hypervisor steals time (host.steal_fraction). Only when the service runs on
+  # the generator's host (sampled with --server-pid/--server-port).
+  when: host.busy_fraction@knee >= 0.9 and host.other_cores@knee >= 0.5 * host.busy_cores@knee and server.run_delay_fraction@knee >= 0.5
+  severity: {warn: 0.5, high: 0.7, critical: 0.9, on: host.other_cores@knee / host.busy_cores@knee}
+  explain: "The host was {host.busy_fraction@knee:.0%} busy, {host.other_cores@knee:.2f} of its {host.busy_cores@knee:.2f} busy cores used by other processes, while the service used {server.cpu_cores@knee:.2f} cores and its threads waited for a CPU {server.run_delay_fraction@knee:.0%} of the time: give it dedicated cores (cpusets, a quieter node), or measure where nothing else runs."
+  next: [playbooks/slow-endpoint.md, playbooks/load-generator-check.md]
+
 - id: server-cpu-throttled
   culprit: server
   cause: cpu-quota-throttling
@@ -207,7 +221,7 @@ extension DefaultRules {
 - id: proxy-adds-time
   culprit: proxy
   cause: proxy-latency
-  description: "The proxy adds a large share of the latency (one connection through it against one straight to the backend, --backend)."
+  description: "The proxy adds a large share of the latency (the first step through it against the same load straight to the backend, --backend)."
   # A reverse proxy in the request path should cost well under a millisecond (nginx: a few hundred
   # microseconds of CPU and one more hop). 2 ms and a fifth of the median is more than forwarding:
   # a starved or throttled proxy, request or response buffering to disk, a new upstream connection

@@ -59,6 +59,15 @@ let expected: [String: [X]] = [
         X(1795922461191148960, 1795922461191148960, 1795922461191300954, 1795922461191300954, 200, 57, 269, "req-1", true),
         X(1795922461211641732, 1795922461211641732, 1795922461211785941, 1795922461211785941, 200, 57, 269, "req-2", true),
     ],
+    // Every request and response written in pieces, one TCP segment per piece (TCP_NODELAY, 5 ms
+    // apart; fixture_servers.py SPLIT_EXCHANGES), cut inside a header name and value, between the
+    // CR and LF of the blank line, in a chunk-size line and in chunk data. t1/t2 are the first and
+    // last request segments, t3/t4 the first and last response segments (tcpdump -tt --nano).
+    "split-segments": [
+        X(1795932257446972345, 1795932257477795464, 1795932257477886384, 1795932257504223021, 200, 385, 2118, "split-1", true),
+        X(1795932257524483249, 1795932257552239976, 1795932257552340173, 1795932257571025923, 200, 211, 1082, "split-2", true),
+        X(1795932257595049757, 1795932257600212411, 1795932257600338587, 1795932257605468580, 204, 69, 50, "split-3", true),
+    ],
     // tcpdump -i any: Linux cooked v2 framing.
     "any-sll2": [
         X(1795922463474660360, 1795922463474660360, 1795922463474735701, 1795922463474735701, 200, 61, 269, "req-1", true),
@@ -66,7 +75,7 @@ let expected: [String: [X]] = [
     ],
 ]
 
-@Test(arguments: ["keepalive", "keepalive-headers", "pipelined", "chunked", "reset", "retransmission", "ipv6", "any-sll2"])
+@Test(arguments: ["keepalive", "keepalive-headers", "pipelined", "chunked", "reset", "retransmission", "ipv6", "any-sll2", "split-segments"])
 func exchangeTimingsMatchFixture(name: String) throws {
     let analysis = try analyzeFile(path: fixture(name))
     let want = expected[name]!
@@ -99,6 +108,23 @@ func exchangeTimingsMatchFixture(name: String) throws {
     #expect(a.exchanges[1].requestBodyBytes == 3000)
     #expect(a.exchanges[2].responseBodyBytes == 80000)
     #expect(a.exchanges.allSatisfy { $0.handshakeRTT == 29254 && $0.clientPort == 58986 })
+}
+
+@Test func messagesSplitAcrossSegmentsKeepTheirBoundariesAndHeaders() throws {
+    let a = try analyzeFile(path: fixture("split-segments"))
+    #expect(a.connections.count == 1)
+    #expect(a.exchanges.map(\.method) == ["POST", "POST", "GET"])
+    // X-Request-Id cut inside its name (request) and inside its value (response) still reads whole.
+    #expect(a.exchanges[0].serverTiming == "app;dur=5.0")
+    // Content-Length body; chunked request and response bodies count their framing.
+    #expect(a.exchanges.map(\.requestBodyBytes) == [300, 111, 0])
+    #expect(a.exchanges.map(\.responseBodyBytes) == [2000, 1012, 0])
+    #expect(a.exchanges.map(\.chunked) == [false, true, false])
+    #expect(a.exchanges.allSatisfy { $0.flags.isEmpty })
+    // tshark 4.0.17 (`-Y http -e http.time`, TCP reassembly on) reports 0.026427557 s for
+    // split-1 and 0.005256169 s for split-3; it does not link the chunked request of split-2.
+    #expect(a.exchanges[0].requestToResponseEnd == 26_427_557)
+    #expect(a.exchanges[2].requestToResponseEnd == 5_256_169)
 }
 
 @Test func headersOnlyCaptureTracksBodiesBySequenceNumbers() throws {

@@ -41,7 +41,7 @@ func randomBytesNeverCrash(linkType: LinkType) {
     #expect(a.packets.packets == 20_000)
 }
 
-@Test(arguments: ["keepalive", "pipelined", "chunked", "reset", "retransmission", "ipv6", "any-sll2"])
+@Test(arguments: ["keepalive", "pipelined", "chunked", "reset", "retransmission", "ipv6", "any-sll2", "split-segments"])
 func mutatedRealPacketsNeverCrash(name: String) throws {
     let (real, linkType) = try packets(name)
     var rng = XorShift(state: 42)

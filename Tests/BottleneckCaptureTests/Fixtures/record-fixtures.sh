@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Records the .pcap fixtures of BottleneckCaptureTests from real loopback traffic.
 # Needs root (tcpdump, nft), nginx and python3. Everything listens on 127.0.0.1 / ::1 only.
+# Usage: record-fixtures.sh [OUT_DIR [FILE.pcap...]]  (the named fixtures only; default all)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 OUT="${1:-$HERE}"
+ONLY=("${@:2}")
+want() { [ ${#ONLY[@]} -eq 0 ] || [[ " ${ONLY[*]} " == *" $1 "* ]]; }
 WORK=$(mktemp -d /tmp/bn-fixtures.XXXX)
 PY="python3 $HERE/fixture_servers.py"
 mkdir -p "$WORK/html"; chmod 755 "$WORK" "$WORK/html"
@@ -32,6 +35,7 @@ sleep 0.5
 
 rec() { # rec FILE IFACE SNAP FILTER -- command...
   local file=$1 iface=$2 snap=$3 filter=$4; shift 5
+  want "$file" || return 0
   tcpdump -i "$iface" -s "$snap" --time-stamp-precision=nano --immediate-mode -U -w "$OUT/$file" "$filter" 2>"$WORK/$file.err" &
   local pid=$!
   until grep -q "listening on" "$WORK/$file.err" 2>/dev/null; do sleep 0.1; done
@@ -69,7 +73,14 @@ retrans_client() {
 }
 rec retransmission.pcap lo 0 "tcp port 28480" -- retrans_client
 
+# Requests and responses written in pieces (TCP_NODELAY, 5 ms apart): one segment per piece,
+# cut inside header names and values, between CR and LF, in chunk-size lines and chunk data.
+$PY split-server 28484 & sleep 0.5
+rec split-segments.pcap lo 0 "tcp port 28484" -- $PY split-client 127.0.0.1 28484
+
 # Truncated file: keepalive.pcap cut in the middle of its last-but-two record.
-size=$(stat -c %s "$OUT/keepalive.pcap")
-head -c $((size - 150)) "$OUT/keepalive.pcap" > "$OUT/truncated.pcap"
+if want truncated.pcap; then
+  size=$(stat -c %s "$OUT/keepalive.pcap")
+  head -c $((size - 150)) "$OUT/keepalive.pcap" > "$OUT/truncated.pcap"
+fi
 ls -l "$OUT"/*.pcap

@@ -9,6 +9,13 @@ Usage: fixture_servers.py MODE [args]
   pipeline HOST PORT N      sends N GETs in one write, reads all responses
   split-server PORT         answers the split client, each response written in pieces
   split-client HOST PORT    keep-alive client writing each request in pieces (see SPLIT_EXCHANGES)
+  bulk-server PORT SIZE     keep-alive server answering every request with a SIZE-byte body, one write
+  close-server PORT         answers without Content-Length (body in two writes), then closes
+  slow-reader HOST PORT RCVBUF PAUSE
+                            GET with a RCVBUF-byte receive buffer, reading only after PAUSE seconds
+                            (the receiver's window fills: zero windows, persist probes)
+  pieces-client HOST PORT N...
+                            POST whose body is written as pieces of N bytes, 20 ms apart
 
 Split mode: every piece is one write with TCP_NODELAY and a 5 ms pause before the next, so each
 piece travels in a segment of its own. The cuts fall inside a header name, inside a header value,
@@ -208,6 +215,63 @@ def split_client(host, port):
         time.sleep(0.02)
     c.close()
 
+def bulk(conn, size):
+    buf = b""
+    while True:
+        req, buf = read_request(conn, buf)
+        if req is None:
+            return
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nX-Request-Id: " % size + req[1]
+                     + b"\r\n\r\n" + b"z" * size)
+
+def close_delimited(conn):
+    req, _ = read_request(conn, b"")
+    if req is None:
+        return
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nX-Request-Id: " + req[1] + b"\r\n\r\n" + b"e" * 700)
+    time.sleep(0.005)
+    conn.sendall(b"f" * 300)
+
+def slow_reader(host, port, rcvbuf, pause):
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)   # before connect: sets the window scale
+    c.connect((host, port))
+    c.sendall(b"GET /bulk HTTP/1.1\r\nHost: x\r\nX-Request-Id: zw-1\r\n\r\n")
+    time.sleep(pause)
+    f = c.makefile("rb")
+    length = None
+    while True:
+        h = f.readline()
+        if h in (b"\r\n", b""):
+            break
+        k, _, v = h.partition(b":")
+        if k.lower() == b"content-length":
+            length = int(v)
+    while length:
+        length -= len(f.read(min(length, 4096)))
+        time.sleep(0.001)
+    c.close()
+
+def pieces_client(host, port, sizes):
+    c = socket.create_connection((host, port))
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    c.sendall(b"POST /pieces HTTP/1.1\r\nHost: x\r\nX-Request-Id: pieces-1\r\nContent-Length: %d\r\n\r\n" % sum(sizes))
+    for n in sizes:
+        time.sleep(0.02)
+        c.sendall(b"p" * n)
+    f = c.makefile("rb")
+    length = 0
+    while True:
+        h = f.readline()
+        if h in (b"\r\n", b""):
+            break
+        k, _, v = h.partition(b":")
+        if k.lower() == b"content-length":
+            length = int(v)
+    f.read(length)
+    time.sleep(0.02)
+    c.close()
+
 mode = sys.argv[1]
 if mode == "chunked-server": serve(int(sys.argv[2]), lambda c: chunked(c, False))
 elif mode == "chunked-onewrite": serve(int(sys.argv[2]), lambda c: chunked(c, True))
@@ -220,3 +284,7 @@ elif mode == "client":
 elif mode == "pipeline": pipeline(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
 elif mode == "split-server": serve(int(sys.argv[2]), split_server)
 elif mode == "split-client": split_client(sys.argv[2], int(sys.argv[3]))
+elif mode == "bulk-server": serve(int(sys.argv[2]), lambda c: bulk(c, int(sys.argv[3])))
+elif mode == "close-server": serve(int(sys.argv[2]), close_delimited)
+elif mode == "slow-reader": slow_reader(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
+elif mode == "pieces-client": pieces_client(sys.argv[2], int(sys.argv[3]), [int(n) for n in sys.argv[4:]])

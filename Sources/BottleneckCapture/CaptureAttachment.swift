@@ -6,7 +6,9 @@ import Synchronization
 /// interface, started before the first step, stopped after the last. Writes the raw
 /// packets (`capture.pcap`, or `capture-IFACE.pcap` for the second and later interfaces,
 /// mode 0600), every HTTP exchange with its wire times (`capture-exchanges.jsonl`), and a
-/// summary per leg with the capture's own drop counters (`capture-summary.json`).
+/// summary per leg with the capture's own drop counters (`capture-summary.json`). When the
+/// front leg (the target's port) and a back leg were both captured, the summary also carries
+/// their join and the per-request proxy time (`legJoin`, see `LegJoinSummary`).
 ///
 /// Without the privilege to capture, the run goes on without it and says what is lost.
 public final class CaptureAttachment: RunAttachment {
@@ -14,12 +16,16 @@ public final class CaptureAttachment: RunAttachment {
     public let interfaces: [String]
     public let ports: Set<UInt16>
     public let full: Bool
+    /// The port the load generator connects to: exchanges on it are the front leg, exchanges on
+    /// the other `ports` the back leg(s). nil joins nothing.
+    public let frontPort: UInt16?
     private let captures = Mutex<[(String, LiveCapture)]>([])
 
-    public init(interfaces: [String], ports: Set<UInt16>, full: Bool) {
+    public init(interfaces: [String], ports: Set<UInt16>, full: Bool, frontPort: UInt16? = nil) {
         self.interfaces = interfaces
         self.ports = ports
         self.full = full
+        self.frontPort = frontPort
     }
 
     public func start(directory: RunDirectory) throws -> [String] {
@@ -64,13 +70,30 @@ public final class CaptureAttachment: RunAttachment {
         guard !opened.isEmpty else { return notes }
         let merged = CaptureAnalysis(exchanges: exchanges.sorted { ($0.t1 ?? 0) < ($1.t1 ?? 0) }, connections: [],
                                      packets: PacketCounters(), captureStats: nil, readError: nil)
+        let legJoin = frontPort.flatMap { LegJoinSummary(exchanges: merged.exchanges, frontPort: $0) }
+        if let legJoin { notes.append(Self.note(legJoin)) }
         do {
             try CaptureAnalyzeCommandOutput.writeJSONLines(merged, toFile: directory.file("capture-exchanges.jsonl"))
-            try directory.write(CaptureSummary(interfaces: summaries, ports: ports.sorted(), full: full), to: "capture-summary.json")
+            try directory.write(CaptureSummary(interfaces: summaries, ports: ports.sorted(), full: full, legJoin: legJoin),
+                                to: "capture-summary.json")
         } catch {
             notes.append("capture: could not write the capture files: \(error)")
         }
         return notes
+    }
+
+    /// One line for the user: how many requests were joined across the legs and what the proxy added.
+    static func note(_ join: LegJoinSummary) -> String {
+        let legs = ":\(join.frontPort) → " + join.backPorts.map { ":\($0)" }.joined(separator: ",")
+        guard let proxy = join.proxyTime else {
+            return "capture: no request could be timed on both legs \(legs) (\(join.joined) of \(join.frontExchanges) joined, \(join.excluded) incomplete)"
+        }
+        var line = "capture: proxy time on \(legs): p50 \(CaptureAnalyzeCommandOutput.duration(proxy.p50)), "
+            + "p99 \(CaptureAnalyzeCommandOutput.duration(proxy.p99)) over \(proxy.count) of \(join.frontExchanges) requests"
+        if join.backLongerThanFront > 0 {
+            line += "; \(join.backLongerThanFront) joined with a back leg longer than the front (a wrong join?)"
+        }
+        return line
     }
 }
 
@@ -89,4 +112,7 @@ public struct CaptureSummary: Sendable, Codable {
     public var interfaces: [Interface]
     public var ports: [UInt16]
     public var full: Bool
+    /// The front leg joined to the back leg(s), with the per-request proxy time (ns); absent
+    /// (not null) when the run did not capture both legs. Shape documented on `LegJoinSummary`.
+    public var legJoin: LegJoinSummary?
 }

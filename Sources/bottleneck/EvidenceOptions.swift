@@ -79,7 +79,8 @@ struct EvidenceOptions: ParsableArguments {
         }
         if !captureInterfaces.isEmpty {
             let ports = try capturePorts.map { try LoadValueParsing.portList($0, field: "--capture-ports") } ?? [UInt16(targetPort)]
-            attachments.append(CaptureAttachment(interfaces: captureInterfaces, ports: Set(ports), full: captureFull))
+            attachments.append(CaptureAttachment(interfaces: captureInterfaces, ports: Set(ports), full: captureFull,
+                                                 frontPort: UInt16(targetPort)))
         } else if capturePorts != nil || captureFull {
             throw ValidationError("--capture-ports and --capture-full need --capture IFACE, e.g. --capture lo")
         }

@@ -59,6 +59,35 @@ let expected: [String: [X]] = [
         X(1795922461191148960, 1795922461191148960, 1795922461191300954, 1795922461191300954, 200, 57, 269, "req-1", true),
         X(1795922461211641732, 1795922461211641732, 1795922461211785941, 1795922461211785941, 200, 57, 269, "req-2", true),
     ],
+    // Every request and response written in pieces, one TCP segment per piece (TCP_NODELAY, 5 ms
+    // apart; fixture_servers.py SPLIT_EXCHANGES), cut inside a header name and value, between the
+    // CR and LF of the blank line, in a chunk-size line and in chunk data. t1/t2 are the first and
+    // last request segments, t3/t4 the first and last response segments (tcpdump -tt --nano).
+    "split-segments": [
+        X(1795932257446972345, 1795932257477795464, 1795932257477886384, 1795932257504223021, 200, 385, 2118, "split-1", true),
+        X(1795932257524483249, 1795932257552239976, 1795932257552340173, 1795932257571025923, 200, 211, 1082, "split-2", true),
+        X(1795932257595049757, 1795932257600212411, 1795932257600338587, 1795932257605468580, 204, 69, 50, "split-3", true),
+    ],
+    // tcpdump -i any -y LINUX_SLL: Linux cooked v1 framing.
+    "any-sll": [
+        X(1795933365405435997, 1795933365405435997, 1795933365405596787, 1795933365405596787, 200, 61, 269, "req-1", true),
+        X(1795933365425944668, 1795933365425944668, 1795933365426076015, 1795933365426076015, 200, 61, 269, "req-2", true),
+    ],
+    // curl against a server that sends no Content-Length and closes: t4 is the last data byte
+    // (tshark's http.time runs to the FIN, 68 µs later, as it waits for the close to reassemble).
+    "close-delimited": [
+        X(1795933369929556423, 1795933369929556423, 1795933369930021140, 1795933369935736856, 200, 107, 1087, "close-1", true),
+    ],
+    // A 200 kB response to a reader that stalls 300 ms with a 4 kB buffer (-s 200): the body is
+    // followed by sequence numbers through two zero windows.
+    "zero-window": [
+        X(1795933372550271358, 1795933372550271358, 1795933372550815733, 1795933372904782889, 200, 51, 200_063, "zw-1", true),
+    ],
+    // A POST body in five pieces; the first is dropped behind the capture tap, so the server
+    // sends three duplicate ACKs and gets it by fast retransmission. t2 is the last piece.
+    "dup-acks": [
+        X(1795933435038730810, 1795933435142904870, 1795933435143114882, 1795933435143114882, 200, 1591, 65, "pieces-1", true),
+    ],
     // tcpdump -i any: Linux cooked v2 framing.
     "any-sll2": [
         X(1795922463474660360, 1795922463474660360, 1795922463474735701, 1795922463474735701, 200, 61, 269, "req-1", true),
@@ -66,10 +95,15 @@ let expected: [String: [X]] = [
     ],
 ]
 
-@Test(arguments: ["keepalive", "keepalive-headers", "pipelined", "chunked", "reset", "retransmission", "ipv6", "any-sll2"])
+/// Fixtures made from another by editcap (`-C 14 -T rawip4|rawip6`: the Ethernet header cut off),
+/// so they hold the same packets and must give the same exchanges.
+let derivedFrom = ["raw-ipv4": "pipelined", "raw-ipv6": "ipv6"]
+
+@Test(arguments: ["keepalive", "keepalive-headers", "pipelined", "chunked", "reset", "retransmission", "ipv6", "any-sll2", "any-sll",
+                  "raw-ipv4", "raw-ipv6", "split-segments", "close-delimited", "zero-window", "dup-acks"])
 func exchangeTimingsMatchFixture(name: String) throws {
     let analysis = try analyzeFile(path: fixture(name))
-    let want = expected[name]!
+    let want = expected[derivedFrom[name] ?? name]!
     #expect(analysis.exchanges.count == want.count)
     for (got, w) in zip(analysis.exchanges, want) {
         #expect(got.t1 == w.t1, "\(name) t1 of \(w.requestID ?? "?")")
@@ -99,6 +133,23 @@ func exchangeTimingsMatchFixture(name: String) throws {
     #expect(a.exchanges[1].requestBodyBytes == 3000)
     #expect(a.exchanges[2].responseBodyBytes == 80000)
     #expect(a.exchanges.allSatisfy { $0.handshakeRTT == 29254 && $0.clientPort == 58986 })
+}
+
+@Test func messagesSplitAcrossSegmentsKeepTheirBoundariesAndHeaders() throws {
+    let a = try analyzeFile(path: fixture("split-segments"))
+    #expect(a.connections.count == 1)
+    #expect(a.exchanges.map(\.method) == ["POST", "POST", "GET"])
+    // X-Request-Id cut inside its name (request) and inside its value (response) still reads whole.
+    #expect(a.exchanges[0].serverTiming == "app;dur=5.0")
+    // Content-Length body; chunked request and response bodies count their framing.
+    #expect(a.exchanges.map(\.requestBodyBytes) == [300, 111, 0])
+    #expect(a.exchanges.map(\.responseBodyBytes) == [2000, 1012, 0])
+    #expect(a.exchanges.map(\.chunked) == [false, true, false])
+    #expect(a.exchanges.allSatisfy { $0.flags.isEmpty })
+    // tshark 4.0.17 (`-Y http -e http.time`, TCP reassembly on) reports 0.026427557 s for
+    // split-1 and 0.005256169 s for split-3; it does not link the chunked request of split-2.
+    #expect(a.exchanges[0].requestToResponseEnd == 26_427_557)
+    #expect(a.exchanges[2].requestToResponseEnd == 5_256_169)
 }
 
 @Test func headersOnlyCaptureTracksBodiesBySequenceNumbers() throws {
@@ -150,6 +201,62 @@ func exchangeTimingsMatchFixture(name: String) throws {
     let source = try PacketSource.file(path: fixture("any-sll2"))
     #expect(source.linkType == .linuxSLL2)
     #expect(try PacketSource.file(path: fixture("keepalive")).linkType == .ethernet)
+}
+
+@Test(arguments: [("any-sll", LinkType.linuxSLL), ("raw-ipv4", .ipv4), ("raw-ipv6", .ipv6), ("any-sll2", .linuxSLL2), ("keepalive", .ethernet)])
+func fixtureHasTheLinkTypeItWasRecordedWith(name: String, linkType: LinkType) throws {
+    #expect(try PacketSource.file(path: fixture(name)).linkType == linkType)
+}
+
+@Test func duplicateAcksAndFastRetransmissionAreCounted() throws {
+    // tshark 4.0.17 on the same file: tcp.analysis.duplicate_ack in 3 frames (#1..#3), one
+    // tcp.analysis.fast_retransmission. The capture saw the dropped original, so it reads the
+    // resent piece as a retransmission, not as out of order.
+    let a = try analyzeFile(path: fixture("dup-acks"))
+    let c = try #require(a.connections.first)
+    #expect(c.serverToClient.dupAcks == 3)
+    #expect(c.clientToServer.dupAcks == 0)
+    #expect(c.clientToServer.retransmissions == 1)
+    #expect(a.exchanges[0].flags == [.retransmission])
+    #expect(a.exchanges[0].requestBodyBytes == 1511)
+    let leg = try #require(a.legs.first)
+    #expect(leg.dupAcks == 3 && leg.retransmissions == 1 && leg.zeroWindows == 0)
+}
+
+@Test func zeroWindowsAreCountedOnTheSideThatAdvertisedThem() throws {
+    // tshark 4.0.17: tcp.analysis.zero_window in 2 frames, both from the client.
+    let a = try analyzeFile(path: fixture("zero-window"))
+    let c = try #require(a.connections.first)
+    #expect(c.clientToServer.zeroWindows == 2)
+    #expect(c.serverToClient.zeroWindows == 0)
+    #expect(a.legs.first?.zeroWindows == 2)
+    #expect(a.packets.truncatedBySnapLength > 0)
+    #expect(a.exchanges[0].responseBodyBytes == 200_000)
+    #expect(a.exchanges[0].flags.isEmpty)
+}
+
+@Test func closeDelimitedBodyEndsWithItsLastDataByte() throws {
+    let a = try analyzeFile(path: fixture("close-delimited"))
+    let e = try #require(a.exchanges.first)
+    #expect(e.flags == [.closeDelimited])
+    #expect(e.complete)
+    #expect(e.responseBodyBytes == 1000)
+    #expect(a.connections.first.map { $0.serverToClient.fins == 1 && $0.clientToServer.fins == 1 } == true)
+}
+
+@Test func packetStreamHandsOverEveryPacketFromItsOwnThread() async throws {
+    var direct: [OwnedPacket] = []
+    try PacketSource.file(path: fixture("keepalive")).forEach { direct.append(OwnedPacket($0)) }
+    var streamed: [OwnedPacket] = []
+    for try await packet in try PacketSource.file(path: fixture("keepalive")).packets() { streamed.append(packet) }
+    #expect(direct.count == 21)
+    #expect(streamed == direct)
+    // A cut file ends the stream with the typed error, after the packets before the cut.
+    var beforeTheCut = 0
+    await #expect { for try await _ in try PacketSource.file(path: fixture("truncated")).packets() { beforeTheCut += 1 } } throws: {
+        ($0 as? CaptureError)?.code == .truncatedFile
+    }
+    #expect(beforeTheCut == 19)
 }
 
 @Test func truncatedFileKeepsWhatWasRead() throws {

@@ -41,7 +41,8 @@ func randomBytesNeverCrash(linkType: LinkType) {
     #expect(a.packets.packets == 20_000)
 }
 
-@Test(arguments: ["keepalive", "pipelined", "chunked", "reset", "retransmission", "ipv6", "any-sll2"])
+@Test(arguments: ["keepalive", "pipelined", "chunked", "reset", "retransmission", "ipv6", "any-sll2", "any-sll", "raw-ipv4", "raw-ipv6",
+                  "split-segments", "close-delimited", "zero-window", "dup-acks"])
 func mutatedRealPacketsNeverCrash(name: String) throws {
     let (real, linkType) = try packets(name)
     var rng = XorShift(state: 42)

@@ -38,40 +38,12 @@ struct CaptureIntegrationTests {
         let legPorts = Set((interfaces[0]["legs"] as! [[String: Any]]).map { $0["port"] as! Int })
         #expect(legPorts == [proxy.front, proxy.back], "\(legPorts)")
 
-        // Split the exchanges by leg, keyed by the X-Request-Id the proxy passed on.
-        var front: [String: [String: Any]] = [:]
-        var back: [String: [String: Any]] = [:]
-        let lines = try String(contentsOf: out.appendingPathComponent("capture-exchanges.jsonl"), encoding: .utf8).split(separator: "\n")
-        for line in lines {
-            let exchange = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            guard let id = exchange["requestID"] as? String else { continue }
-            switch exchange["serverPort"] as? Int {
-            case proxy.front: front[id] = exchange
-            case proxy.back: back[id] = exchange
-            default: Issue.record("exchange on an unexpected port: \(line)")
-            }
-        }
-
         let requests = try generatorRequests(out.appendingPathComponent("requests.csv"))
         #expect(requests.count >= 190 && requests.count <= 210, "\(requests.count) requests recorded")
-        var checked = 0
-        for (id, status) in requests {
-            #expect(status == 200, "\(id) status \(status)")
-            guard let f = front[id], let b = back[id] else {
-                Issue.record("request \(id): front leg \(front[id] != nil), back leg \(back[id] != nil)")
-                continue
-            }
-            #expect(f["complete"] as? Bool == true && b["complete"] as? Bool == true, "\(id) incomplete")
-            #expect(f["status"] as? Int == 200 && b["status"] as? Int == 200)
-            let (ft2, ft3, bt2, bt3) = (f["t2"] as! Int, f["t3"] as! Int, b["t2"] as! Int, b["t3"] as! Int)
-            // The backend leg happens inside the front leg's server time, or the join is wrong.
-            #expect(ft2 <= bt2 && bt3 <= ft3, "\(id): back leg [\(bt2), \(bt3)] outside front leg [\(ft2), \(ft3)]")
-            let frontServer = ft3 - ft2
-            let proxyTime = frontServer - (bt3 - bt2)
-            #expect(proxyTime > 0 && proxyTime < frontServer, "\(id): proxy \(proxyTime) ns, front server time \(frontServer) ns")
-            checked += 1
-        }
-        #expect(checked == requests.count)
+        let (front, back) = try exchangesByRequestID(out.appendingPathComponent("capture-exchanges.jsonl"), front: proxy.front, back: proxy.back)
+        let proxyTimes = expectEveryRequestInsideTheFrontLeg(requests, front: front, back: back)
+        #expect(proxyTimes.count == requests.count)
+        expectLegJoin(in: summary, frontPort: proxy.front, backPort: proxy.back, agreesWith: proxyTimes)
     }
 
     /// Without root the device would be refused before its name is looked up, so this needs root.
@@ -120,7 +92,7 @@ struct CaptureIntegrationTests {
     }
 
     /// `request_id` and `status` of every recorded request (docs/run-directory.md).
-    private func generatorRequests(_ url: URL) throws -> [(String, Int)] {
+    func generatorRequests(_ url: URL) throws -> [(String, Int)] {
         let rows = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
         let header = rows.first.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? []
         let id = try #require(header.firstIndex(of: "request_id"))
@@ -129,6 +101,70 @@ struct CaptureIntegrationTests {
             let fields = row.split(separator: ",", omittingEmptySubsequences: false)
             return (String(fields[id]), Int(fields[status]) ?? 0)
         }
+    }
+
+    /// The exchanges of a `capture-exchanges.jsonl` (or `capture analyze --json`) on the two legs,
+    /// keyed by the X-Request-Id the proxy passed on. `back` nil keeps the front leg only.
+    func exchangesByRequestID(_ url: URL, front frontPort: Int, back backPort: Int?) throws -> (front: [String: [String: Any]], back: [String: [String: Any]]) {
+        var front: [String: [String: Any]] = [:]
+        var back: [String: [String: Any]] = [:]
+        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
+            let exchange = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            guard let id = exchange["requestID"] as? String else { continue }
+            switch exchange["serverPort"] as? Int {
+            case frontPort: front[id] = exchange
+            case backPort: back[id] = exchange
+            default: Issue.record("exchange on an unexpected port: \(line)")
+            }
+        }
+        return (front, back)
+    }
+
+    /// The issue's acceptance check, request by request: found on both legs, complete, the back
+    /// leg inside the front leg's server time, and the proxy time (front server time − back
+    /// server time) positive and smaller than the front server time. Returns the proxy times (ns).
+    func expectEveryRequestInsideTheFrontLeg(_ requests: [(String, Int)], front: [String: [String: Any]],
+                                             back: [String: [String: Any]]) -> [Int] {
+        var proxyTimes: [Int] = []
+        for (id, status) in requests {
+            #expect(status == 200, "\(id) status \(status)")
+            guard let f = front[id], let b = back[id] else {
+                Issue.record("request \(id): front leg \(front[id] != nil), back leg \(back[id] != nil)")
+                continue
+            }
+            guard f["complete"] as? Bool == true, b["complete"] as? Bool == true,
+                  let ft2 = f["t2"] as? Int, let ft3 = f["t3"] as? Int, let bt2 = b["t2"] as? Int, let bt3 = b["t3"] as? Int else {
+                Issue.record("request \(id) incomplete: front \(f), back \(b)")
+                continue
+            }
+            #expect(f["status"] as? Int == 200 && b["status"] as? Int == 200)
+            // The backend leg happens inside the front leg's server time, or the join is wrong.
+            #expect(ft2 <= bt2 && bt3 <= ft3, "\(id): back leg [\(bt2), \(bt3)] outside front leg [\(ft2), \(ft3)]")
+            let frontServer = ft3 - ft2
+            let proxyTime = frontServer - (bt3 - bt2)
+            #expect(proxyTime > 0 && proxyTime < frontServer, "\(id): proxy \(proxyTime) ns, front server time \(frontServer) ns")
+            proxyTimes.append(proxyTime)
+        }
+        return proxyTimes
+    }
+
+    /// `legJoin` in capture-summary.json says what the per-request check found: every front
+    /// exchange joined by id, none left out, and the same proxy time distribution (nearest rank).
+    func expectLegJoin(in summary: [String: Any], frontPort: Int, backPort: Int, agreesWith proxyTimes: [Int]) {
+        guard let join = summary["legJoin"] as? [String: Any], let proxy = join["proxyTime"] as? [String: Any] else {
+            Issue.record("capture-summary.json has no legJoin.proxyTime: \(summary)")
+            return
+        }
+        #expect(join["frontPort"] as? Int == frontPort && join["backPorts"] as? [Int] == [backPort], "\(join)")
+        #expect(join["joined"] as? Int == join["frontExchanges"] as? Int && join["joinedByRequestID"] as? Int == join["joined"] as? Int, "\(join)")
+        #expect(join["excluded"] as? Int == 0 && join["backLongerThanFront"] as? Int == 0, "\(join)")
+        let sorted = proxyTimes.sorted()
+        guard !sorted.isEmpty else { return }
+        func nearestRank(_ q: Double) -> Int { sorted[max(0, min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1))] }
+        #expect(proxy["count"] as? Int == sorted.count, "\(proxy)")
+        #expect(proxy["p50"] as? Int == nearestRank(0.5) && proxy["p99"] as? Int == nearestRank(0.99), "\(proxy)")
+        let mean = Double(sorted.reduce(0, +)) / Double(sorted.count)
+        #expect(abs((proxy["mean"] as? Double ?? -1) - mean) < 1, "\(proxy) mean, expected \(mean)")
     }
 }
 

@@ -247,8 +247,12 @@ Automated: `bottleneck playbook run proxy-overhead --target URL …` runs these 
    bottleneck diagnose --target http://PROXY/predict --server-port 8000 --proxy-port 80 \
        --capture any --capture-ports 80,8000
    ```
-   `capture-exchanges.jsonl` holds both legs joined by X-Request-Id; proxy time per request is
-   front-leg server time minus back-leg server time.
+   `capture-exchanges.jsonl` holds both legs, each exchange with its X-Request-Id; proxy time per
+   request is front-leg server time minus back-leg server time, summarized in `capture-summary.json`
+   under `legJoin.proxyTime` (ns: `mean`, `p50`, `p99`, `count`). Both legs must be visible where
+   the capture runs: a proxy and service in other network namespaces (containers) keep the back leg
+   off the host's interfaces; capture it inside the proxy's namespace (`ip netns exec NS tcpdump -w`)
+   and read it with `bottleneck capture analyze`.
 2. `proxy-cpu-throttled`: the proxy's cgroup is throttled; raise its CPU limit.
 3. `proxy-connection-churn`: TIME_WAIT piles up at the service while the clients keep their connections:
    nginx opens an upstream connection per request. Enable upstream keep-alive:

@@ -83,7 +83,11 @@ public enum EvidenceCatalog: Sendable {
         ("fit.preprocess_ms_per_megapixel", "ms/Mpx", "requests.csv", "Slope of preprocessing time against input megapixels."),
         ("fit.preprocess_vs_pixels_r2", "r²", "requests.csv", "How well input pixels explain preprocessing time (0..1)."),
         // Wire, from the capture (--capture).
-        ("wire.server_ms", "ms", "capture-exchanges.jsonl", "Mean first response byte − last request byte at the capture point."),
+        ("wire.server_ms", "ms", "capture-exchanges.jsonl", "Mean first response byte − last request byte at the capture point (the back leg, proxy → service, when both legs were captured)."),
+        ("wire.front_server_ms", "ms", "capture-summary.json (legJoin)", "Mean server time on the front leg (client → proxy) of requests joined to the back leg."),
+        ("wire.proxy_ms", "ms", "capture-summary.json (legJoin)", "Mean front-leg minus back-leg server time per request: what the proxy and its link to the service add."),
+        ("wire.proxy_p99_ms", "ms", "capture-summary.json (legJoin)", "p99 of the per-request proxy time."),
+        ("wire.proxy_share", "ratio", "capture-summary.json (legJoin)", "wire.proxy_ms over wire.front_server_ms."),
         ("wire.handshake_rtt_ms", "ms", "capture-summary.json", "Median TCP handshake round trip seen by the capture."),
         ("wire.retransmit_ratio", "ratio", "capture-summary.json", "Retransmitted over data segments in the capture."),
     ]

@@ -166,9 +166,19 @@ public struct RunEvidence: EvidenceSource {
         }
         if let capture = CaptureSummaryFile.load(directory + "/capture-summary.json") {
             let legs = capture.interfaces.flatMap(\.legs)
-            if let leg = legs.first(where: { $0.serverTime != nil }) {
+            let frontPort = capture.legJoin?.frontPort ?? TargetURLPort.parse(summary.target)
+            let front = legs.first { $0.port == frontPort && $0.serverTime != nil }
+            let back = capture.legJoin.flatMap { join in legs.first { join.backPorts.contains($0.port) && $0.serverTime != nil } }
+            // The service's own server time: the back leg when the proxy's two legs were captured.
+            if let leg = back ?? front ?? legs.first(where: { $0.serverTime != nil }) {
                 run["wire.server_ms"] = (leg.serverTime?.mean ?? 0) / 1e6
                 if let rtt = leg.handshakeRTT?.p50 { run["wire.handshake_rtt_ms"] = Double(rtt) / 1e6 }
+            }
+            if let join = capture.legJoin, let proxy = join.proxyTime, proxy.count > 0, let frontTime = front?.serverTime {
+                run["wire.front_server_ms"] = frontTime.mean / 1e6
+                run["wire.proxy_ms"] = proxy.mean / 1e6
+                run["wire.proxy_p99_ms"] = Double(proxy.p99) / 1e6
+                if frontTime.mean > 0 { run["wire.proxy_share"] = proxy.mean / frontTime.mean }
             }
             let segments = legs.reduce(0) { $0 + $1.dataSegments }
             if segments > 0 { run["wire.retransmit_ratio"] = Double(legs.reduce(0) { $0 + $1.retransmissions }) / Double(segments) }
@@ -200,6 +210,15 @@ extension RunEvidence {
     }
 }
 
+/// The port of a run's target URL, for telling the capture's front leg from the back leg.
+enum TargetURLPort {
+    static func parse(_ target: String) -> UInt16? {
+        guard let url = URL(string: target) else { return nil }
+        if let port = url.port { return UInt16(exactly: port) }
+        return url.scheme == "https" ? 443 : 80
+    }
+}
+
 /// The parts of `capture-summary.json` (written by the capture module) the analysis reads.
 struct CaptureSummaryFile: Decodable {
     struct Duration: Decodable { var mean: Double; var p50: UInt64 }
@@ -211,7 +230,15 @@ struct CaptureSummaryFile: Decodable {
         var retransmissions: UInt64
     }
     struct Interface: Decodable { var legs: [Leg] }
+    /// The front leg (client → proxy) joined to the back leg (proxy → service), per request.
+    struct LegJoin: Decodable {
+        struct ProxyTime: Decodable { var count: Int; var mean: Double; var p99: UInt64 }
+        var frontPort: UInt16
+        var backPorts: [UInt16]
+        var proxyTime: ProxyTime?
+    }
     var interfaces: [Interface]
+    var legJoin: LegJoin?
 
     static func load(_ path: String) -> CaptureSummaryFile? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }

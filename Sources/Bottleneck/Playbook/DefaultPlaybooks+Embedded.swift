@@ -228,12 +228,13 @@ needs: [server, capture]
 steps:
   - {id: baseline, kind: baseline, duration: 5s}
   - {id: ramp, kind: ramp}
-rules: [network-retransmits-server, network-retransmits-proxy, network-retransmits-wire, network-transfer-bound]
+rules: [proxy-adds-time-on-the-wire, network-retransmits-server, network-retransmits-proxy, network-retransmits-wire, network-transfer-bound]
 outcomes:
   network-retransmits-server: "The service's network namespace retransmits: look for loss on its link (ethtool -S, tc -s qdisc, the cloud's packet-loss metrics)."
   network-retransmits-proxy: "The proxy's network namespace retransmits: check the proxy-to-service link."
   network-retransmits-wire: "The capture sees retransmitted segments: loss between the capture point and the peer."
   network-transfer-bound: "Transfer time grows with payload bytes while the server is idle: the bandwidth is the limit — compress or shrink inputs, or move closer."
+  proxy-adds-time-on-the-wire: "The capture shows the time is added at the proxy, not on the network: follow proxy-overhead."
   pass: "No loss and no bandwidth limit showed at the loads tried."
 
 """#),
@@ -281,12 +282,13 @@ needs: [proxy, server]
 steps:
   - {id: baseline, kind: baseline, duration: 5s}
   - {id: ramp, kind: ramp}
-rules: [proxy-cpu-throttled, proxy-connection-churn, proxy-adds-time, network-retransmits-proxy]
+rules: [proxy-cpu-throttled, proxy-connection-churn, proxy-adds-time, proxy-adds-time-on-the-wire, network-retransmits-proxy]
 outcomes:
   proxy-cpu-throttled: "The proxy is CPU-throttled by its cgroup: raise its CPU limit (or its worker_processes if they are fewer than its cores)."
   proxy-connection-churn: "The proxy opens a new upstream connection per request: add `keepalive 32;` to the upstream block, with `proxy_http_version 1.1;` and `proxy_set_header Connection \"\";`."
   network-retransmits-proxy: "Segments are retransmitted between the proxy and the service: check that link (network-check)."
   proxy-adds-time: "The proxy itself adds the time: compare its CPU and quota (proxy.* metrics), turn off request buffering for large bodies (proxy_request_buffering off), keep upstream connections alive."
+  proxy-adds-time-on-the-wire: "The capture shows the proxy itself adding the time per request: check its CPU and quota, buffering, upstream keep-alive."
   pass: "The proxy is neither throttled nor churning connections at the loads tried: its cost is not the bottleneck."
 
 """#),
@@ -373,7 +375,7 @@ steps:
   - {id: baseline, kind: baseline, duration: 5s}
   - {id: ramp, kind: ramp}
 rules: [model-bound, model-dominates-latency, preprocessing-bound, single-process-pinned, workers-fewer-than-cores,
-        host-cpu-contention, server-cpu-throttled, accept-queue-overflow, memory-grows-with-input, proxy-cpu-throttled, proxy-connection-churn, proxy-adds-time,
+        host-cpu-contention, server-cpu-throttled, accept-queue-overflow, memory-grows-with-input, proxy-cpu-throttled, proxy-connection-churn, proxy-adds-time, proxy-adds-time-on-the-wire,
         network-retransmits-server, network-retransmits-proxy, network-retransmits-wire, network-transfer-bound]
 outcomes:
   model-bound: "The model is the bottleneck and the CPU is used: make the model cheaper (quantise, ONNX Runtime, fewer features) or add cores — capacity-plan tells how many."
@@ -392,6 +394,7 @@ outcomes:
   network-retransmits-wire: "The capture shows retransmissions: follow network-check."
   network-transfer-bound: "Transfer time grows with payload bytes: the link is thin for these inputs (network-check)."
   proxy-adds-time: "The proxy adds a large share of the latency: follow proxy-overhead."
+  proxy-adds-time-on-the-wire: "The proxy adds a large share of each request's time on the wire: follow proxy-overhead."
   pass: "Nothing in the service, proxy or network is saturated at the loads tried: the endpoint meets its SLO there."
 
 """#),

@@ -231,6 +231,18 @@ extension DefaultRules {
   explain: "Through the proxy the median latency is {proxy.added_p50_ms@run:.1f} ms longer than straight to the backend ({bypass.p50_ms@run:.1f} ms): the proxy is {proxy.added_share@run:.0%} of it. Check its CPU and quota, buffering (proxy_buffering, client_body_buffer_size) and upstream keep-alive."
   next: [playbooks/proxy-overhead.md]
 
+- id: proxy-adds-time-on-the-wire
+  culprit: proxy
+  cause: proxy-latency
+  description: "The capture of both legs shows the proxy adding a large share of each request's server time."
+  # Per request, front-leg server time minus back-leg server time (joined by X-Request-Id) is what
+  # the proxy and its link to the service add. Same anchors as proxy-adds-time: well under a
+  # millisecond is forwarding; 2 ms and a fifth of the front leg is the proxy itself.
+  when: wire.proxy_ms@run >= 2 and wire.proxy_share@run >= 0.2
+  severity: {warn: 0.2, high: 0.4, critical: 0.6, on: wire.proxy_share@run}
+  explain: "On the wire the proxy adds {wire.proxy_ms@run:.1f} ms per request on average (p99 {wire.proxy_p99_ms@run:.1f} ms), {wire.proxy_share@run:.0%} of the {wire.front_server_ms@run:.1f} ms the front leg waits: check the proxy's CPU and quota, buffering and upstream keep-alive."
+  next: [playbooks/proxy-overhead.md]
+
 """#),
     ]
 }

@@ -36,6 +36,8 @@ struct DefaultRulesOnRecordedEvidenceTests {
         "proxy-cpu-throttled": ["starved-proxy"],
         "proxy-connection-churn": ["proxy-no-keepalive"],
         "proxy-adds-time": [],
+        "proxy-adds-time-on-the-wire": [],
+        "host-cpu-contention": [],
         "network-retransmits-server": [],
         "network-retransmits-proxy": ["lossy-network"],
         "network-retransmits-wire": [],
@@ -49,6 +51,9 @@ struct DefaultRulesOnRecordedEvidenceTests {
         // The GIL scenario's hot loop is a pure-Python preprocessing loop: preprocessing does dominate.
         // The memory scenario decodes 2 Mpx images: preprocessing is most of its time too (memory ranks first).
         "preprocessing-bound": ["single-worker-gil", "memory-per-pixel"],
+        // These snapshots were recorded while compilers ran beside the test bed on this 2-core host:
+        // other processes did take the service's CPU (host 100% busy, the service's threads waiting).
+        "host-cpu-contention": ["heavy-preprocessing", "memory-per-pixel", "proxy-no-keepalive", "single-worker-gil", "slow-model"],
     ]
 
     static func firing(_ rule: Rule, on evidence: some EvidenceSource) -> Bool {
@@ -104,6 +109,11 @@ struct DefaultRulesOnRecordedEvidenceTests {
         // One connection through the proxy takes 9 ms at the median, straight to the backend 3 ms.
         #expect(Self.firing(try Self.rule("proxy-adds-time"), on: try Self.changed("starved-proxy", run: ["proxy.added_p50_ms": 6, "proxy.added_share": 0.67, "bypass.p50_ms": 3])))
         #expect(!Self.firing(try Self.rule("proxy-adds-time"), on: try Self.changed("healthy", run: ["proxy.added_p50_ms": 0.3, "proxy.added_share": 0.05, "bypass.p50_ms": 6])))
+        // Both legs captured: the proxy adds 5 ms of the front leg's 8 ms; 0.4 ms of 8 ms is forwarding.
+        #expect(Self.firing(try Self.rule("proxy-adds-time-on-the-wire"), on: try Self.changed("starved-proxy", run: ["wire.proxy_ms": 5, "wire.proxy_share": 0.62, "wire.front_server_ms": 8, "wire.proxy_p99_ms": 20])))
+        #expect(!Self.firing(try Self.rule("proxy-adds-time-on-the-wire"), on: try Self.changed("healthy", run: ["wire.proxy_ms": 0.4, "wire.proxy_share": 0.05, "wire.front_server_ms": 8, "wire.proxy_p99_ms": 4])))
+        // A quiet host: the contention rule stays silent even on the slowest scenario.
+        #expect(!Self.firing(try Self.rule("host-cpu-contention"), on: try Self.changed("heavy-preprocessing", knee: ["host.busy_fraction": 0.3, "host.busy_cores": 0.6, "host.other_cores": 0.05, "server.run_delay_fraction": 0.1])))
         // The capture sees 3% of segments retransmitted.
         #expect(Self.firing(try Self.rule("network-retransmits-wire"), on: try Self.changed("lossy-network", run: ["wire.retransmit_ratio": 0.03])))
         #expect(Self.firing(try Self.rule("network-retransmits-server"), on: try Self.changed("healthy", knee: ["server.retransmit_ratio": 0.05])))

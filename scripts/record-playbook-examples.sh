@@ -11,7 +11,7 @@ only=("$@")
 # playbook | scenario | extra flags | how to read it
 examples=(
   "slow-endpoint|slow-model|--payload image:w=224..320,format=jpeg|The ramp stops where p99 leaves the SLO; the verdict is read at that knee. Server-Timing says the model phase is most of the service time, so the model is named first."
-  "load-generator-check|starved-loadgen|--payload tensor:shape=1x192,encoding=json|The scenario runs bottleneck itself under a 0.3-core CPU quota (testbed/bed run). The generator rules fire, the run is declared INVALID and the exit code is 3: none of its latencies may be trusted."
+  "load-generator-check|starved-loadgen|--payload tensor:shape=1x192,encoding=json|The scenario runs bottleneck itself under a CPU quota of 1% of a core (testbed/bed run). The generator rules fire, the run is declared INVALID and the exit code is 3: none of its latencies may be trusted."
   "proxy-overhead|proxy-no-keepalive|--payload tensor:shape=1x192,encoding=json|nginx here has no upstream keep-alive. The client keeps its connections, but the service's port piles up TIME_WAIT sockets: one upstream connection per request."
   "input-size-and-memory|memory-per-pixel|--payload image:w=1024..2048,format=jpeg|The service keeps memory per input pixel. The server's RSS growth per megapixel served is compared with 3 MB/Mpx, the size of a decoded RGB image."
   "python-workers-and-gil|single-worker-gil|--payload tensor:shape=1x192,encoding=json|One uvicorn worker with a pure-Python loop that holds the GIL: throughput stops growing with concurrency and the busiest process carries all of the service's CPU."

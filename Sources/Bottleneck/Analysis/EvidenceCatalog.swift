@@ -77,7 +77,8 @@ public enum EvidenceCatalog: Sendable {
         ("timing.outside_share", "ratio", "requests.csv", "timing.outside_ms over the service time."),
         ("payload.bytes_mean", "bytes", "requests.csv", "Mean payload size of successful requests."),
         ("payload.megapixels_mean", "Mpx", "requests.csv", "Mean image size of successful requests."),
-        // Fits across all requests of the run (run level).
+        // Fits of time against input size (run level): over the first step's requests when it has 20 or
+        // more (the least loaded, so queueing does not blur the slope), else over every step's.
         ("fit.service_ms_per_mb", "ms/MB", "requests.csv", "Slope of service time against payload megabytes."),
         ("fit.service_vs_bytes_r2", "r²", "requests.csv", "How well payload size explains service time (0..1)."),
         ("fit.preprocess_ms_per_megapixel", "ms/Mpx", "requests.csv", "Slope of preprocessing time against input megapixels."),

@@ -14,10 +14,19 @@ struct RequestAggregates {
     }
 
     var steps: [Int: Step] = [:]
-    /// (payload bytes, service ms) and (pixels, preprocess ms) points, at most `pointLimit` each.
-    var sizePoints: [(Double, Double)] = []
-    var pixelPoints: [(Double, Double)] = []
+    /// (step, payload bytes, service ms) and (step, pixels, preprocess ms) points, at most `pointLimit` each.
+    var sizePoints: [(step: Int, size: Double, ms: Double)] = []
+    var pixelPoints: [(step: Int, size: Double, ms: Double)] = []
     static let pointLimit = 50_000
+
+    /// The points a size fit should use: the first step's when it has enough of them — the least
+    /// loaded, so queueing does not blur how time grows with size — else every step's.
+    static func fitPoints(_ points: [(step: Int, size: Double, ms: Double)]) -> [(x: Double, y: Double)] {
+        let first = points.filter { $0.step == 0 }
+        let chosen = first.count >= minimumFitPoints ? first : points
+        return chosen.map { (x: $0.size / 1e6, y: $0.ms) }
+    }
+    static let minimumFitPoints = 20
 
     static func read(path: String, segments: ServerTimingSegments) throws -> RequestAggregates {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -71,8 +80,8 @@ struct RequestAggregates {
             }
         }
         steps[step] = entry
-        if bytes > 0 && sizePoints.count < Self.pointLimit { sizePoints.append((bytes, serviceMs)) }
-        if pixels > 0 && pixelPoints.count < Self.pointLimit { pixelPoints.append((pixels, preprocess)) }
+        if bytes > 0 && sizePoints.count < Self.pointLimit { sizePoints.append((step, bytes, serviceMs)) }
+        if pixels > 0 && pixelPoints.count < Self.pointLimit { pixelPoints.append((step, pixels, preprocess)) }
     }
 }
 

@@ -151,11 +151,11 @@ public struct RunEvidence: EvidenceSource {
         }
 
         var run: [String: Double] = ["slo.p99_ms": sloP99Milliseconds]
-        if let fit = LinearFit.leastSquares(requests.sizePoints.map { (x: $0.0 / 1e6, y: $0.1) }) {
+        if let fit = LinearFit.leastSquares(RequestAggregates.fitPoints(requests.sizePoints)) {
             run["fit.service_ms_per_mb"] = fit.slope
             run["fit.service_vs_bytes_r2"] = fit.r2
         }
-        if let fit = LinearFit.leastSquares(requests.pixelPoints.map { (x: $0.0 / 1e6, y: $0.1) }) {
+        if let fit = LinearFit.leastSquares(RequestAggregates.fitPoints(requests.pixelPoints)) {
             run["fit.preprocess_ms_per_megapixel"] = fit.slope
             run["fit.preprocess_vs_pixels_r2"] = fit.r2
         }

@@ -82,6 +82,9 @@ public struct PlaybookOutcome: Sendable, Codable {
             out += "Evidence this playbook wanted but did not get (give \(flags.joined(separator: "; "))): \(unmetNeeds.joined(separator: ", ")).\n"
         }
         out += "\n"
+        if !diagnosis.valid {
+            out += "THIS RUN IS INVALID: the load generator could not keep up; fix it first, the other conclusions cannot be trusted.\n"
+        }
         for line in outcomes {
             out += line.rule == Playbook.passOutcome ? "→ \(line.text)\n" : "→ [\(line.rule)] \(line.text)\n"
         }

@@ -33,7 +33,7 @@ extension RunReport {
         let hlog = FileManager.default.contents(atPath: directory + "/latency.hlog").map { String(decoding: $0, as: UTF8.self) }
         let distributions = try hlog.map { try Self.distributions(hlog: $0, stepNames: summary.steps.map(\.name)) } ?? []
         return RunReportData(directory: directory, run: run, summary: summary, diagnosis: diagnosis, breakdown: breakdown,
-                             cpu: cpuWithLimit, payload: payloadScatter(requests.sizePoints), distributions: distributions)
+                             cpu: cpuWithLimit, payload: payloadScatter(requests.sizePoints.map { ($0.size, $0.ms) }), distributions: distributions)
     }
 
     /// Service time against payload size, or nil when sizes do not vary by at least 10%

@@ -30,8 +30,10 @@ public struct RuleEngine: Sendable {
             missingEvidence: missing.sorted())
     }
 
-    /// Severity, then confidence, then rule id (so the order is stable).
+    /// Load-generator verdicts first (they make the run invalid, which every output shows
+    /// first), then severity, then confidence, then rule id (so the order is stable).
     static func ranksBefore(_ a: Verdict, _ b: Verdict) -> Bool {
+        if (a.culprit == .loadGenerator) != (b.culprit == .loadGenerator) { return a.culprit == .loadGenerator }
         if a.severity != b.severity { return a.severity > b.severity }
         if a.confidence != b.confidence { return a.confidence > b.confidence }
         if a.rule != b.rule { return a.rule < b.rule }

@@ -119,6 +119,15 @@ struct DefaultRulesOnRecordedEvidenceTests {
         #expect(Self.firing(try Self.rule("network-retransmits-server"), on: try Self.changed("healthy", knee: ["server.retransmit_ratio": 0.05])))
     }
 
+    @Test func aLateGeneratorIsRankedFirstAboveAnyServiceVerdict() throws {
+        let rules = try DefaultRules.load(catalog: EvidenceCatalog.catalog)
+        let late = try Self.changed("proxy-no-keepalive", knee: ["load.schedule_lag_p99_ms": 24, "latency.p99_ms": 88])
+        let outcome = RuleEngine(rules: rules, catalog: EvidenceCatalog.catalog).evaluate(late)
+        #expect(outcome.invalid)
+        #expect(outcome.verdicts.first?.rule == "loadgen-schedule-lag", "\(outcome.verdicts.map(\.rule))")
+        #expect(outcome.verdicts.contains { $0.rule == "proxy-connection-churn" })
+    }
+
     @Test func theRecordedSnapshotsNameTheInjectedCulpritFirst() throws {
         let rules = try DefaultRules.load(catalog: EvidenceCatalog.catalog)
         let expected: [String: Culprit?] = [

@@ -24,7 +24,10 @@ extension RunReport {
         let summary = try RunJSON.decode(RunSummary.self, from: FileManager.default.contents(atPath: directory + "/summary.json") ?? Data())
         let run = FileManager.default.contents(atPath: directory + "/run.json").flatMap { try? RunJSON.decode(RunDescription.self, from: $0) }
         let requests = try RequestAggregates.read(path: directory + "/requests.csv", segments: .defaults)
-        let breakdown = summary.steps.map { RunReportTimeBreakdown(step: $0, aggregate: requests.steps[$0.index]) }
+        let wire = TargetURLPort.parse(summary.target).flatMap { WireAttribution.load(directory: directory, frontPort: $0) }
+        let breakdown = summary.steps.map {
+            RunReportTimeBreakdown(step: $0, aggregate: requests.steps[$0.index], wire: wire?.steps[$0.index])
+        }
         let samples = FileManager.default.contents(atPath: directory + "/samples.jsonl")
         let cpu = samples.map { cpuUsage(samples: $0, startNs: run?.monotonicStartNs, stepNames: summary.steps.map(\.name)) }
             ?? RunReportData.CPUUsage(series: [], stepStarts: [], allowedCores: nil)

@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+@testable import Bottleneck
+
+/// Attribution arithmetic on a recorded run with both of the proxy's legs captured: the test
+/// bed's healthy scenario on loopback (`bed up healthy --no-netns`), `bottleneck load --rates
+/// 10,30 --duration 3s --payload image:… --capture lo --capture-ports PROXY,SERVICE`.
+@Suite("Attribution with the wire's segments")
+struct WireAttributionTests {
+    static var directory: String {
+        Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("runs/wire-legs").path
+    }
+
+    @Test func everyRequestIsSplitIntoGeneratorNetworkProxyAndService() throws {
+        let summary = try RunJSON.decode(RunSummary.self, from: try #require(FileManager.default.contents(atPath: Self.directory + "/summary.json")))
+        let port = try #require(TargetURLPort.parse(summary.target))
+        let wire = try #require(WireAttribution.load(directory: Self.directory, frontPort: port))
+        let requests = try RequestAggregates.read(path: Self.directory + "/requests.csv", segments: .defaults)
+        for step in summary.steps {
+            let split = try #require(wire.steps[step.index])
+            let aggregate = try #require(requests.steps[step.index])
+            // Every successful request was captured on both legs and joined by its X-Request-Id.
+            #expect(split.requests == aggregate.ok && split.withBackLeg == aggregate.ok)
+            // The proxy adds time, the loopback network almost none, and the parts add up to the
+            // service time the generator measured (an identity per request, so exact in the mean).
+            #expect(split.proxyMs > 0.1 && split.networkMs >= 0 && split.networkMs < 1)
+            #expect(split.serviceMs > split.proxyMs)
+            let total = split.generatorOverheadMs + split.networkMs + split.proxyMs + split.serviceMs
+            #expect(abs(total - aggregate.serviceSumMs / Double(aggregate.ok)) < 1e-6)
+        }
+    }
+
+    @Test func theReportsBreakdownUsesTheWireAndStillAddsUpToTheLatency() throws {
+        let data = try RunReport.load(directory: Self.directory)
+        for (breakdown, step) in zip(data.breakdown, data.summary.steps) {
+            #expect(breakdown.proxy > 0.1, "\(breakdown)")
+            #expect(breakdown.unknown == 0 && breakdown.requestsWithServerTiming == breakdown.requests)
+            // generator (lag + wait + overhead) + network + proxy + phases + outside = the mean latency.
+            #expect(abs(breakdown.total - step.latency.mean) < 0.05, "\(breakdown.total) vs \(step.latency.mean)")
+            #expect(breakdown.outsideService >= 0)
+        }
+        // The evidence's run-level proxy time (from the capture's leg join) agrees with the per-step split.
+        let evidence = try RunEvidence.load(directory: Self.directory)
+        let proxy = try #require(evidence.value("wire.proxy_ms", step: .run))
+        #expect(proxy > 0.1 && proxy < 5)
+        #expect(evidence.value("wire.server_ms", step: .run)! > proxy)
+    }
+}

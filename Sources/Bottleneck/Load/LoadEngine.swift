@@ -181,8 +181,9 @@ public final class LoadEngine: Sendable {
 
         // Stop generating, then let requests in flight finish (they count for this step).
         let generatingEnd = MonotonicClock.now()
+        let scheduledUntil = interruptedHere ? generatingEnd : end
         for worker in workers {
-            try await worker.eventLoop.submit { worker.value.stopGenerating() }.get()
+            try await worker.eventLoop.submit { worker.value.stopGenerating(scheduledUntil: scheduledUntil) }.get()
         }
         let grace = min(plan.timeout, 5_000_000_000)
         while MonotonicClock.now() - generatingEnd < grace && !(interruptedHere && wasInterrupted && MonotonicClock.now() - generatingEnd > 1_000_000_000) {

@@ -126,13 +126,22 @@ final class LoopWorker {
     }
 
     /// Stops generating; requests still in flight finish and count for this step.
-    /// Scheduled-but-unsent requests are dropped and counted as unsent.
-    func stopGenerating() {
+    /// Scheduled-but-unsent requests are dropped and counted as unsent: those waiting for a
+    /// connection, and those the schedule placed before `scheduledUntil` (the step's end) that a
+    /// late loop never dispatched — so `sent + unsent` is the whole schedule however busy the host.
+    func stopGenerating(scheduledUntil: UInt64) {
         generating = false
         timer?.cancel()
         timer = nil
         stats.unsent += UInt64(pending.count)
         pending.removeAll(keepingCapacity: true)
+        if var schedule {
+            while schedule.next < scheduledUntil {
+                _ = schedule.advance()
+                stats.unsent += 1
+            }
+            self.schedule = schedule
+        }
     }
 
     /// Requests still outstanding on this loop.

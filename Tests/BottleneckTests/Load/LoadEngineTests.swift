@@ -77,9 +77,11 @@ struct LoadEngineTests {
             LoadStep(name: "r200", shape: .open(rate: 200, arrivals: .uniform), duration: 2_000_000_000)]))
         let step = try #require(results.first)
         #expect(step.mode == "open")
-        // The schedule produced 200 rps for 2 s whatever the machine's load; nearly all completed.
+        // The schedule produced 200 rps for 2 s whatever the machine's load: what a late loop did
+        // not send is counted unsent, so sent + unsent is the schedule. What was sent completed.
         #expect(step.sent + step.unsent >= 398 && step.sent + step.unsent <= 402, "scheduled \(step.sent + step.unsent)")
-        #expect(step.completed >= 380, "completed \(step.completed)")
+        #expect(step.sent >= 300, "sent \(step.sent) of 400: the generator fell far behind")
+        #expect(step.completed + 2 >= step.sent, "completed \(step.completed) of \(step.sent) sent")
         #expect(step.errors.isEmpty)
         // Intended times are evenly spaced per loop: 2 loops at 100 rps each → 10 ms gaps.
         let loop0 = records.filter { $0.loop == 0 && $0.step == 0 }.map(\.intended).sorted()

@@ -19,13 +19,9 @@ import Darwin
 /// rate over the interval `"dt"` (ns) with the suffix `_per_s`; the first sample of an
 /// entity has no rates. CPU shares are in cores (1.0 = one CPU busy for the whole interval).
 ///
-/// Cadence (`SamplerConfiguration`): CPU, RSS, state and run delay of every process, host
-/// CPU and PSI, and cgroups every `interval`; per-process details (`status`: context
-/// switches and peak RSS; children; fds), host memory/OOM and the TCP counters every
-/// `detailInterval` (1 s), each process on its own tick; socket tables every
-/// `socketTableInterval` (5 s). Fields read less often are absent from the other records,
-/// and their rates are over their own span (`ctxt_dt` for context switches, `dt` of the
-/// `net` record for TCP counters).
+/// Cadence (`SamplerConfiguration`): everything every `interval` (250 ms by default), so
+/// every record of a kind has the same fields; `ctxt_dt`, the span of the context-switch
+/// rates, equals `dt`.
 ///
 /// - `header`: `version`, `interval_ns`, `clock` ("monotonic"), `clk_tck`, `page_size`,
 ///   `host_cpus`, `source`, `ephemeral_ports` [low, high].

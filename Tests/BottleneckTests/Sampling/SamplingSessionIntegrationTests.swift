@@ -67,8 +67,7 @@ struct SamplingSessionIntegrationTests {
 
         let output = NSTemporaryDirectory() + "samples-\(getpid())-\(port).jsonl"
         defer { try? FileManager.default.removeItem(atPath: output) }
-        var configuration = SamplerConfiguration(interval: .milliseconds(100), serverPorts: [port], targetPorts: [port])
-        configuration.socketTableInterval = .milliseconds(100)
+        let configuration = SamplerConfiguration(interval: .milliseconds(100), serverPorts: [port], targetPorts: [port])
         let session = try SamplingSession(configuration: configuration, outputPath: output, now: MonotonicClock.now)
         session.start()
         session.markStep(0, name: "burn")

@@ -43,13 +43,14 @@ final class Sampler {
         var runDelay: UInt64
     }
 
-    private struct Tracked {
-        var pid: Int32
-        var role: SampleRole
-        var root: Int32
-        var startTime: UInt64
+    /// A sampled process; a class, as it is updated in place on every tick.
+    private final class Tracked {
+        let pid: Int32
+        let role: SampleRole
+        let root: Int32
+        let startTime: UInt64
         var comm: String
-        var followChildren: Bool
+        let followChildren: Bool
         var previous: Previous?
         var threads: [Int32: ThreadPrevious] = [:]
         var cgroup: CgroupLocation?
@@ -57,6 +58,40 @@ final class Sampler {
         var namespace: UInt64?
         var status: ProcessStatus?
         var statusTime: UInt64 = 0
+        var fds: Int?
+        /// Time on CPU and number of times scheduled in, of all its threads, when `status`,
+        /// `fds` and the children were last read (`Activity`).
+        var activity: Activity?
+
+        init(pid: Int32, role: SampleRole, root: Int32, startTime: UInt64, comm: String, followChildren: Bool, namespace: UInt64?) {
+            self.pid = pid
+            self.role = role
+            self.root = root
+            self.startTime = startTime
+            self.comm = comm
+            self.followChildren = followChildren
+            self.namespace = namespace
+        }
+    }
+
+    /// Whether a process ran since it was last looked at, from its `schedstat`: its
+    /// context-switch counts, peak RSS, descriptors and children can only change by running
+    /// (a task switches, faults pages in, opens files and forks itself), so while the run
+    /// time and the number of times scheduled in of all its threads stay put, their last
+    /// values are still exact and `status`, the fd count and `children` are not read again
+    /// (only on each rescan, for what others can change: the CPU affinity).
+    /// `stat` is read on every tick all the same: RSS can shrink (reclaim) and the parent
+    /// change (reparenting) while a process sleeps.
+    private struct Activity: Equatable {
+        var runNanoseconds: UInt64 = 0
+        var timeslices: UInt64 = 0
+        var threads = 0
+
+        mutating func add(_ schedstat: Schedstat) {
+            runNanoseconds &+= schedstat.runNanoseconds
+            timeslices &+= schedstat.timeslices
+            threads += 1
+        }
     }
 
     private var tracked: [Int32: Tracked] = [:]
@@ -294,7 +329,7 @@ final class Sampler {
         while index < order.count {
             let pid = order[index]
             index += 1
-            guard var entry = tracked[pid] else { continue }
+            guard let entry = tracked[pid] else { continue }
             // Gone, replaced by a new process with the same PID, or a zombie: it has exited.
             guard let stat = try? reader.readProcessStat(pid), stat.startTime == entry.startTime,
                   stat.state != "Z", stat.state != "X" else {
@@ -302,22 +337,6 @@ final class Sampler {
                 continue
             }
             entry.comm = stat.comm
-            guard let status = try? reader.readStatus(pid) else {
-                exited.append(pid)
-                continue
-            }
-            let fds = try? reader.openFileCount(pid)
-            // New children join the tree (and are sampled later in this same tick).
-            if entry.followChildren {
-                let tids = stat.threads > 1 ? ((try? reader.threadIDs(pid)) ?? [pid]) : [pid]
-                for tid in tids {
-                    for child in (try? reader.children(pid, thread: tid)) ?? [] where tracked[child] == nil {
-                        if let childStat = try? reader.readProcessStat(child) {
-                            track(childStat, role: entry.role, root: entry.root)
-                        }
-                    }
-                }
-            }
             if rescan || entry.cgroup == nil, let membership = try? reader.readCgroupMembership(pid) {
                 entry.cgroup = reader.resolveCgroup(membership.entries, cacheKey: membership.text)
             }
@@ -327,11 +346,15 @@ final class Sampler {
             // Threads: per-thread CPU and run delay (the process schedstat covers the main thread only).
             var runDelay: UInt64 = 0
             var runDelayIncrease: UInt64 = 0
+            var activity: Activity? = Activity()
+            var threadIDs: [Int32] = []
             if stat.threads > 1 {
                 var seen: [Int32: ThreadPrevious] = [:]
-                for tid in (try? reader.threadIDs(pid)) ?? [] {
+                threadIDs = (try? reader.threadIDs(pid)) ?? []
+                for tid in threadIDs {
                     guard let ts = try? reader.readThreadStat(pid, tid) else { continue }
                     let sched = try? reader.readSchedstat(pid, thread: tid)
+                    if let sched { activity?.add(sched) } else { activity = nil }
                     let ticks = ts.userTicks &+ ts.systemTicks
                     let delay = sched?.runDelayNanoseconds ?? 0
                     runDelay &+= delay
@@ -362,7 +385,35 @@ final class Sampler {
                 runDelay = sched.runDelayNanoseconds
                 if let previous = entry.previous { runDelayIncrease = CounterDelta.increase(from: previous.runDelay, to: runDelay) }
                 entry.threads = [:]
+                activity?.add(sched)
+            } else {
+                activity = nil
             }
+
+            // status, fds and children: again only if the process ran (`Activity`).
+            let status: ProcessStatus
+            if let known = entry.status, !rescan, let activity, activity == entry.activity {
+                status = known
+            } else {
+                guard let fresh = try? reader.readStatus(pid) else {
+                    exited.append(pid)
+                    continue
+                }
+                status = fresh
+                entry.fds = try? reader.openFileCount(pid)
+                entry.activity = activity
+                // New children join the tree (and are sampled later in this same tick).
+                if entry.followChildren {
+                    for tid in threadIDs.isEmpty ? [pid] : threadIDs {
+                        for child in (try? reader.children(pid, thread: tid)) ?? [] where tracked[child] == nil {
+                            if let childStat = try? reader.readProcessStat(child) {
+                                track(childStat, role: entry.role, root: entry.root)
+                            }
+                        }
+                    }
+                }
+            }
+            let fds = entry.fds
 
             // RSS from stat (same snapshot as the CPU times); peak and context switches from status.
             let rss = stat.rssPages &* pageSize
@@ -417,7 +468,6 @@ final class Sampler {
             entry.previous = Previous(t: t, userTicks: stat.userTicks, systemTicks: stat.systemTicks,
                                       voluntary: status.voluntaryContextSwitches,
                                       nonvoluntary: status.nonvoluntaryContextSwitches, runDelay: runDelay)
-            tracked[pid] = entry
 
             var tree = trees[entry.root] ?? (entry.role, 0, 0, 0)
             tree.processes += 1

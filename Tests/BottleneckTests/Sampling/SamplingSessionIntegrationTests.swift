@@ -121,6 +121,26 @@ struct SamplingSessionIntegrationTests {
         }
     }
 
+    /// A worker forked after its parent sat idle is still followed: a process is only
+    /// re-read for new children once it has run (`Sampler.Activity`), and forking is running.
+    @Test func childForkedByAnIdleParentIsFollowed() throws {
+        let parent = try TestChildProcess("/bin/sh", ["-c", "sleep 1; sleep 30 & wait"])
+        defer { parent.stop() }
+        let output = NSTemporaryDirectory() + "samples-fork-\(getpid()).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let session = try SamplingSession(configuration: SamplerConfiguration(interval: .milliseconds(100), serverPIDs: [parent.pid]),
+                                          outputPath: output, now: MonotonicClock.now)
+        session.start()
+        usleep(2_000_000)
+        _ = session.stop()
+        let records = try Self.records(output)
+        let children = Set(records.filter { $0["type"] as? String == "process" && $0["ppid"] as? Int == Int(parent.pid) }
+            .compactMap { $0["pid"] as? Int })
+        defer { children.forEach { kill(Int32($0), SIGKILL) } }
+        // `sleep 1` from the start, then `sleep 30`, forked a second later.
+        #expect(children.count == 2)
+    }
+
     @Test func exitedProcessIsReportedAndDropped() throws {
         let sleeper = try TestChildProcess("/bin/sleep", ["1.5"])  // long enough to be sampled alive even on a loaded machine
         let output = NSTemporaryDirectory() + "samples-exit-\(getpid()).jsonl"

@@ -84,8 +84,12 @@ final class SleepyServer {
         let arguments: [String] = ["/usr/bin/python3", scriptPath, portPath]
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        try Subprocess.closeOtherDescriptors(&actions)
         var child: pid_t = 0
-        guard posix_spawn(&child, "/usr/bin/python3", nil, nil, argv, environ) == 0 else {
+        guard posix_spawn(&child, "/usr/bin/python3", &actions, nil, argv, environ) == 0 else {
             throw NSError(domain: "SleepyServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "cannot start python3"])
         }
         pid = child

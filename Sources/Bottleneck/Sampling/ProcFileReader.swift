@@ -10,20 +10,52 @@ import Darwin
 /// allocate and stat per call, which alone would blow the 1%-of-a-core budget. One reader is
 /// owned by one thread (the sampler's), hence not `Sendable`.
 final class ProcFileReader {
-    private var buffer: [UInt8]
+    /// The reused read buffer; grown (never shrunk) when a file does not fit.
+    private var buffer: UnsafeMutableBufferPointer<UInt8>
 
     init(initialCapacity: Int = 64 * 1024) {
-        buffer = [UInt8](repeating: 0, count: initialCapacity)
+        buffer = .allocate(capacity: max(initialCapacity, 64))
+        buffer.initialize(repeating: 0)
     }
 
-    /// Files kept open between ticks: path → descriptor.
-    private var openFiles: [String: Int32] = [:]
+    /// Descriptors kept open between ticks.
+    private var openFiles: [KeptFile: Int32] = [:]
 
     deinit {
         for fd in openFiles.values { close(fd) }
+        buffer.deallocate()
+    }
+
+    /// What a kept descriptor is filed under: its path, or, for the files of a process read
+    /// on every tick, the process, thread and file, so that finding it builds no path string.
+    enum KeptFile: Hashable {
+        case path(String)
+        case process(pid: Int32, tid: Int32, ProcessFile)
+
+        /// A process file hashes as one 64-bit word (a few hundred lookups per tick).
+        func hash(into hasher: inout Hasher) {
+            switch self {
+            case .path(let path):
+                hasher.combine(path)
+            case .process(let pid, let tid, let file):
+                hasher.combine(UInt64(UInt32(bitPattern: pid)) << 32 | UInt64(UInt32(bitPattern: tid)) << 3 | UInt64(file.rawValue))
+            }
+        }
+    }
+
+    /// The per-process files the sampler reads on every tick (`tid` 0: the process's own).
+    enum ProcessFile: UInt8 {
+        case stat, status, schedstat, children, fdDirectory
     }
 
     /// Reads the whole file as text.
+    func read(_ path: String, singleShot: Bool = false, keepOpen: Bool = false) throws(SamplerError) -> String {
+        String(decoding: try readBytes(path, singleShot: singleShot, keepOpen: keepOpen), as: UTF8.self)
+    }
+
+    /// Reads the whole file into the reused buffer and returns its bytes, which stay valid
+    /// only until the next call on this reader: parse them at once (the `bytes:` parsers),
+    /// so the hot path builds no `String` at all.
     ///
     /// - Parameters:
     ///   - singleShot: the file is generated in one go by the kernel (`single_open`:
@@ -34,45 +66,78 @@ final class ProcFileReader {
     ///     regenerates the text on every read from 0, and skipping `openat` (a path walk with
     ///     PID revalidation) halves the cost of a tick. A kept descriptor of a process that
     ///     exited fails with ESRCH, even if the PID was reused, so it cannot read a stranger.
-    func read(_ path: String, singleShot: Bool = false, keepOpen: Bool = false) throws(SamplerError) -> String {
+    func readBytes(_ path: String, singleShot: Bool = false, keepOpen: Bool = false) throws(SamplerError) -> UnsafeBufferPointer<UInt8> {
+        try readBytes(keepOpen ? .path(path) : nil, path: path, singleShot: singleShot)
+    }
+
+    /// `readBytes` of a per-process file, kept open under `file` (`path` is only built to open it).
+    func readBytes(_ file: ProcessFile, pid: Int32, tid: Int32 = 0, path: () -> String) throws(SamplerError) -> UnsafeBufferPointer<UInt8> {
+        let key = KeptFile.process(pid: pid, tid: tid, file)
+        if openFiles[key] != nil { return try readBytes(key, path: "", singleShot: true) }
+        return try readBytes(key, path: path(), singleShot: true)
+    }
+
+    private func readBytes(_ key: KeptFile?, path: String, singleShot: Bool) throws(SamplerError) -> UnsafeBufferPointer<UInt8> {
         var fd: Int32
-        if keepOpen, let cached = openFiles[path] {
+        if let key, let cached = openFiles[key] {
             fd = cached
         } else {
             fd = open(path, O_RDONLY | O_CLOEXEC)
             if fd < 0 { throw SamplerError.fromErrno(errno, path: path) }
-            if keepOpen { openFiles[path] = fd }
+            if let key { openFiles[key] = fd }
         }
-        defer { if !keepOpen { close(fd) } }
+        defer { if key == nil { close(fd) } }
         var used = 0
         while true {
-            if used == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+            if used == buffer.count { grow() }
             let requested = buffer.count - used
-            let offset = used
-            let n = buffer.withUnsafeMutableBytes { raw in
-                pread(fd, raw.baseAddress! + offset, requested, off_t(offset))
-            }
+            let n = pread(fd, buffer.baseAddress! + used, requested, off_t(used))
             if n < 0 {
                 let err = errno
                 if err == EINTR { continue }
-                if keepOpen {
+                if let key {
                     close(fd)
-                    openFiles[path] = nil
+                    openFiles[key] = nil
                 }
-                throw SamplerError.fromErrno(err, path: path)
+                throw SamplerError.fromErrno(err, path: path.isEmpty ? Self.describe(key) : path)
             }
             if n == 0 { break }
             used += n
             if singleShot && n < requested { break }
         }
-        return buffer.withUnsafeBufferPointer { String(decoding: $0[0..<used], as: UTF8.self) }
+        return UnsafeBufferPointer(rebasing: buffer[0..<used])
     }
 
-    /// Closes the kept descriptors of paths starting with `prefix` (a process that exited).
-    func closeFiles(under prefix: String) {
-        for (path, fd) in openFiles where path.hasPrefix(prefix) {
-            close(fd)
-            openFiles[path] = nil
+    /// A readable name for a kept file in an error message.
+    private static func describe(_ key: KeptFile?) -> String {
+        switch key {
+        case .path(let path): path
+        case .process(let pid, let tid, let file): tid == 0 ? "/proc/\(pid)/\(file)" : "/proc/\(pid)/task/\(tid)/\(file)"
+        case nil: "file"
+        }
+    }
+
+    private func grow() {
+        let larger = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: buffer.count * 2)
+        larger.initialize(repeating: 0)
+        _ = larger.update(fromContentsOf: buffer)
+        buffer.deallocate()
+        buffer = larger
+    }
+
+    /// Closes the kept descriptors of a process that exited: its per-process files and
+    /// those of paths starting with `prefix`.
+    func closeFiles(of pid: Int32, under prefix: String) {
+        for (key, fd) in openFiles {
+            let belongs: Bool
+            switch key {
+            case .path(let path): belongs = path.hasPrefix(prefix)
+            case .process(let owner, _, _): belongs = owner == pid
+            }
+            if belongs {
+                close(fd)
+                openFiles[key] = nil
+            }
         }
     }
 
@@ -103,35 +168,35 @@ final class ProcFileReader {
 
     /// The target of a symbolic link (`/proc/PID/fd/N`, `/proc/PID/ns/net`), or nil if it is gone.
     func readLink(_ path: String) -> String? {
-        let n = buffer.withUnsafeMutableBytes { raw in
-            readlink(path, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
-        }
+        let n = buffer.withMemoryRebound(to: CChar.self) { readlink(path, $0.baseAddress!, $0.count) }
         guard n > 0 else { return nil }
-        return buffer.withUnsafeBufferPointer { String(decoding: $0[0..<n], as: UTF8.self) }
+        return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<n]), as: UTF8.self)
     }
 
     /// The number of open file descriptors of a process.
     ///
     /// Since Linux 6.2 `stat(/proc/PID/fd)` reports the count as its size, one syscall instead of
     /// listing the directory; older kernels report 0 and we fall back to counting entries.
-    func openFileCount(_ fdDirectory: String) throws(SamplerError) -> Int {
+    func openFileCount(pid: Int32, fdDirectory: () -> String) throws(SamplerError) -> Int {
+        let key = KeptFile.process(pid: pid, tid: 0, .fdDirectory)
         var fd: Int32
-        if let cached = openFiles[fdDirectory] {
+        if let cached = openFiles[key] {
             fd = cached
         } else {
-            fd = open(fdDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if fd < 0 { throw SamplerError.fromErrno(errno, path: fdDirectory) }
-            openFiles[fdDirectory] = fd
+            let path = fdDirectory()
+            fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if fd < 0 { throw SamplerError.fromErrno(errno, path: path) }
+            openFiles[key] = fd
         }
         var st = stat()
         if fstat(fd, &st) != 0 {
             let err = errno
             close(fd)
-            openFiles[fdDirectory] = nil
-            throw SamplerError.fromErrno(err, path: fdDirectory)
+            openFiles[key] = nil
+            throw SamplerError.fromErrno(err, path: fdDirectory())
         }
         if st.st_size > 0 { return Int(st.st_size) }
-        return try numericEntries(fdDirectory).count
+        return try numericEntries(fdDirectory()).count
     }
 
     /// Whether a path exists (used once per cgroup to pick the v1 mount or the v2 tree).

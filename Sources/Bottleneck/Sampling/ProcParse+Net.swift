@@ -2,48 +2,91 @@ extension ProcParse {
     /// One section (`Tcp`, `TcpExt`, …) of `/proc/PID/net/snmp` or `netstat`: a header line of
     /// names followed by a line of values with the same prefix. Values can be negative
     /// (`MaxConn -1`).
-    static func parseProtocolSection(_ text: Substring, section: String, what: String) throws(SamplerError) -> [Substring: Int64] {
-        let all = lines(text)
-        var index = 0
-        var found = false
-        var result: [Substring: Int64] = [:]
-        while index < all.count {
-            let header = all[index]
-            guard let colon = header.utf8.firstIndex(of: 58) else { throw SamplerError.malformed(what, "no 'Proto:' prefix") }
-            guard index + 1 < all.count else { throw SamplerError.malformed(what, "header without values (truncated?)") }
-            let values = all[index + 1]
-            guard values.hasPrefix(header[...colon]) else { throw SamplerError.malformed(what, "values do not follow header \(header[..<colon])") }
-            if header[..<colon] == section {
-                let names = fields(header[header.index(after: colon)...])
-                let numbers = fields(values[values.index(values.startIndex, offsetBy: header.distance(from: header.startIndex, to: colon) + 1)...])
-                guard names.count == numbers.count else { throw SamplerError.malformed(what, "\(section): \(names.count) names, \(numbers.count) values") }
-                for (name, number) in zip(names, numbers) { result[name] = try signed(number, what) }
-                found = true
+    static func parseProtocolSection(_ text: Substring, section: StaticString, what: String) throws(SamplerError) -> [Substring: Int64] {
+        try withBytes(text) { bytes throws(SamplerError) in
+            var result: [Substring: Int64] = [:]
+            try forEachCounter(in: bytes, section: section, what: what) { cursor, name, value in
+                result[Substring(cursor.text(name))] = value
             }
-            index += 2
+            return result
+        }
+    }
+
+    /// Calls `visit` with each name (a range of `bytes`) and value of `section`, checking
+    /// the whole file's header/values pairing on the way.
+    static func forEachCounter(in bytes: UnsafeBufferPointer<UInt8>, section: StaticString, what: String,
+                               _ visit: (TextCursor, Range<Int>, Int64) -> Void) throws(SamplerError) {
+        var cursor = TextCursor(bytes)
+        var found = false
+        while !cursor.isAtEnd {
+            let header = cursor.position
+            let headerEnd = cursor.lineEnd
+            cursor.move(to: headerEnd + 1)
+            if header == headerEnd { continue }
+            var colon = header
+            while colon < headerEnd, bytes[colon] != 58 { colon += 1 }
+            guard colon < headerEnd else { throw SamplerError.malformed(what, "no 'Proto:' prefix") }
+            let prefix = header..<(colon + 1)
+            guard !cursor.isAtEnd else { throw SamplerError.malformed(what, "header without values (truncated?)") }
+            let values = cursor.position
+            let valuesEnd = cursor.lineEnd
+            cursor.move(to: valuesEnd + 1)
+            guard valuesEnd - values >= prefix.count,
+                  prefix.allSatisfy({ bytes[$0] == bytes[values + $0 - header] }) else {
+                throw SamplerError.malformed(what, "values do not follow header \(cursor.text(header..<colon))")
+            }
+            guard cursor.range(header..<colon, equals: section) else { continue }
+            found = true
+            var names = TextCursor(bytes, position: colon + 1)
+            var numbers = TextCursor(bytes, position: values + prefix.count)
+            while true {
+                let name = names.field()
+                let number = numbers.field()
+                if name.isEmpty && number.isEmpty { break }
+                guard !name.isEmpty, !number.isEmpty else {
+                    throw SamplerError.malformed(what, "\(section): as many names as values expected")
+                }
+                var field = TextCursor(bytes, position: number.lowerBound)
+                guard let value = field.signed(), field.position == number.upperBound else {
+                    throw SamplerError.malformed(what, "not a number: \(cursor.text(number).prefix(32))")
+                }
+                visit(cursor, name, value)
+            }
         }
         guard found else { throw SamplerError.malformed(what, "no \(section) section") }
-        return result
     }
 
     /// The TCP counters of `snmp` + `netstat`; negative (signed-printed) values become 0.
     static func parseTCPCounters(snmp: Substring, netstat: Substring) throws(SamplerError) -> TCPCounters {
-        let tcp = try parseProtocolSection(snmp, section: "Tcp", what: "net/snmp")
-        let ext = try parseProtocolSection(netstat, section: "TcpExt", what: "net/netstat")
-        func u(_ v: Int64?) -> UInt64 { UInt64(Swift.max(v ?? 0, 0)) }
-        var c = TCPCounters()
-        c.outSegments = u(tcp["OutSegs"])
-        c.retransmittedSegments = u(tcp["RetransSegs"])
-        c.activeOpens = u(tcp["ActiveOpens"])
-        c.attemptFails = u(tcp["AttemptFails"])
-        c.establishedResets = u(tcp["EstabResets"])
-        c.outResets = u(tcp["OutRsts"])
-        c.listenOverflows = u(ext["ListenOverflows"])
-        c.listenDrops = u(ext["ListenDrops"])
-        c.backlogDrops = u(ext["TCPBacklogDrop"])
-        c.timeouts = u(ext["TCPTimeouts"])
-        c.syncookiesSent = u(ext["SyncookiesSent"])
-        return c
+        var counters = TCPCounters()
+        try withBytes(snmp) { bytes throws(SamplerError) in try addSNMPCounters(bytes: bytes, to: &counters) }
+        try withBytes(netstat) { bytes throws(SamplerError) in try addNetstatCounters(bytes: bytes, to: &counters) }
+        return counters
+    }
+
+    /// The `Tcp:` counters of `/proc/PID/net/snmp`.
+    static func addSNMPCounters(bytes: UnsafeBufferPointer<UInt8>, to c: inout TCPCounters) throws(SamplerError) {
+        try forEachCounter(in: bytes, section: "Tcp", what: "net/snmp") { cursor, name, value in
+            let v = UInt64(max(value, 0))
+            if cursor.range(name, equals: "OutSegs") { c.outSegments = v }
+            else if cursor.range(name, equals: "RetransSegs") { c.retransmittedSegments = v }
+            else if cursor.range(name, equals: "ActiveOpens") { c.activeOpens = v }
+            else if cursor.range(name, equals: "AttemptFails") { c.attemptFails = v }
+            else if cursor.range(name, equals: "EstabResets") { c.establishedResets = v }
+            else if cursor.range(name, equals: "OutRsts") { c.outResets = v }
+        }
+    }
+
+    /// The `TcpExt:` counters of `/proc/PID/net/netstat`.
+    static func addNetstatCounters(bytes: UnsafeBufferPointer<UInt8>, to c: inout TCPCounters) throws(SamplerError) {
+        try forEachCounter(in: bytes, section: "TcpExt", what: "net/netstat") { cursor, name, value in
+            let v = UInt64(max(value, 0))
+            if cursor.range(name, equals: "ListenOverflows") { c.listenOverflows = v }
+            else if cursor.range(name, equals: "ListenDrops") { c.listenDrops = v }
+            else if cursor.range(name, equals: "TCPBacklogDrop") { c.backlogDrops = v }
+            else if cursor.range(name, equals: "TCPTimeouts") { c.timeouts = v }
+            else if cursor.range(name, equals: "SyncookiesSent") { c.syncookiesSent = v }
+        }
     }
 
     /// `/proc/PID/net/tcp` or `tcp6`. The first line is the column header.

@@ -9,6 +9,13 @@ final class ProcReader {
     let files: ProcFileReader
     /// Resolved cgroup directories, keyed by the text of `/proc/PID/cgroup`.
     var cgroupLocations: [String: CgroupLocation] = [:]
+    #if os(Linux)
+    /// sock_diag sockets by network namespace inode, and the namespaces where none can be made.
+    private var diagnosticsSockets: [UInt64: InetDiagSocket] = [:]
+    private var namespacesWithoutDiagnostics: Set<UInt64> = []
+    /// The sampler thread's own network namespace (of the real `/proc`, whatever `procRoot` is).
+    private lazy var ownNetworkNamespace: UInt64? = Self.namespaceInode(files.readLink("/proc/thread-self/ns/net"))
+    #endif
 
     init(procRoot: String = "/proc", cgroupRoot: String = "/sys/fs/cgroup") {
         self.procRoot = procRoot
@@ -19,24 +26,25 @@ final class ProcReader {
     // MARK: host
 
     func readHostCPU() throws(SamplerError) -> HostCPUStat {
-        try ProcParse.parseStat(files.read(procRoot + "/stat", keepOpen: true)[...])
+        try ProcParse.parseStat(bytes: files.readBytes(procRoot + "/stat", singleShot: true, keepOpen: true))
     }
 
     /// A PSI file, or nil when the kernel has no PSI (`CONFIG_PSI=n`, `psi=0`).
     func readPressure(_ resource: String) throws(SamplerError) -> Pressure? {
         do {
-            return try ProcParse.parsePressure(files.read(procRoot + "/pressure/" + resource, singleShot: true, keepOpen: true)[...])
+            return try ProcParse.parsePressure(bytes: files.readBytes(procRoot + "/pressure/" + resource, singleShot: true, keepOpen: true))
         } catch where error.code == .gone || error.code == .unreadable {
             return nil   // absent or EOPNOTSUPP: PSI disabled
         }
     }
 
     func readMeminfo() throws(SamplerError) -> MemInfo {
-        try ProcParse.parseMeminfo(files.read(procRoot + "/meminfo", singleShot: true, keepOpen: true)[...])
+        try ProcParse.parseMeminfo(bytes: files.readBytes(procRoot + "/meminfo", singleShot: true, keepOpen: true))
     }
 
     func readOOMKills() throws(SamplerError) -> UInt64? {
-        try ProcParse.parseVMStatOOMKills(files.read(procRoot + "/vmstat", keepOpen: true)[...])
+        // Not single_open: read to EOF (the final read is cheap, vmstat_start stops at once).
+        try ProcParse.parseVMStatOOMKills(bytes: files.readBytes(procRoot + "/vmstat", keepOpen: true))
     }
 
     func readHost() throws(SamplerError) -> HostSample {
@@ -50,22 +58,23 @@ final class ProcReader {
     func processDirectory(_ pid: Int32) -> String { procRoot + "/" + String(pid) }
 
     func readProcessStat(_ pid: Int32) throws(SamplerError) -> ProcessStat {
-        try ProcParse.parseProcessStat(files.read(processDirectory(pid) + "/stat", singleShot: true, keepOpen: true)[...])
+        try ProcParse.parseProcessStat(bytes: files.readBytes(.stat, pid: pid) { processDirectory(pid) + "/stat" })
     }
 
     func readThreadStat(_ pid: Int32, _ tid: Int32) throws(SamplerError) -> ProcessStat {
-        try ProcParse.parseProcessStat(files.read(processDirectory(pid) + "/task/" + String(tid) + "/stat", singleShot: true, keepOpen: true)[...])
+        try ProcParse.parseProcessStat(bytes: files.readBytes(.stat, pid: pid, tid: tid) { processDirectory(pid) + "/task/" + String(tid) + "/stat" })
     }
 
     func readStatus(_ pid: Int32) throws(SamplerError) -> ProcessStatus {
-        try ProcParse.parseStatus(files.read(processDirectory(pid) + "/status", singleShot: true, keepOpen: true)[...])
+        try ProcParse.parseStatus(bytes: files.readBytes(.status, pid: pid) { processDirectory(pid) + "/status" })
     }
 
     /// `/proc/PID/schedstat`, or `/proc/PID/task/TID/schedstat` for one thread.
     /// The process-level file covers the main thread only.
     func readSchedstat(_ pid: Int32, thread tid: Int32? = nil) throws(SamplerError) -> Schedstat {
-        let path = tid.map { processDirectory(pid) + "/task/" + String($0) + "/schedstat" } ?? processDirectory(pid) + "/schedstat"
-        return try ProcParse.parseSchedstat(files.read(path, singleShot: true, keepOpen: true)[...])
+        try ProcParse.parseSchedstat(bytes: files.readBytes(.schedstat, pid: pid, tid: tid ?? 0) {
+            tid.map { processDirectory(pid) + "/task/" + String($0) + "/schedstat" } ?? processDirectory(pid) + "/schedstat"
+        })
     }
 
     func readOpenFileLimit(_ pid: Int32) throws(SamplerError) -> OpenFileLimit {
@@ -73,7 +82,7 @@ final class ProcReader {
     }
 
     func openFileCount(_ pid: Int32) throws(SamplerError) -> Int {
-        try files.openFileCount(processDirectory(pid) + "/fd")
+        try files.openFileCount(pid: pid) { processDirectory(pid) + "/fd" }
     }
 
     func threadIDs(_ pid: Int32) throws(SamplerError) -> [Int32] {
@@ -82,7 +91,7 @@ final class ProcReader {
 
     /// Children forked by one thread (`CONFIG_PROC_CHILDREN`, on in every distribution kernel).
     func children(_ pid: Int32, thread tid: Int32) throws(SamplerError) -> [Int32] {
-        try ProcParse.parseChildren(files.read(processDirectory(pid) + "/task/" + String(tid) + "/children", singleShot: true, keepOpen: true)[...])
+        try ProcParse.parseChildren(bytes: files.readBytes(.children, pid: pid, tid: tid) { processDirectory(pid) + "/task/" + String(tid) + "/children" })
     }
 
     func allPIDs() throws(SamplerError) -> [Int32] {
@@ -96,23 +105,67 @@ final class ProcReader {
 
     // MARK: network (through the PID, so the process's network namespace is the one read)
 
-    /// The inode of the process's network namespace (`net:[4026531833]`), nil if it is gone.
     /// Releases the descriptors kept for a process that exited.
     func forget(_ pid: Int32) {
-        files.closeFiles(under: processDirectory(pid) + "/")
+        files.closeFiles(of: pid, under: processDirectory(pid) + "/")
     }
 
+    /// The inode of the process's network namespace (`net:[4026531833]`), nil if it is gone.
     func networkNamespace(_ pid: Int32) -> UInt64? {
-        guard let link = files.readLink(processDirectory(pid) + "/ns/net"),
-              let open = link.firstIndex(of: "["), let close = link.lastIndex(of: "]") else { return nil }
+        Self.namespaceInode(files.readLink(processDirectory(pid) + "/ns/net"))
+    }
+
+    /// The inode of a namespace link's target (`net:[4026531833]`).
+    private static func namespaceInode(_ link: String?) -> UInt64? {
+        guard let link, let open = link.firstIndex(of: "["), let close = link.lastIndex(of: "]") else { return nil }
         return UInt64(link[link.index(after: open)..<close])
     }
 
+    /// `snmp` and `netstat` are each generated in one go (`single_open`), so one read each.
     func readTCPCounters(_ pid: Int32) throws(SamplerError) -> TCPCounters {
-        let snmp = try files.read(processDirectory(pid) + "/net/snmp", keepOpen: true)
-        let netstat = try files.read(processDirectory(pid) + "/net/netstat", keepOpen: true)
-        return try ProcParse.parseTCPCounters(snmp: snmp[...], netstat: netstat[...])
+        var counters = TCPCounters()
+        try ProcParse.addSNMPCounters(bytes: files.readBytes(processDirectory(pid) + "/net/snmp", singleShot: true, keepOpen: true), to: &counters)
+        try ProcParse.addNetstatCounters(bytes: files.readBytes(processDirectory(pid) + "/net/netstat", singleShot: true, keepOpen: true), to: &counters)
+        return counters
     }
+
+    /// TCP sockets (IPv4 and IPv6) whose local or remote port is in `ports` (sorted), in the
+    /// network namespace `namespace` that `pid` is in: what the sampler reads every tick.
+    ///
+    /// Through `sock_diag` (`InetDiag`), one cheap dump per namespace; for a namespace other
+    /// than the sampler's own, the netlink socket is made inside it, which needs
+    /// CAP_SYS_ADMIN. Where that is not possible (no privilege, not Linux) the text tables
+    /// `/proc/PID/net/tcp{,6}` are read instead: the same rows, at several times the cost.
+    func readTCPSockets(_ pid: Int32, namespace: UInt64, ports: [UInt16]) throws(SamplerError) -> [TCPSocket] {
+        guard !ports.isEmpty else { return [] }
+        #if os(Linux)
+        if let diagnostics = diagnosticsSocket(namespace: namespace, pid: pid) {
+            do {
+                return try diagnostics.tcpSockets(ports: ports)
+            } catch {
+                diagnosticsSockets[namespace] = nil   // a fresh socket next tick; the tables this once
+            }
+        }
+        #endif
+        return try readTCPSockets(pid, ports: Set(ports))
+    }
+
+    #if os(Linux)
+    /// The sock_diag socket of a namespace, made on first use; nil (remembered) when one
+    /// cannot be made there.
+    private func diagnosticsSocket(namespace: UInt64, pid: Int32) -> InetDiagSocket? {
+        if let existing = diagnosticsSockets[namespace] { return existing }
+        guard !namespacesWithoutDiagnostics.contains(namespace) else { return nil }
+        let made: InetDiagSocket?
+        if namespace == ownNetworkNamespace {
+            made = try? InetDiagSocket()
+        } else {
+            made = try? InetDiagSocket(namespaceFile: processDirectory(pid) + "/ns/net")
+        }
+        if let made { diagnosticsSockets[namespace] = made } else { namespacesWithoutDiagnostics.insert(namespace) }
+        return made
+    }
+    #endif
 
     /// IPv4 and IPv6 sockets of the process's namespace; a missing `tcp6` (IPv6 disabled) is fine.
     ///

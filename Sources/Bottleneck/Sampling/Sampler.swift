@@ -24,14 +24,9 @@ final class Sampler {
     let pageSize: UInt64
     let selfPID: Int32
     /// How often (in ticks, ≈10 s at 250 ms) to re-read slowly changing things: cgroup
-    /// membership, network namespace, a restarted server's listener.
+    /// membership, network namespace, a restarted server's listener. Everything else is read
+    /// on every tick.
     let rescanEvery = 40
-    /// How often (in ticks) to read the socket tables (`SamplerConfiguration.socketTableInterval`);
-    /// the cheap counters (`snmp`, `netstat`) are read every tick.
-    let socketTableEvery: Int
-    /// How often (in ticks) each process reads `status`, `children` and its fd count.
-    let detailEvery: Int
-    private var nextSlot = 0
 
     private struct Previous {
         var t: UInt64
@@ -48,28 +43,64 @@ final class Sampler {
         var runDelay: UInt64
     }
 
-    private struct Tracked {
-        var pid: Int32
-        var role: SampleRole
-        var root: Int32
-        var startTime: UInt64
+    /// A sampled process; a class, as it is updated in place on every tick.
+    private final class Tracked {
+        let pid: Int32
+        let role: SampleRole
+        let root: Int32
+        let startTime: UInt64
         var comm: String
-        var followChildren: Bool
+        let followChildren: Bool
         var previous: Previous?
         var threads: [Int32: ThreadPrevious] = [:]
         var cgroup: CgroupLocation?
         var fdLimit: UInt64?
         var namespace: UInt64?
-        /// Spreads the detail reads of the processes over the ticks.
-        var slot: Int = 0
         var status: ProcessStatus?
         var statusTime: UInt64 = 0
         var fds: Int?
+        /// Time on CPU and number of times scheduled in, of all its threads, when `status`,
+        /// `fds` and the children were last read (`Activity`).
+        var activity: Activity?
+
+        init(pid: Int32, role: SampleRole, root: Int32, startTime: UInt64, comm: String, followChildren: Bool, namespace: UInt64?) {
+            self.pid = pid
+            self.role = role
+            self.root = root
+            self.startTime = startTime
+            self.comm = comm
+            self.followChildren = followChildren
+            self.namespace = namespace
+        }
+    }
+
+    /// Whether a process ran since it was last looked at, from its `schedstat`: its
+    /// context-switch counts, peak RSS, descriptors and children can only change by running
+    /// (a task switches, faults pages in, opens files and forks itself), so while the run
+    /// time and the number of times scheduled in of all its threads stay put, their last
+    /// values are still exact and `status`, the fd count and `children` are not read again
+    /// (only on each rescan, for what others can change: the CPU affinity).
+    /// `stat` is read on every tick all the same: RSS can shrink (reclaim) and the parent
+    /// change (reparenting) while a process sleeps.
+    private struct Activity: Equatable {
+        var runNanoseconds: UInt64 = 0
+        var timeslices: UInt64 = 0
+        var threads = 0
+
+        mutating func add(_ schedstat: Schedstat) {
+            runNanoseconds &+= schedstat.runNanoseconds
+            timeslices &+= schedstat.timeslices
+            threads += 1
+        }
     }
 
     private var tracked: [Int32: Tracked] = [:]
     private var order: [Int32] = []
     private var serverPorts: Set<UInt16>
+    /// The ports whose sockets are read, either side's, sorted (`refreshListeners` keeps it
+    /// in step with `serverPorts`).
+    private var socketPorts: [UInt16] = []
+    private let targetPorts: Set<UInt16>
     private var listenInodes: Set<UInt64> = []
     private var previousHost: HostSample?
     private var previousHostT: UInt64 = 0
@@ -94,9 +125,8 @@ final class Sampler {
         let page = sysconf(Int32(_SC_PAGESIZE))
         self.pageSize = page > 0 ? UInt64(page) : 4096
         self.selfPID = getpid()
-        self.socketTableEvery = configuration.ticks(configuration.socketTableInterval)
-        self.detailEvery = configuration.ticks(configuration.detailInterval)
         self.serverPorts = Set(configuration.serverPorts)
+        self.targetPorts = Set(configuration.targetPorts)
         self.current = StepAccumulator(index: -1, name: "before-first-step", start: now(), clockTicksPerSecond: clockTicksPerSecond)
 
         for pid in configuration.serverPIDs {
@@ -136,6 +166,7 @@ final class Sampler {
 
     /// Ports and listening inodes of the server trees (for `--server-pid` without a port).
     private func refreshListeners() {
+        defer { socketPorts = serverPorts.union(targetPorts).sorted() }
         let serverPIDs = order.filter { tracked[$0]?.role == .server }
         guard !serverPIDs.isEmpty else { return }
         let found = ServerDiscovery.listeningPorts(of: serverPIDs, reader: reader)
@@ -148,8 +179,7 @@ final class Sampler {
     private func track(_ stat: ProcessStat, role: SampleRole, root: Int32, followChildren: Bool = true) {
         tracked[stat.pid] = Tracked(pid: stat.pid, role: role, root: root, startTime: stat.startTime,
                                     comm: stat.comm, followChildren: followChildren,
-                                    namespace: reader.networkNamespace(stat.pid), slot: nextSlot)
-        nextSlot += 1
+                                    namespace: reader.networkNamespace(stat.pid))
         order.append(stat.pid)
     }
 
@@ -200,16 +230,14 @@ final class Sampler {
         let t = now()
         let dt = lastTick.map { t &- $0 } ?? 0
         let rescan = tickCount % rescanEvery == 0
-        let readSockets = tickCount % socketTableEvery == 0
         tickCount += 1
         var client = RoleInterval()
         var server = RoleInterval()
 
-        let detailTick = (tickCount - 1) % detailEvery == 0
-        let host = sampleHost(t: t, detail: detailTick)
+        let host = sampleHost(t: t)
         sampleProcesses(t: t, rescan: rescan, client: &client, server: &server)
         sampleCgroups(t: t, client: &client, server: &server)
-        if detailTick || readSockets { sampleNetwork(t: t, readSockets: readSockets, client: &client, server: &server) }
+        sampleNetwork(t: t, client: &client, server: &server)
         if rescan && configuration.serverPorts.count > 0 && !tracked.values.contains(where: { $0.role == .server }) {
             // The server restarted: find the new listener.
             if let found = try? ServerDiscovery.listeners(ports: Set(configuration.serverPorts), reader: reader) {
@@ -225,21 +253,9 @@ final class Sampler {
 
     // MARK: host
 
-    /// Host CPU and PSI every tick; memory and the OOM counter (`meminfo`, the long `vmstat`)
-    /// on detail ticks only, carried over in between.
-    private func sampleHost(t: UInt64, detail: Bool) -> HostInterval? {
-        var sample: HostSample
-        if detail || previousHost == nil {
-            guard let fresh = try? reader.readHost() else { return nil }
-            sample = fresh
-        } else {
-            guard let cpu = try? reader.readHostCPU(), let previous = previousHost else { return nil }
-            sample = previous
-            sample.cpu = cpu
-            sample.pressureCPU = try? reader.readPressure("cpu")
-            sample.pressureMemory = try? reader.readPressure("memory")
-            sample.pressureIO = try? reader.readPressure("io")
-        }
+    /// Host CPU, PSI, memory and the OOM counter.
+    private func sampleHost(t: UInt64) -> HostInterval? {
+        guard let sample = try? reader.readHost() else { return nil }
         defer { previousHost = sample; previousHostT = t }
         let w = writer
         w.begin("host", t: t)
@@ -313,7 +329,7 @@ final class Sampler {
         while index < order.count {
             let pid = order[index]
             index += 1
-            guard var entry = tracked[pid] else { continue }
+            guard let entry = tracked[pid] else { continue }
             // Gone, replaced by a new process with the same PID, or a zombie: it has exited.
             guard let stat = try? reader.readProcessStat(pid), stat.startTime == entry.startTime,
                   stat.state != "Z", stat.state != "X" else {
@@ -321,42 +337,24 @@ final class Sampler {
                 continue
             }
             entry.comm = stat.comm
-            let detail = entry.status == nil || (tickCount + entry.slot) % detailEvery == 0
-            var freshStatus: ProcessStatus?
-            if detail {
-                guard let status = try? reader.readStatus(pid) else {
-                    exited.append(pid)
-                    continue
-                }
-                freshStatus = status
-                entry.fds = try? reader.openFileCount(pid)
-            }
-            // New children join the tree (and are sampled later in this same tick).
-            if detail && entry.followChildren {
-                let tids = stat.threads > 1 ? ((try? reader.threadIDs(pid)) ?? [pid]) : [pid]
-                for tid in tids {
-                    for child in (try? reader.children(pid, thread: tid)) ?? [] where tracked[child] == nil {
-                        if let childStat = try? reader.readProcessStat(child) {
-                            track(childStat, role: entry.role, root: entry.root)
-                        }
-                    }
-                }
-            }
             if rescan || entry.cgroup == nil, let membership = try? reader.readCgroupMembership(pid) {
                 entry.cgroup = reader.resolveCgroup(membership.entries, cacheKey: membership.text)
             }
             if rescan { entry.namespace = reader.networkNamespace(pid) }
             if entry.fdLimit == nil { entry.fdLimit = (try? reader.readOpenFileLimit(pid))?.soft ?? UInt64.max }
-            let fds = entry.fds
 
             // Threads: per-thread CPU and run delay (the process schedstat covers the main thread only).
             var runDelay: UInt64 = 0
             var runDelayIncrease: UInt64 = 0
+            var activity: Activity? = Activity()
+            var threadIDs: [Int32] = []
             if stat.threads > 1 {
                 var seen: [Int32: ThreadPrevious] = [:]
-                for tid in (try? reader.threadIDs(pid)) ?? [] {
+                threadIDs = (try? reader.threadIDs(pid)) ?? []
+                for tid in threadIDs {
                     guard let ts = try? reader.readThreadStat(pid, tid) else { continue }
                     let sched = try? reader.readSchedstat(pid, thread: tid)
+                    if let sched { activity?.add(sched) } else { activity = nil }
                     let ticks = ts.userTicks &+ ts.systemTicks
                     let delay = sched?.runDelayNanoseconds ?? 0
                     runDelay &+= delay
@@ -387,12 +385,38 @@ final class Sampler {
                 runDelay = sched.runDelayNanoseconds
                 if let previous = entry.previous { runDelayIncrease = CounterDelta.increase(from: previous.runDelay, to: runDelay) }
                 entry.threads = [:]
+                activity?.add(sched)
+            } else {
+                activity = nil
             }
 
-            // RSS from stat (same snapshot as the CPU times, every tick); peak and context
-            // switches from the latest status read.
+            // status, fds and children: again only if the process ran (`Activity`).
+            let status: ProcessStatus
+            if let known = entry.status, !rescan, let activity, activity == entry.activity {
+                status = known
+            } else {
+                guard let fresh = try? reader.readStatus(pid) else {
+                    exited.append(pid)
+                    continue
+                }
+                status = fresh
+                entry.fds = try? reader.openFileCount(pid)
+                entry.activity = activity
+                // New children join the tree (and are sampled later in this same tick).
+                if entry.followChildren {
+                    for tid in threadIDs.isEmpty ? [pid] : threadIDs {
+                        for child in (try? reader.children(pid, thread: tid)) ?? [] where tracked[child] == nil {
+                            if let childStat = try? reader.readProcessStat(child) {
+                                track(childStat, role: entry.role, root: entry.root)
+                            }
+                        }
+                    }
+                }
+            }
+            let fds = entry.fds
+
+            // RSS from stat (same snapshot as the CPU times); peak and context switches from status.
             let rss = stat.rssPages &* pageSize
-            let status = freshStatus ?? entry.status!
             let w = writer
             w.begin("process", t: t)
             w.field("role", entry.role.name)
@@ -408,10 +432,8 @@ final class Sampler {
             w.field("stime_ticks", stat.systemTicks)
             w.field("rss_bytes", rss)
             w.field("rss_peak_bytes", status.rssPeakBytes)
-            if freshStatus != nil {
-                w.field("voluntary_ctxt", status.voluntaryContextSwitches)
-                w.field("nonvoluntary_ctxt", status.nonvoluntaryContextSwitches)
-            }
+            w.field("voluntary_ctxt", status.voluntaryContextSwitches)
+            w.field("nonvoluntary_ctxt", status.nonvoluntaryContextSwitches)
             w.field("run_delay_ns", runDelay)
             w.field("fds", fds.map { UInt64($0) })
             w.field("fd_limit", entry.fdLimit == UInt64.max ? nil : entry.fdLimit)
@@ -431,24 +453,21 @@ final class Sampler {
                 w.field("sys_cores", sys)
                 w.field("cores", cores)
                 w.field("run_delay_fraction", Double(runDelayIncrease) / Double(dt))
-                if let fresh = freshStatus, let before = entry.status, t > entry.statusTime {
+                if let before = entry.status, t > entry.statusTime {
                     // Context-switch rates over the time since the previous status read.
                     let span = t - entry.statusTime
-                    nonvoluntaryIncrease = CounterDelta.increase(from: before.nonvoluntaryContextSwitches, to: fresh.nonvoluntaryContextSwitches)
+                    nonvoluntaryIncrease = CounterDelta.increase(from: before.nonvoluntaryContextSwitches, to: status.nonvoluntaryContextSwitches)
                     w.field("ctxt_dt", span)
-                    w.field("voluntary_ctxt_per_s", CounterDelta.rate(from: before.voluntaryContextSwitches, to: fresh.voluntaryContextSwitches, nanoseconds: span))
+                    w.field("voluntary_ctxt_per_s", CounterDelta.rate(from: before.voluntaryContextSwitches, to: status.voluntaryContextSwitches, nanoseconds: span))
                     w.field("nonvoluntary_ctxt_per_s", Double(nonvoluntaryIncrease) * 1e9 / Double(span))
                 }
             }
             w.end()
-            if let fresh = freshStatus {
-                entry.status = fresh
-                entry.statusTime = t
-            }
+            entry.status = status
+            entry.statusTime = t
             entry.previous = Previous(t: t, userTicks: stat.userTicks, systemTicks: stat.systemTicks,
                                       voluntary: status.voluntaryContextSwitches,
                                       nonvoluntary: status.nonvoluntaryContextSwitches, runDelay: runDelay)
-            tracked[pid] = entry
 
             var tree = trees[entry.root] ?? (entry.role, 0, 0, 0)
             tree.processes += 1
@@ -553,7 +572,7 @@ final class Sampler {
 
     // MARK: network
 
-    private func sampleNetwork(t: UInt64, readSockets: Bool, client: inout RoleInterval, server: inout RoleInterval) {
+    private func sampleNetwork(t: UInt64, client: inout RoleInterval, server: inout RoleInterval) {
         // One read per network namespace, through a live process in it; each side present in
         // that namespace then gets its own record (its own ports, its own rates).
         var namespaces: [(namespace: UInt64, pid: Int32, roles: [SampleRole])] = []
@@ -569,8 +588,7 @@ final class Sampler {
             guard let counters = try? reader.readTCPCounters(pid) else { continue }
             // Only rows of the ports any side cares about (listening inodes are on server ports
             // discovered at start, so they are covered too).
-            let wanted = serverPorts.union(configuration.targetPorts)
-            let sockets = readSockets ? try? reader.readTCPSockets(pid, ports: wanted) : nil
+            let sockets = try? reader.readTCPSockets(pid, namespace: namespace, ports: socketPorts)
             for role in roles {
                 var interval = RoleInterval()
                 writeNetwork(t: t, role: role, namespace: namespace, pid: pid, counters: counters, sockets: sockets, into: &interval)
@@ -582,7 +600,7 @@ final class Sampler {
     private func writeNetwork(t: UInt64, role: SampleRole, namespace: UInt64, pid: Int32, counters: TCPCounters,
                               sockets: [TCPSocket]?, into interval: inout RoleInterval) {
         let key = (role == .client ? "c" : "s") + String(namespace)
-        let ports: Set<UInt16> = role == .client ? Set(configuration.targetPorts) : serverPorts
+        let ports = role == .client ? targetPorts : serverPorts
         var states: [TCPState: Int] = [:]
         var rx: UInt64 = 0, tx: UInt64 = 0
         var listening: [TCPSocket] = []

@@ -9,7 +9,9 @@ import Darwin
 /// (`utime + stime` of `/proc/self/task/TID/stat`).
 ///
 /// The tree is one `sh` that forks `processes - 1` `sleep`s, in its own process group so
-/// one `kill` ends it all. The samples are written to a temporary file, as in a run.
+/// one `kill` ends it all. The samples are written to a temporary file, as in a run. As in
+/// a run, there is a target port whose sockets are counted on every tick: a loopback
+/// listener of this process with a few connections it has not accepted.
 /// - Returns: CPU seconds of the sampler thread and that divided by the wall time (the
 ///   share of one core; the budget is < 0.01).
 public func runSamplingOverheadBenchmark(processes: Int, hz: Int, seconds: Int) throws -> (cpuSecondsOfSamplerThread: Double, fractionOfOneCore: Double) {
@@ -28,9 +30,13 @@ public func runSamplingOverheadBenchmark(processes: Int, hz: Int, seconds: Int) 
         usleep(10_000)
     }
 
+    let target = try LoopbackTarget(connections: 4)
+    defer { target.closeAll() }
+
     let output = "/tmp/bottleneck-overhead-\(getpid()).jsonl"
     defer { unlink(output) }
-    var configuration = SamplerConfiguration(interval: .nanoseconds(1_000_000_000 / hz), serverPIDs: [root])
+    var configuration = SamplerConfiguration(interval: .nanoseconds(1_000_000_000 / hz), serverPIDs: [root],
+                                             targetPorts: [target.port])
     configuration.sampleThreads = true
     let session = try SamplingSession(configuration: configuration, outputPath: output, now: MonotonicClock.now)
     let start = MonotonicClock.now()
@@ -64,4 +70,48 @@ private func spawnSleepTree(children: Int) throws -> pid_t {
     let rc = posix_spawn(&pid, "/bin/sh", nil, &attributes, &argv, environ)
     guard rc == 0 else { throw SamplerError(.unreadable, "benchmark: posix_spawn /bin/sh failed: \(String(cString: strerror(rc)))", errno: rc) }
     return pid
+}
+
+/// A listening socket on 127.0.0.1 with `connections` clients it never accepts.
+private struct LoopbackTarget {
+    let port: UInt16
+    private let descriptors: [Int32]
+
+    init(connections: Int) throws {
+        func failure(_ call: String) -> SamplerError {
+            SamplerError(.unreadable, "benchmark: \(call): \(String(cString: strerror(errno)))", errno: errno)
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        var descriptors: [Int32] = []
+        var complete = false
+        defer { if !complete { descriptors.forEach { close($0) } } }
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard listener >= 0 else { throw failure("socket") }
+        descriptors.append(listener)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && listen(listener, 64) == 0 && getsockname(listener, $0, &length) == 0
+            }
+        }
+        guard bound else { throw failure("listen") }
+        for _ in 0..<connections {
+            let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard client >= 0 else { throw failure("socket") }
+            descriptors.append(client)
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, length) == 0 }
+            }
+            guard connected else { throw failure("connect") }
+        }
+        self.port = UInt16(bigEndian: address.sin_port)
+        self.descriptors = descriptors
+        complete = true
+    }
+
+    func closeAll() {
+        for fd in descriptors { close(fd) }
+    }
 }

@@ -82,7 +82,7 @@ struct AgentStreamingTests {
         #expect(stream.records.contains { $0["type"] as? String == "clock" && $0["agent_t"] != nil })
     }
 
-    @Test("a dropped agent connection resumes from the buffer with nothing lost", .disabled("flaky in the full parallel suite: re-listening on the same port fails with EADDRINUSE for over 3 s; passes alone (swift test --filter Agent)"))
+    @Test("a dropped agent connection resumes from the buffer with nothing lost")
     func reconnectsFromBuffer() async throws {
         let agent = try await TestAgent.start(interval: .milliseconds(20))
         defer { Task { await agent.shutdown() } }
@@ -92,11 +92,11 @@ struct AgentStreamingTests {
         let attachment = try AgentAttachment(url: agent.url, token: TestAgent.token, pollInterval: .milliseconds(100))
         _ = try attachment.start(directory: directory)
         try await Task.sleep(for: .milliseconds(700))
-        await agent.server.stop()
+        let outage = try await AgentOutage.begin(agent)
         let producedWhileDown = agent.sampler.ring.latestSequence
         try await Task.sleep(for: .milliseconds(1200))
         #expect(agent.sampler.ring.latestSequence > producedWhileDown)
-        try await restartListener(agent)
+        try await outage.end()
         try await Task.sleep(for: .milliseconds(700))
         _ = attachment.stop(directory: directory)
 
@@ -109,7 +109,7 @@ struct AgentStreamingTests {
         expectNothingInvented(stream, agent: agent)
     }
 
-    @Test("lines evicted while disconnected become a gap record, never made-up samples", .disabled("flaky in the full parallel suite: re-listening on the same port fails with EADDRINUSE for over 3 s; passes alone (swift test --filter Agent)"))
+    @Test("lines evicted while disconnected become a gap record, never made-up samples")
     func evictionBecomesGap() async throws {
         let agent = try await TestAgent.start(interval: .milliseconds(20), ring: SampleRing(capacityLines: 40))
         defer { Task { await agent.shutdown() } }
@@ -119,9 +119,9 @@ struct AgentStreamingTests {
         let attachment = try AgentAttachment(url: agent.url, token: TestAgent.token, pollInterval: .milliseconds(50))
         _ = try attachment.start(directory: directory)
         try await Task.sleep(for: .milliseconds(500))
-        await agent.server.stop()
+        let outage = try await AgentOutage.begin(agent)
         try await Task.sleep(for: .milliseconds(1200))
-        try await restartListener(agent)
+        try await outage.end()
         try await Task.sleep(for: .milliseconds(500))
         let notes = attachment.stop(directory: directory)
 
@@ -139,19 +139,50 @@ struct AgentStreamingTests {
     }
 }
 
-/// Listens again on the agent's old port. The attachment keeps connecting while the listener
-/// is down, and on a busy loopback such a connect can hold the port for a moment (an
-/// ephemeral port equal to it, or a socket still closing), so the rebind is retried briefly.
-private func restartListener(_ agent: TestAgent) async throws {
-    var attempt = 0
-    while true {
-        do {
-            _ = try await agent.server.start(address: AgentListenAddress(host: "127.0.0.1", port: agent.port))
-            return
-        } catch {
-            attempt += 1
-            if attempt >= 30 { throw error }
-            try await Task.sleep(for: .milliseconds(100))
+/// An agent outage as a run sees it: connections to the agent's port are refused, then the
+/// agent listens on the same port again.
+///
+/// While the listener is down the port stays bound by a socket that does not listen (so
+/// connecting is refused, as for a stopped agent), and no other test's `bind(port 0)` can
+/// be given the port meanwhile.
+struct AgentOutage {
+    let agent: TestAgent
+    private let hold: Int32
+
+    static func begin(_ agent: TestAgent) async throws -> AgentOutage {
+        await agent.server.stop()
+        return AgentOutage(agent: agent, hold: try bindWithoutListening(port: agent.port))
+    }
+
+    private init(agent: TestAgent, hold: Int32) {
+        self.agent = agent
+        self.hold = hold
+    }
+
+    /// Listens on the old port again (SO_REUSEADDR on both sockets lets it share the port
+    /// with the holding socket), then lets the port go.
+    func end() async throws {
+        defer { close(hold) }
+        _ = try await agent.server.start(address: AgentListenAddress(host: "127.0.0.1", port: agent.port))
+    }
+
+    private static func bindWithoutListening(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        try #require(fd >= 0)
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
+        guard rc == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw AgentError(.bindFailed, "holding port \(port) during the outage: \(message)")
+        }
+        return fd
     }
 }

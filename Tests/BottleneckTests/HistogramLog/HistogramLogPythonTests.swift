@@ -30,16 +30,8 @@ enum HdrhPython {
     /// Runs a program; its standard output if it exits 0, else nil.
     static func run(_ executable: String, _ arguments: [String]) -> String? {
         guard FileManager.default.isExecutableFile(atPath: executable) else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+        guard let result = try? TestChildProcess.run(executable, arguments) else { return nil }
+        return result.status == 0 ? result.output : nil
     }
 
     static func python(_ arguments: [String]) -> String? {

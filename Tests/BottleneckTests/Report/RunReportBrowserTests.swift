@@ -12,17 +12,9 @@ struct RunReportBrowserTests {
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("test-artifacts")
 
     static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(chromium))
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                             "--no-first-run", "--disable-extensions"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try TestChildProcess.run(try #require(chromium), ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                                                                       "--no-first-run", "--disable-extensions"] + arguments)
+        return (result.status, result.output)
     }
 
     @Test(.enabled(if: chromium != nil, "chromium is not installed (Debian package chromium); the HTML report is not rendered"),

@@ -24,19 +24,13 @@ struct CgroupThrottlingIntegrationTests {
             try "20000".write(toFile: dir + "/cpu.cfs_quota_us", atomically: false, encoding: .utf8)
         }
         // The burner moves itself into the cgroup before burning.
-        let burner = Process()
-        burner.executableURL = URL(fileURLWithPath: "/bin/sh")
-        burner.arguments = ["-c", "echo $$ > \(dir)/cgroup.procs && exec /bin/sh -c 'while :; do :; done'"]
-        try burner.run()
-        defer {
-            kill(burner.processIdentifier, SIGKILL)   // SIGTERM is not enough for a child of Foundation's Process here
-            burner.waitUntilExit()
-        }
+        let burner = try TestChildProcess("/bin/sh", ["-c", "echo $$ > \(dir)/cgroup.procs && exec /bin/sh -c 'while :; do :; done'"])
+        defer { burner.stop() }
         usleep(300_000)
 
         let output = NSTemporaryDirectory() + "samples-throttle-\(getpid()).jsonl"
         defer { try? FileManager.default.removeItem(atPath: output) }
-        let session = try SamplingSession(configuration: SamplerConfiguration(interval: .milliseconds(100), serverPIDs: [burner.processIdentifier]),
+        let session = try SamplingSession(configuration: SamplerConfiguration(interval: .milliseconds(100), serverPIDs: [burner.pid]),
                                           outputPath: output, now: MonotonicClock.now)
         session.start()
         session.markStep(0, name: "throttled")

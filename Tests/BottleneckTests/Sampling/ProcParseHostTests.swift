@@ -25,6 +25,15 @@ struct ProcParseHostTests {
         #expect(memory.full?.totalMicroseconds == 0)
     }
 
+    /// PSI averages read in place come out as `Double(text)` would make them.
+    @Test(arguments: ["0.00", "0.15", "12.34", "99.99", "100.00", "3"])
+    func pressureAveragesAreExact(_ text: String) throws {
+        let pressure = try ProcParse.parsePressure("some avg10=\(text) avg60=\(text) avg300=\(text) total=42\n"[...])
+        #expect(pressure.some.avg10 == Double(text))
+        #expect(pressure.some.avg300 == Double(text))
+        #expect(pressure.some.totalMicroseconds == 42)
+    }
+
     @Test func meminfoInBytes() throws {
         let info = try ProcParse.parseMeminfo(SamplingFixtures.text("proc/linux-6.18-hybrid/meminfo"))
         #expect(info.totalBytes == 24_684_092 * 1024)

@@ -24,14 +24,7 @@ struct SamplingSessionIntegrationTests {
     """
 
     static func run(_ path: String, _ arguments: [String]) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return p.terminationStatus
+        try TestChildProcess.run(path, arguments).status
     }
 
     static func records(_ path: String) throws -> [[String: Any]] {
@@ -54,24 +47,13 @@ struct SamplingSessionIntegrationTests {
 
     @Test(.enabled(if: hasPython, "needs python3 to start a server that forks a CPU-burning child"))
     func serverCPUChildListenerAndAcceptQueueAppear() throws {
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", "-c", Self.serverScript]
-        let pipe = Pipe()
-        server.standardOutput = pipe
-        try server.run()
-        var line = ""
-        while !line.contains("\n") {
-            let data = pipe.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            line += String(decoding: data, as: UTF8.self)
-        }
+        let server = try TestChildProcess("/usr/bin/env", ["python3", "-c", Self.serverScript], captureOutput: true)
+        let line = server.readLine() ?? ""
         let words = line.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         let childPID = words.count == 2 ? Int32(words[1]) : nil
         defer {
             if let childPID { kill(childPID, SIGKILL) }
-            kill(server.processIdentifier, SIGKILL)
-            server.waitUntilExit()
+            server.stop()
         }
         let port = try #require(words.first.flatMap { UInt16($0) })
         let pending = 4
@@ -81,12 +63,11 @@ struct SamplingSessionIntegrationTests {
 
         // --server-port finds the listener (the python parent; the forked child holds it too).
         let holders = try ServerDiscovery.listeningPIDs(port: port)
-        #expect(holders.contains(server.processIdentifier))
+        #expect(holders.contains(server.pid))
 
         let output = NSTemporaryDirectory() + "samples-\(getpid())-\(port).jsonl"
         defer { try? FileManager.default.removeItem(atPath: output) }
-        var configuration = SamplerConfiguration(interval: .milliseconds(100), serverPorts: [port], targetPorts: [port])
-        configuration.socketTableInterval = .milliseconds(100)
+        let configuration = SamplerConfiguration(interval: .milliseconds(100), serverPorts: [port], targetPorts: [port])
         let session = try SamplingSession(configuration: configuration, outputPath: output, now: MonotonicClock.now)
         session.start()
         session.markStep(0, name: "burn")
@@ -95,7 +76,7 @@ struct SamplingSessionIntegrationTests {
 
         let records = try Self.records(output)
         let processes = records.filter { $0["type"] as? String == "process" && $0["role"] as? String == "server" }
-        let serverPID = Int(server.processIdentifier)
+        let serverPID = Int(server.pid)
         #expect(processes.contains { $0["pid"] as? Int == serverPID })
         let childRecords = processes.filter { $0["ppid"] as? Int == serverPID }
         let childCores = childRecords.compactMap { $0["cores"] as? Double }
@@ -140,24 +121,41 @@ struct SamplingSessionIntegrationTests {
         }
     }
 
-    @Test func exitedProcessIsReportedAndDropped() throws {
-        let sleeper = Process()
-        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        sleeper.arguments = ["1.5"]  // long enough to be sampled alive even on a loaded machine
-        try sleeper.run()
-        let output = NSTemporaryDirectory() + "samples-exit-\(getpid()).jsonl"
+    /// A worker forked after its parent sat idle is still followed: a process is only
+    /// re-read for new children once it has run (`Sampler.Activity`), and forking is running.
+    @Test func childForkedByAnIdleParentIsFollowed() throws {
+        let parent = try TestChildProcess("/bin/sh", ["-c", "sleep 1; sleep 30 & wait"])
+        defer { parent.stop() }
+        let output = NSTemporaryDirectory() + "samples-fork-\(getpid()).jsonl"
         defer { try? FileManager.default.removeItem(atPath: output) }
-        let session = try SamplingSession(configuration: SamplerConfiguration(interval: .milliseconds(50), serverPIDs: [sleeper.processIdentifier]),
+        let session = try SamplingSession(configuration: SamplerConfiguration(interval: .milliseconds(100), serverPIDs: [parent.pid]),
                                           outputPath: output, now: MonotonicClock.now)
         session.start()
-        sleeper.waitUntilExit()
+        usleep(2_000_000)
+        _ = session.stop()
+        let records = try Self.records(output)
+        let children = Set(records.filter { $0["type"] as? String == "process" && $0["ppid"] as? Int == Int(parent.pid) }
+            .compactMap { $0["pid"] as? Int })
+        defer { children.forEach { kill(Int32($0), SIGKILL) } }
+        // `sleep 1` from the start, then `sleep 30`, forked a second later.
+        #expect(children.count == 2)
+    }
+
+    @Test func exitedProcessIsReportedAndDropped() throws {
+        let sleeper = try TestChildProcess("/bin/sleep", ["1.5"])  // long enough to be sampled alive even on a loaded machine
+        let output = NSTemporaryDirectory() + "samples-exit-\(getpid()).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let session = try SamplingSession(configuration: SamplerConfiguration(interval: .milliseconds(50), serverPIDs: [sleeper.pid]),
+                                          outputPath: output, now: MonotonicClock.now)
+        session.start()
+        sleeper.waitForExit()
         usleep(300_000)
         _ = session.stop()
         let records = try Self.records(output)
-        #expect(records.contains { $0["type"] as? String == "exit" && $0["pid"] as? Int == Int(sleeper.processIdentifier) })
+        #expect(records.contains { $0["type"] as? String == "exit" && $0["pid"] as? Int == Int(sleeper.pid) })
         // Sampled while alive, then one exit record, then no more samples of it.
         let exitIndex = try #require(records.firstIndex { $0["type"] as? String == "exit" })
-        let lastIndex = try #require(records.lastIndex { $0["type"] as? String == "process" && $0["pid"] as? Int == Int(sleeper.processIdentifier) })
+        let lastIndex = try #require(records.lastIndex { $0["type"] as? String == "process" && $0["pid"] as? Int == Int(sleeper.pid) })
         #expect(lastIndex < exitIndex)
     }
 }

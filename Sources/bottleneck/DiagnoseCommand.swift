@@ -8,12 +8,15 @@ struct DiagnoseCommand: AsyncParsableCommand {
         commandName: "diagnose",
         abstract: "Find where a prediction service's time goes: run probes, apply the rules, rank the culprits.",
         discussion: """
-            Without a load of its own, diagnose runs a one-connection baseline, then open-loop steps that double the
-            rate until the SLO breaks (--slo, default p99=300ms), errors pass 1%, or the budget is spent. With --rate or
-            --concurrency it measures that load only. --from RUN_DIR re-diagnoses a recorded run without new load.
-            The conclusion and its evidence are kept in the run directory (diagnosis.json, evidence.json).
-            Exit codes: 0 diagnosed; 1 a culprit named in --fail-on was found; 2 bad input; 3 the run is invalid
-            (the load generator could not keep up).
+            Without a load of its own, diagnose warms up (--warmup), runs a one-connection baseline — with random-size \
+            payloads it is also the payload-size sweep: server time is fitted against input size on it — then open-loop \
+            steps that double the rate until the SLO breaks (--slo, default p99=300ms), errors pass 1%, or the budget is \
+            spent. With --rate or --concurrency it measures that load only. With --backend it repeats the first step \
+            straight to the service behind the proxy. --from RUN_DIR re-diagnoses a recorded run without new load. The \
+            conclusion and its evidence are kept in the run directory (diagnosis.json, evidence.json).
+
+            Exit codes: 0 diagnosed; 1 a culprit named in --fail-on was found; 2 bad input; 3 the run is invalid (the \
+            load generator could not keep up).
             """
     )
 

@@ -127,6 +127,7 @@ public final class LoadEngine: Sendable {
         let counting = observer != nil
         let cpuStart = ProcessCPUTime.seconds()
         let start = MonotonicClock.now()
+        let end = start + step.duration
         for (i, worker) in workers.enumerated() {
             let shape: LoadShape
             let maxConnections: Int
@@ -139,11 +140,11 @@ public final class LoadEngine: Sendable {
                 maxConnections = shape == .closed(concurrency: 0) ? 0 : concurrency
             }
             try await worker.eventLoop.submit {
-                worker.value.beginStep(index: Int32(index), shape: shape, maxConnections: maxConnections, counting: counting)
+                worker.value.beginStep(index: Int32(index), shape: shape, maxConnections: maxConnections, counting: counting,
+                                       scheduleEnd: end)
             }.get()
         }
 
-        let end = start + step.duration
         var cumulative = StepStatistics.makeHistogram()
         var lastTick = start
         var lastCPU = cpuStart

@@ -78,6 +78,9 @@ final class LoopWorker {
 
     // Open loop.
     private var schedule: ArrivalSchedule?
+    /// Open loop: the step's end; arrivals at or after it belong to no step and are never sent,
+    /// even when a late loop catches up past it.
+    private var scheduleEnd: UInt64 = .max
     private var maxConnections = 1
     private var pending = CircularBuffer<PendingRequest>(initialCapacity: 64)
     private var timer: Scheduled<Void>?
@@ -100,8 +103,9 @@ final class LoopWorker {
     // MARK: Step control (called by the engine through `eventLoop.submit`).
 
     /// Starts a step. `share` is this loop's part: its rate, or its connections.
-    func beginStep(index: Int32, shape: LoadShape, maxConnections: Int, counting: Bool) {
+    func beginStep(index: Int32, shape: LoadShape, maxConnections: Int, counting: Bool, scheduleEnd: UInt64 = .max) {
         stepIndex = index
+        self.scheduleEnd = scheduleEnd
         self.shape = shape
         self.counting = counting
         stats = StepStatistics()
@@ -129,14 +133,14 @@ final class LoopWorker {
     /// Scheduled-but-unsent requests are dropped and counted as unsent: those waiting for a
     /// connection, and those the schedule placed before `scheduledUntil` (the step's end) that a
     /// late loop never dispatched — so `sent + unsent` is the whole schedule however busy the host.
-    func stopGenerating(scheduledUntil: UInt64) {
+    func stopGenerating(scheduledUntil: UInt64 = .max) {
         generating = false
         timer?.cancel()
         timer = nil
         stats.unsent += UInt64(pending.count)
         pending.removeAll(keepingCapacity: true)
         if var schedule {
-            while schedule.next < scheduledUntil {
+            while schedule.next < min(scheduledUntil, scheduleEnd) {
                 _ = schedule.advance()
                 stats.unsent += 1
             }
@@ -188,12 +192,15 @@ final class LoopWorker {
         guard generating, var schedule else { return }
         let now = MonotonicClock.now()
         var dispatchedThisRound = 0
-        while schedule.next <= now && dispatchedThisRound < 4096 {
+        while schedule.next <= now && schedule.next < scheduleEnd && dispatchedThisRound < 4096 {
             let intended = schedule.advance()
             dispatchedThisRound += 1
             dispatchOpenLoop(PendingRequest(intended: intended, dispatched: now))
         }
         self.schedule = schedule
+        if schedule.next >= scheduleEnd {
+            return  // the schedule of this step is complete; stopGenerating ends it
+        }
         if schedule.next <= now {
             // Far behind: yield to I/O, then continue at once.
             eventLoop.assumeIsolated().execute { self.fireSchedule() }

@@ -59,6 +59,11 @@ public struct RunEvidence: EvidenceSource {
             m["load.local_error_rate"] = Double(localFailures) / attempted
             m["load.connections_per_request"] = Double(result.connectionsOpened) / attempted
             m["load.schedule_lag_p99_ms"] = result.scheduleLag.p99
+            if let trend = result.latencyTrend {
+                m["latency.first_third_mean_ms"] = trend.firstThirdMeanMs
+                m["latency.last_third_mean_ms"] = trend.lastThirdMeanMs
+                m["load.queue_growing"] = trend.growing ? 1 : 0
+            }
             m["load.connection_wait_p99_ms"] = result.connectionWait.p99
             if result.latency.count > 0 {
                 m["latency.p50_ms"] = result.latency.p50

@@ -36,7 +36,7 @@ extension CapacityReport {
         for step in steps {
             let load = step.mode == "closed" ? "c=\(step.concurrency ?? 0)" : "\(Self.rps(step.offeredRps ?? 0)) req/s offered"
             let ratio = step.achievedRatio.map { ", \(pct($0)) of schedule" } ?? ""
-            let mark = step.meetsSlo ? "meets" : "breaks"
+            let mark = (step.meetsSlo ? "meets" : "breaks") + (step.queueGrowing == true ? " (latency climbed through the step)" : "")
             line("    \(step.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(load): \(Self.rps(step.achievedRps)) req/s, p99 \(ms(step.p99Ms)) ms, errors \(pct(step.errorRate))\(ratio) — \(mark)")
         }
         line()

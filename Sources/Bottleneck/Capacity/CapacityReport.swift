@@ -50,6 +50,8 @@ public struct CapacityReport: Sendable, Codable {
         public var p99Ms: Double
         public var errorRate: Double
         public var achievedRatio: Double?
+        /// Open loop: latency climbed through the step (the queue grew).
+        public var queueGrowing: Bool?
         public var meetsSlo: Bool
     }
 
@@ -127,7 +129,7 @@ public struct CapacityReport: Sendable, Codable {
         let steps = results.map { r in
             Step(index: r.index, name: r.name, mode: r.mode, concurrency: r.concurrency, offeredRps: r.targetRate,
                  achievedRps: r.achievedRate, p99Ms: r.latency.p99, errorRate: r.errorRate, achievedRatio: r.achievedRatio,
-                 meetsSlo: CapacityRun.meets(r, settings))
+                 queueGrowing: r.latencyTrend.map { _ in r.queueGrowing }, meetsSlo: CapacityRun.meets(r, settings))
         }
 
         let measured = CapacityRun.measurements(results, settings)

@@ -110,6 +110,8 @@ public enum CapacityRun: Sendable {
 
     /// The open-loop steps as search measurements. A step that completed nothing, or fell
     /// below the achieved-ratio floor, gets a NaN p99 so the search counts it as failing.
+    /// (``StepResult/queueGrowing`` is reported beside each step but does not decide yet: on a
+    /// shared 2-core host its noise failed sustainable rates; see issue 7's note.)
     public static func measurements(_ results: [StepResult], _ settings: Settings) -> [CapacitySearch.Measurement] {
         results.compactMap { step in
             guard step.mode == "open", let rate = step.targetRate, rate > 0 else { return nil }

@@ -141,7 +141,7 @@ public final class LoadEngine: Sendable {
             }
             try await worker.eventLoop.submit {
                 worker.value.beginStep(index: Int32(index), shape: shape, maxConnections: maxConnections, counting: counting,
-                                       scheduleEnd: end)
+                                       duration: step.duration)
             }.get()
         }
 
@@ -182,7 +182,7 @@ public final class LoadEngine: Sendable {
 
         // Stop generating, then let requests in flight finish (they count for this step).
         let generatingEnd = MonotonicClock.now()
-        let scheduledUntil = interruptedHere ? generatingEnd : end
+        let scheduledUntil = interruptedHere ? generatingEnd : UInt64.max
         for worker in workers {
             try await worker.eventLoop.submit { worker.value.stopGenerating(scheduledUntil: scheduledUntil) }.get()
         }

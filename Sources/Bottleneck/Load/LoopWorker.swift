@@ -81,6 +81,7 @@ final class LoopWorker {
     /// Open loop: the step's end; arrivals at or after it belong to no step and are never sent,
     /// even when a late loop catches up past it.
     private var scheduleEnd: UInt64 = .max
+    private var stepStart: UInt64 = 0
     private var maxConnections = 1
     private var pending = CircularBuffer<PendingRequest>(initialCapacity: 64)
     private var timer: Scheduled<Void>?
@@ -103,20 +104,23 @@ final class LoopWorker {
     // MARK: Step control (called by the engine through `eventLoop.submit`).
 
     /// Starts a step. `share` is this loop's part: its rate, or its connections.
-    func beginStep(index: Int32, shape: LoadShape, maxConnections: Int, counting: Bool, scheduleEnd: UInt64 = .max) {
+    /// Open loop: arrivals are scheduled from now for `duration` (this loop's share of the step's
+    /// schedule: rate × duration arrivals, however late the loop got the message).
+    func beginStep(index: Int32, shape: LoadShape, maxConnections: Int, counting: Bool, duration: UInt64? = nil) {
         stepIndex = index
-        self.scheduleEnd = scheduleEnd
         self.shape = shape
         self.counting = counting
         stats = StepStatistics()
         generating = true
         let now = MonotonicClock.now()
+        stepStart = now
+        scheduleEnd = duration.map { now &+ $0 } ?? .max
         startTimeoutSweep()
         switch shape {
         case .open(let rate, let arrivals):
             concurrency = 0
             self.maxConnections = max(1, maxConnections)
-            schedule = ArrivalSchedule(start: now, rate: rate, process: arrivals, seed: random.next())
+            schedule = ArrivalSchedule(start: stepStart, rate: rate, process: arrivals, seed: random.next())
             scheduleTimer()
         case .closed(let concurrency):
             schedule = nil
@@ -131,7 +135,7 @@ final class LoopWorker {
 
     /// Stops generating; requests still in flight finish and count for this step.
     /// Scheduled-but-unsent requests are dropped and counted as unsent: those waiting for a
-    /// connection, and those the schedule placed before `scheduledUntil` (the step's end) that a
+    /// connection, and those the schedule placed before its end (or `scheduledUntil`, an interrupt) that a
     /// late loop never dispatched — so `sent + unsent` is the whole schedule however busy the host.
     func stopGenerating(scheduledUntil: UInt64 = .max) {
         generating = false
@@ -140,7 +144,7 @@ final class LoopWorker {
         stats.unsent += UInt64(pending.count)
         pending.removeAll(keepingCapacity: true)
         if var schedule {
-            while schedule.next < min(scheduledUntil, scheduleEnd) {
+            while schedule.next < min(scheduledUntil, scheduleEnd) {  // scheduledUntil: an interrupt's time
                 _ = schedule.advance()
                 stats.unsent += 1
             }
@@ -282,7 +286,12 @@ final class LoopWorker {
             return
         }
         stats.record(record)
-        if error == .none { _ = interval.record(StepStatistics.clamp(record.latency)) }
+        if error == .none {
+            _ = interval.record(StepStatistics.clamp(record.latency))
+            if schedule != nil {
+                stats.recordThird(intended: record.intended, latency: record.latency, stepStart: stepStart, stepEnd: scheduleEnd)
+            }
+        }
         appendRecord(record)
     }
 

@@ -64,6 +64,13 @@ public struct StepResult: Sendable, Codable {
     public var allowedCores: Double
     /// Why this step's numbers may understate the service (the generator fell behind).
     public var warnings: [String]
+    /// Open loop: mean latency of the requests scheduled in the first and in the last third of
+    /// the step (nil in closed loop or with too few requests).
+    public var latencyTrend: LatencyTrend?
+
+    /// True when the queue grew through the step: the rate is above what the service sustains,
+    /// however short the step and whatever its p99. See ``LatencyTrend/growing``.
+    public var queueGrowing: Bool { latencyTrend?.growing ?? false }
 
     /// Thresholds for the generator's own health, as the foundation issue states them.
     public enum Limits: Sendable {
@@ -98,6 +105,11 @@ public struct StepResult: Sendable, Codable {
         }
         latency = LatencyPercentiles(s.latency)
         serviceTime = LatencyPercentiles(s.serviceTime)
+        if s.earlyCount >= 5 && s.lateCount >= 5 {
+            let early = s.earlyLatencySum / Double(s.earlyCount) / 1e6
+            let late = s.lateLatencySum / Double(s.lateCount) / 1e6
+            latencyTrend = LatencyTrend(firstThirdMeanMs: (early * 1000).rounded() / 1000, lastThirdMeanMs: (late * 1000).rounded() / 1000)
+        }
         scheduleLag = LatencyPercentiles(s.scheduleLag)
         connectionWait = LatencyPercentiles(s.connectionWait)
         var errors: [String: UInt64] = [:]
@@ -139,5 +151,19 @@ extension StepResult {
     /// every connection, a host that descheduled the generator), so they do not decide this.
     public var generatorSaturated: Bool {
         allowedCores > 0 && generatorCores > Limits.cpuFraction * allowedCores
+    }
+}
+
+/// How latency moved through an open-loop step.
+public struct LatencyTrend: Sendable, Codable, Equatable {
+    public var firstThirdMeanMs: Double
+    public var lastThirdMeanMs: Double
+
+    /// The last third's mean at least doubled the first's and grew by 20 ms or more. At a rate the
+    /// service sustains, the thirds differ only by noise; above it every request waits for all
+    /// the earlier ones, so latency climbs through the step. 20 ms keeps sub-millisecond jitter
+    /// on a fast endpoint from counting.
+    public var growing: Bool {
+        lastThirdMeanMs >= 2 * firstThirdMeanMs && lastThirdMeanMs - firstThirdMeanMs >= 20
     }
 }

@@ -23,6 +23,14 @@ public struct StepStatistics: Sendable {
     public var bytesOut: UInt64 = 0
     public var bytesIn: UInt64 = 0
     public var connectionsOpened: UInt64 = 0
+    /// Open loop: latency sums (ns) of the successful requests scheduled in the first and the
+    /// last third of the step. A queue that grows through the step makes the last third's mean
+    /// a multiple of the first's: the rate is above what the service sustains, even when the
+    /// step was too short for p99 to pass the SLO.
+    public var earlyLatencySum: Double = 0
+    public var earlyCount: UInt64 = 0
+    public var lateLatencySum: Double = 0
+    public var lateCount: UInt64 = 0
 
     /// 1 µs .. 1 h at 3 significant digits, in nanoseconds.
     public static func makeHistogram() -> Histogram<UInt64> {
@@ -70,6 +78,21 @@ public struct StepStatistics: Sendable {
         bytesOut += other.bytesOut
         bytesIn += other.bytesIn
         connectionsOpened += other.connectionsOpened
+        earlyLatencySum += other.earlyLatencySum
+        earlyCount += other.earlyCount
+        lateLatencySum += other.lateLatencySum
+        lateCount += other.lateCount
+    }
+
+    /// Adds a successful request's latency to the first or last third of the step it was scheduled in.
+    mutating func recordThird(intended: UInt64, latency: UInt64, stepStart: UInt64, stepEnd: UInt64) {
+        guard stepEnd > stepStart, stepEnd != .max else { return }
+        let third = (stepEnd - stepStart) / 3
+        if intended < stepStart + third {
+            earlyLatencySum += Double(latency); earlyCount += 1
+        } else if intended >= stepEnd - third {
+            lateLatencySum += Double(latency); lateCount += 1
+        }
     }
 
     public var transportErrors: UInt64 { errors.reduce(0, +) }

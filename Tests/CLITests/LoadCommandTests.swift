@@ -122,13 +122,13 @@ struct LoadSamplingTests {
         defer { nginx.stop() }
         let directory = try CLI.temporaryDirectory()
         let out = directory.appendingPathComponent("run")
-        let result = try CLI.run(["load", "--target", "http://127.0.0.1:18614/small.txt", "--rates", "100,200", "--duration", "1500ms",
+        let result = try CLI.run(["load", "--target", "http://127.0.0.1:18614/small.txt", "--rates", "400,800", "--duration", "1500ms",
                                   "--server-port", "18614", "--out", out.path], in: directory)
         #expect(result.status == 0, "\(result.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as! [String: Any]
         let sampling = try #require(summary["sampling"] as? [String: Any])
         let steps = (sampling["steps"] as! [[String: Any]]).filter { ($0["index"] as! Int) >= 0 }
-        #expect(steps.map { $0["name"] as! String } == ["rate-100", "rate-200"])
+        #expect(steps.map { $0["name"] as! String } == ["rate-400", "rate-800"])
         for step in steps {
             let server = step["server"] as! [String: Any]
             #expect((server["busiestProcess"] as? [String: Any])?["comm"] as? String == "nginx")

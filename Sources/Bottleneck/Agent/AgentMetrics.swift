@@ -12,7 +12,8 @@ public enum AgentMetrics: Sendable {
     public static let contentType = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
     /// How far back (agent time) the newest record of an entity may be and still be shown:
-    /// just over the slowest cadence (socket tables, 5 s).
+    /// several samples even at a slow `--sample-interval` (every record kind comes every
+    /// interval; only the connection-state counts of `net` come every second).
     static let horizonNanoseconds: UInt64 = 6_000_000_000
 
     /// TCP counters exported, by their `/proc/net/snmp` name.

@@ -25,6 +25,9 @@ enum InetDiag {
     /// Every TCP state from ESTABLISHED (1) to NEW_SYN_RECV (12): not BOUND_INACTIVE (13),
     /// which would make the kernel walk the bind hash too.
     static let allStates: UInt32 = 0x1FFE
+    /// LISTEN alone: the kernel then walks only its listening hash (16K buckets here), not
+    /// the established hash (262K buckets plus every connection and TIME_WAIT socket).
+    static let listenState: UInt32 = 1 << 10
 
     private enum MessageType {
         static let error: UInt16 = 2     // NLMSG_ERROR
@@ -39,9 +42,9 @@ enum InetDiag {
         static let destinationPortEquals: UInt8 = 12  // INET_DIAG_BC_D_EQ (remote port)
     }
 
-    /// The netlink message asking for the TCP sockets whose local or remote port is in
-    /// `ports` (all TCP sockets when `ports` is empty).
-    static func dumpRequest(ports: [UInt16], sequence: UInt32) -> [UInt8] {
+    /// The netlink message asking for the TCP sockets in `states` (a bit per state, e.g.
+    /// `allStates`) whose local or remote port is in `ports` (any port when it is empty).
+    static func dumpRequest(ports: [UInt16], states: UInt32, sequence: UInt32) -> [UInt8] {
         let filter = portFilter(ports)
         let attributeLength = filter.isEmpty ? 0 : 4 + filter.count   // filter.count is a multiple of 4
         var bytes: [UInt8] = []
@@ -51,7 +54,7 @@ enum InetDiag {
         // 48-byte socket id (all zero: no exact match), states, dbs.
         bytes.append(contentsOf: [0, 0, 0, 0])
         bytes.append(contentsOf: repeatElement(0, count: 48))
-        appendNative(allStates, to: &bytes)
+        appendNative(states, to: &bytes)
         appendNative(UInt32(0), to: &bytes)
         if !filter.isEmpty {
             appendNative(UInt16(attributeLength), to: &bytes)

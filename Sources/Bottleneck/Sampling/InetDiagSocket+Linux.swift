@@ -9,7 +9,7 @@ final class InetDiagSocket {
     private let fd: Int32
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var sequence: UInt32 = 0
-    private var request: (ports: [UInt16], bytes: [UInt8]) = ([], [])
+    private var request: (ports: [UInt16], states: UInt32, bytes: [UInt8]) = ([], 0, [])
 
     /// A socket in the calling thread's network namespace.
     init() throws(SamplerError) {
@@ -51,12 +51,12 @@ final class InetDiagSocket {
 
     deinit { close(fd) }
 
-    /// TCP sockets (IPv4 and IPv6) whose local or remote port is in `ports` (every TCP
-    /// socket when `ports` is empty).
-    func tcpSockets(ports: [UInt16]) throws(SamplerError) -> [TCPSocket] {
+    /// TCP sockets (IPv4 and IPv6) in `states` (`InetDiag.allStates`, `listenState`) whose
+    /// local or remote port is in `ports` (any port when `ports` is empty).
+    func tcpSockets(ports: [UInt16], states: UInt32 = InetDiag.allStates) throws(SamplerError) -> [TCPSocket] {
         sequence &+= 1
-        if request.ports != ports || request.bytes.isEmpty {
-            request = (ports, InetDiag.dumpRequest(ports: ports, sequence: sequence))
+        if request.ports != ports || request.states != states || request.bytes.isEmpty {
+            request = (ports, states, InetDiag.dumpRequest(ports: ports, states: states, sequence: sequence))
         } else {
             let current = sequence
             request.bytes.withUnsafeMutableBytes { $0.storeBytes(of: current, toByteOffset: 8, as: UInt32.self) }

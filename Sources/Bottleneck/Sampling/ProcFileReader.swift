@@ -112,7 +112,7 @@ final class ProcFileReader {
     private static func describe(_ key: KeptFile?) -> String {
         switch key {
         case .path(let path): path
-        case .process(let pid, let tid, let file): tid == 0 ? "/proc/\(pid)/\(file)" : "/proc/\(pid)/task/\(tid)/\(file)"
+        case .process(let pid, let tid, let file): tid == 0 ? "\(file) of process \(pid)" : "\(file) of thread \(tid) of process \(pid)"
         case nil: "file"
         }
     }

@@ -65,27 +65,34 @@ extension ProcParse {
     }
 
     /// The `Tcp:` counters of `/proc/PID/net/snmp`.
-    static func addSNMPCounters(bytes: UnsafeBufferPointer<UInt8>, to c: inout TCPCounters) throws(SamplerError) {
-        try forEachCounter(in: bytes, section: "Tcp", what: "net/snmp") { cursor, name, value in
-            let v = UInt64(max(value, 0))
-            if cursor.range(name, equals: "OutSegs") { c.outSegments = v }
-            else if cursor.range(name, equals: "RetransSegs") { c.retransmittedSegments = v }
-            else if cursor.range(name, equals: "ActiveOpens") { c.activeOpens = v }
-            else if cursor.range(name, equals: "AttemptFails") { c.attemptFails = v }
-            else if cursor.range(name, equals: "EstabResets") { c.establishedResets = v }
-            else if cursor.range(name, equals: "OutRsts") { c.outResets = v }
-        }
+    static func addSNMPCounters(bytes: UnsafeBufferPointer<UInt8>, to counters: inout TCPCounters) throws(SamplerError) {
+        try addCounters(snmpCounters, section: "Tcp", of: bytes, what: "net/snmp", to: &counters)
     }
 
     /// The `TcpExt:` counters of `/proc/PID/net/netstat`.
-    static func addNetstatCounters(bytes: UnsafeBufferPointer<UInt8>, to c: inout TCPCounters) throws(SamplerError) {
-        try forEachCounter(in: bytes, section: "TcpExt", what: "net/netstat") { cursor, name, value in
-            let v = UInt64(max(value, 0))
-            if cursor.range(name, equals: "ListenOverflows") { c.listenOverflows = v }
-            else if cursor.range(name, equals: "ListenDrops") { c.listenDrops = v }
-            else if cursor.range(name, equals: "TCPBacklogDrop") { c.backlogDrops = v }
-            else if cursor.range(name, equals: "TCPTimeouts") { c.timeouts = v }
-            else if cursor.range(name, equals: "SyncookiesSent") { c.syncookiesSent = v }
+    static func addNetstatCounters(bytes: UnsafeBufferPointer<UInt8>, to counters: inout TCPCounters) throws(SamplerError) {
+        try addCounters(netstatCounters, section: "TcpExt", of: bytes, what: "net/netstat", to: &counters)
+    }
+
+    /// A counter's name in its section, and where it goes.
+    private typealias NamedCounter = (name: StaticString, field: any WritableKeyPath<TCPCounters, UInt64> & Sendable)
+
+    private static let snmpCounters: [NamedCounter] = [
+        ("OutSegs", \.outSegments), ("RetransSegs", \.retransmittedSegments), ("ActiveOpens", \.activeOpens),
+        ("AttemptFails", \.attemptFails), ("EstabResets", \.establishedResets), ("OutRsts", \.outResets),
+    ]
+
+    private static let netstatCounters: [NamedCounter] = [
+        ("ListenOverflows", \.listenOverflows), ("ListenDrops", \.listenDrops), ("TCPBacklogDrop", \.backlogDrops),
+        ("TCPTimeouts", \.timeouts), ("SyncookiesSent", \.syncookiesSent),
+    ]
+
+    private static func addCounters(_ wanted: [NamedCounter], section: StaticString,
+                                    of bytes: UnsafeBufferPointer<UInt8>, what: String, to counters: inout TCPCounters) throws(SamplerError) {
+        try forEachCounter(in: bytes, section: section, what: what) { cursor, name, value in
+            if let counter = wanted.first(where: { cursor.range(name, equals: $0.name) }) {
+                counters[keyPath: counter.field] = UInt64(max(value, 0))
+            }
         }
     }
 

@@ -130,24 +130,26 @@ final class ProcReader {
     }
 
     /// TCP sockets (IPv4 and IPv6) whose local or remote port is in `ports` (sorted), in the
-    /// network namespace `namespace` that `pid` is in: what the sampler reads every tick.
+    /// network namespace `namespace` that `pid` is in; only the listening ones when
+    /// `listeningOnly`, which is much cheaper (`InetDiag.listenState`).
     ///
-    /// Through `sock_diag` (`InetDiag`), one cheap dump per namespace; for a namespace other
-    /// than the sampler's own, the netlink socket is made inside it, which needs
-    /// CAP_SYS_ADMIN. Where that is not possible (no privilege, not Linux) the text tables
+    /// Through `sock_diag` (`InetDiag`), one dump per namespace; for a namespace other than
+    /// the sampler's own, the netlink socket is made inside it, which needs CAP_SYS_ADMIN.
+    /// Where that is not possible (no privilege, not Linux) the text tables
     /// `/proc/PID/net/tcp{,6}` are read instead: the same rows, at several times the cost.
-    func readTCPSockets(_ pid: Int32, namespace: UInt64, ports: [UInt16]) throws(SamplerError) -> [TCPSocket] {
+    func readTCPSockets(_ pid: Int32, namespace: UInt64, ports: [UInt16], listeningOnly: Bool = false) throws(SamplerError) -> [TCPSocket] {
         guard !ports.isEmpty else { return [] }
         #if os(Linux)
         if let diagnostics = diagnosticsSocket(namespace: namespace, pid: pid) {
             do {
-                return try diagnostics.tcpSockets(ports: ports)
+                return try diagnostics.tcpSockets(ports: ports, states: listeningOnly ? InetDiag.listenState : InetDiag.allStates)
             } catch {
                 diagnosticsSockets[namespace] = nil   // a fresh socket next tick; the tables this once
             }
         }
         #endif
-        return try readTCPSockets(pid, ports: Set(ports))
+        let sockets = try readTCPSockets(pid, ports: Set(ports))
+        return listeningOnly ? sockets.filter { $0.state == .listen } : sockets
     }
 
     #if os(Linux)

@@ -20,8 +20,10 @@ import Darwin
 /// entity has no rates. CPU shares are in cores (1.0 = one CPU busy for the whole interval).
 ///
 /// Cadence (`SamplerConfiguration`): everything every `interval` (250 ms by default), so
-/// every record of a kind has the same fields; `ctxt_dt`, the span of the context-switch
-/// rates, equals `dt`.
+/// every record of a kind has the same fields, but for the connection-state counts of
+/// `net` (`sockets`, `rx_queue`, `tx_queue`), written every `connectionStateInterval` (1 s);
+/// `listen` (accept queues) is in every `net` record. `ctxt_dt`, the span of the
+/// context-switch rates, equals `dt`.
 ///
 /// - `header`: `version`, `interval_ns`, `clock` ("monotonic"), `clk_tck`, `page_size`,
 ///   `host_cpus`, `source`, `ephemeral_ports` [low, high].
@@ -45,10 +47,10 @@ import Darwin
 /// - `net`: `netns` (inode), `pid` (read through), TCP counters `RetransSegs`, `OutSegs`,
 ///   `ActiveOpens`, `AttemptFails`, `EstabResets`, `OutRsts`, `ListenOverflows`,
 ///   `ListenDrops`, `TCPBacklogDrop`, `TCPTimeouts`, `SyncookiesSent` (+`_per_s`),
-///   `retransmit_ratio`, `ports`; when the socket tables were read: `sockets` {STATE: count}
-///   for those ports (client: remote port is a target port; server: local port is a server
-///   port), `rx_queue`, `tx_queue` (sums), `listen` [{port, inode, accept_queue}]; and for
-///   the client `ephemeral_ports`.
+///   `retransmit_ratio`, `ports`, `listen` [{port, inode, accept_queue}]; on
+///   connection-state ticks `sockets` {STATE: count} for those ports (client: remote port
+///   is a target port; server: local port is a server port), `rx_queue`, `tx_queue`
+///   (sums); and for the client `ephemeral_ports`.
 final class SampleLineWriter {
     private let fd: Int32
     /// The lines of the current tick, written out by `flush()`. A raw buffer rather than

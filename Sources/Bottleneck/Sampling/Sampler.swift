@@ -25,8 +25,11 @@ final class Sampler {
     let selfPID: Int32
     /// How often (in ticks, ≈10 s at 250 ms) to re-read slowly changing things: cgroup
     /// membership, network namespace, a restarted server's listener. Everything else is read
-    /// on every tick.
+    /// on every tick, but for the connection-state counts.
     let rescanEvery = 40
+    /// How often (in ticks) to count connections by state (`SamplerConfiguration.connectionStateInterval`);
+    /// the listening sockets (accept queues) are read on every tick.
+    let connectionStatesEvery: Int
 
     private struct Previous {
         var t: UInt64
@@ -127,6 +130,7 @@ final class Sampler {
         self.selfPID = getpid()
         self.serverPorts = Set(configuration.serverPorts)
         self.targetPorts = Set(configuration.targetPorts)
+        self.connectionStatesEvery = configuration.ticks(configuration.connectionStateInterval)
         self.current = StepAccumulator(index: -1, name: "before-first-step", start: now(), clockTicksPerSecond: clockTicksPerSecond)
 
         for pid in configuration.serverPIDs {
@@ -230,6 +234,7 @@ final class Sampler {
         let t = now()
         let dt = lastTick.map { t &- $0 } ?? 0
         let rescan = tickCount % rescanEvery == 0
+        let connectionStates = tickCount % connectionStatesEvery == 0
         tickCount += 1
         var client = RoleInterval()
         var server = RoleInterval()
@@ -237,7 +242,7 @@ final class Sampler {
         let host = sampleHost(t: t)
         sampleProcesses(t: t, rescan: rescan, client: &client, server: &server)
         sampleCgroups(t: t, client: &client, server: &server)
-        sampleNetwork(t: t, client: &client, server: &server)
+        sampleNetwork(t: t, connectionStates: connectionStates, client: &client, server: &server)
         if rescan && configuration.serverPorts.count > 0 && !tracked.values.contains(where: { $0.role == .server }) {
             // The server restarted: find the new listener.
             if let found = try? ServerDiscovery.listeners(ports: Set(configuration.serverPorts), reader: reader) {
@@ -512,12 +517,15 @@ final class Sampler {
 
     private func sampleCgroups(t: UInt64, client: inout RoleInterval, server: inout RoleInterval) {
         var seen: Set<String> = []
+        // Both sides often share a cgroup: its files are read once per tick.
+        var read: [CgroupLocation: (cpu: CgroupCPU?, memory: CgroupMemory?)] = [:]
         for pid in order {
             guard let entry = tracked[pid], let location = entry.cgroup else { continue }
             let key = (entry.role == .client ? "c" : "s") + location.path
             guard seen.insert(key).inserted else { continue }
-            let cpu = try? reader.readCgroupCPU(location)
-            let memory = try? reader.readCgroupMemory(location)
+            let values = read[location] ?? (try? reader.readCgroupCPU(location), try? reader.readCgroupMemory(location))
+            read[location] = values
+            let (cpu, memory) = values
             if cpu == nil && memory == nil { continue }
             let previous = previousCgroup[key]
             previousCgroup[key] = (t, cpu, memory)
@@ -572,7 +580,7 @@ final class Sampler {
 
     // MARK: network
 
-    private func sampleNetwork(t: UInt64, client: inout RoleInterval, server: inout RoleInterval) {
+    private func sampleNetwork(t: UInt64, connectionStates: Bool, client: inout RoleInterval, server: inout RoleInterval) {
         // One read per network namespace, through a live process in it; each side present in
         // that namespace then gets its own record (its own ports, its own rates).
         var namespaces: [(namespace: UInt64, pid: Int32, roles: [SampleRole])] = []
@@ -587,18 +595,20 @@ final class Sampler {
         for (namespace, pid, roles) in namespaces {
             guard let counters = try? reader.readTCPCounters(pid) else { continue }
             // Only rows of the ports any side cares about (listening inodes are on server ports
-            // discovered at start, so they are covered too).
-            let sockets = try? reader.readTCPSockets(pid, namespace: namespace, ports: socketPorts)
+            // discovered at start, so they are covered too); only the listeners between
+            // connection-state ticks.
+            let sockets = try? reader.readTCPSockets(pid, namespace: namespace, ports: socketPorts, listeningOnly: !connectionStates)
             for role in roles {
                 var interval = RoleInterval()
-                writeNetwork(t: t, role: role, namespace: namespace, pid: pid, counters: counters, sockets: sockets, into: &interval)
+                writeNetwork(t: t, role: role, namespace: namespace, pid: pid, counters: counters, sockets: sockets,
+                             connectionStates: connectionStates, into: &interval)
                 if role == .client { client.add(network: interval) } else { server.add(network: interval) }
             }
         }
     }
 
     private func writeNetwork(t: UInt64, role: SampleRole, namespace: UInt64, pid: Int32, counters: TCPCounters,
-                              sockets: [TCPSocket]?, into interval: inout RoleInterval) {
+                              sockets: [TCPSocket]?, connectionStates: Bool, into interval: inout RoleInterval) {
         let key = (role == .client ? "c" : "s") + String(namespace)
         let ports = role == .client ? targetPorts : serverPorts
         var states: [TCPState: Int] = [:]
@@ -638,19 +648,21 @@ final class Sampler {
         }
         w.array("ports", ports.sorted().map(UInt64.init))
         if sockets != nil {
-            w.object("sockets") {
-                for state in TCPState.allCases where state != .listen {
-                    if let n = states[state] { w.field(named: state.name, UInt64(n)) }
+            if connectionStates {
+                w.object("sockets") {
+                    for state in TCPState.allCases where state != .listen {
+                        if let n = states[state] { w.field(named: state.name, UInt64(n)) }
+                    }
                 }
+                w.field("rx_queue", rx)
+                w.field("tx_queue", tx)
+                interval.socketStates = states
             }
-            w.field("rx_queue", rx)
-            w.field("tx_queue", tx)
             w.objects("listen", listening) { s in
                 w.field("port", UInt64(s.localPort))
                 w.field("inode", s.inode)
                 w.field("accept_queue", UInt64(s.rxQueue))
             }
-            interval.socketStates = states
             interval.acceptQueueMax = listening.map { Int($0.rxQueue) }.max() ?? 0
         }
         if role == .client, let range = ephemeralPorts {

@@ -5,9 +5,10 @@
 public struct SamplerConfiguration: Sendable {
     /// Time between samples (`--sample-interval`, 250 ms by default: fast enough to see a
     /// step's ramp, slow enough to stay under 1% of a core for a 50-process server).
-    /// Everything is read on every sample: per-process CPU, RSS, status (context switches,
+    /// Everything is read on every sample — per-process CPU, RSS, status (context switches,
     /// peak RSS), run delay, children and fds; host CPU, PSI, memory and OOM kills; cgroups;
-    /// TCP counters and the sockets of the server and target ports.
+    /// TCP counters and the listening sockets (accept queues) of the server ports — but
+    /// the connection-state counts (`connectionStateInterval`).
     public var interval: Duration = .milliseconds(250)
     public var procRoot: String = "/proc"
     public var cgroupRoot: String = "/sys/fs/cgroup"
@@ -25,6 +26,17 @@ public struct SamplerConfiguration: Sendable {
     /// Whether the sampling process itself is sampled as the load generator (the `client`
     /// role). On for `bottleneck load`; off for the agent, which is not the generator.
     public var sampleSelf: Bool = true
+    /// How often to count the connections of the server and target ports by state
+    /// (ESTABLISHED, TIME_WAIT, …, with their queues); never more often than `interval`.
+    ///
+    /// Counting them makes the kernel walk its whole established-socket hash, whatever the
+    /// number of matching sockets: 262,144 buckets plus every connection and TIME_WAIT
+    /// socket of the host, 0.6-1.3 ms of CPU per walk measured here at 250 ms spacing (the
+    /// table is out of the caches by then), and more with the tens of thousands of TIME_WAIT
+    /// sockets a load test without keep-alive leaves. Every 250 ms that alone was a third
+    /// to a half of the 1% budget (`make bench`), so it is every second by default. The
+    /// accept queues come from the kernel's small listening hash and stay on every sample.
+    public var connectionStateInterval: Duration = .seconds(1)
 
     public init(interval: Duration = .milliseconds(250), procRoot: String = "/proc", cgroupRoot: String = "/sys/fs/cgroup",
                 serverPIDs: [Int32] = [], serverPorts: [UInt16] = [], targetPorts: [UInt16] = []) {
@@ -41,5 +53,11 @@ public struct SamplerConfiguration: Sendable {
     static func nanoseconds(_ duration: Duration) -> UInt64 {
         let c = duration.components
         return UInt64(max(0, c.seconds)) * 1_000_000_000 + UInt64(max(0, c.attoseconds) / 1_000_000_000)
+    }
+
+    /// How many ticks of `interval` make `duration` (at least 1).
+    func ticks(_ duration: Duration) -> Int {
+        let interval = max(intervalNanoseconds, 1)
+        return max(1, Int((Self.nanoseconds(duration) + interval - 1) / interval))
     }
 }

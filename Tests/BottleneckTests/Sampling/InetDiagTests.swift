@@ -116,6 +116,9 @@ struct InetDiagTests {
         let fromProc = try ProcReader().readTCPSockets(getpid(), ports: [port])
         func key(_ s: TCPSocket) -> String { "\(s.state.name) \(s.localPort) \(s.remotePort) \(s.rxQueue) \(s.inode)" }
         #expect(dumped.map(key).sorted() == fromProc.map(key).sorted())
+        // The listeners alone: the cheap dump the sampler makes on every tick.
+        let listeners = try InetDiagSocket().tcpSockets(ports: [port], states: InetDiag.listenState)
+        #expect(listeners.map(key) == [key(listening)])
     }
     #endif
 }

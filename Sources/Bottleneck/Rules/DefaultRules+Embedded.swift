@@ -162,7 +162,9 @@ extension DefaultRules {
   # story on a VM whose hypervisor steals time (host.steal_fraction). Only when the service runs on
   # the generator's host (sampled with --server-pid/--server-port).
   when: host.busy_fraction@knee >= 0.9 and host.other_cores@knee >= 0.5 * host.busy_cores@knee and server.run_delay_fraction@knee >= 0.5
-  severity: {warn: 0.5, high: 0.7, critical: 0.9, on: host.other_cores@knee / host.busy_cores@knee}
+  # Ranked info: contention slows every phase alike, so a verdict about the service itself (its
+  # dominant phase, its workers) still says where to look first; alone, it names the host.
+  severity: info
   explain: "The host was {host.busy_fraction@knee:.0%} busy, {host.other_cores@knee:.2f} of its {host.busy_cores@knee:.2f} busy cores used by other processes, while the service used {server.cpu_cores@knee:.2f} cores and its threads waited for a CPU {server.run_delay_fraction@knee:.0%} of the time: give it dedicated cores (cpusets, a quieter node), or measure where nothing else runs."
   next: [playbooks/slow-endpoint.md, playbooks/load-generator-check.md]
 

@@ -27,10 +27,7 @@ public struct EvidenceSnapshot: EvidenceSource, Codable, Equatable {
     }
 
     public func value(_ metric: String, step: StepSelector) -> Double? {
-        switch step {
-        case .run: return run[metric]
-        case .step(let index): return index >= 0 && index < steps.count ? steps[index][metric] ?? run[metric] : nil
-        }
+        RunEvidence.lookup(metric, step: step, steps: steps, run: run)
     }
 
     public static func load(path: String) throws -> EvidenceSnapshot {

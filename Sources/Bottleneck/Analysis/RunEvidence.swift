@@ -19,6 +19,11 @@ public struct RunEvidence: EvidenceSource {
     public static let bypassDirectoryName = "bypass"
 
     public func value(_ metric: String, step: StepSelector) -> Double? {
+        Self.lookup(metric, step: step, steps: steps, run: run)
+    }
+
+    /// A metric of one step, falling back to the run-level value (constants such as core counts).
+    static func lookup(_ metric: String, step: StepSelector, steps: [[String: Double]], run: [String: Double]) -> Double? {
         switch step {
         case .run: return run[metric]
         case .step(let index): return index >= 0 && index < steps.count ? steps[index][metric] ?? run[metric] : nil

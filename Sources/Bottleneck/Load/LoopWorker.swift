@@ -81,6 +81,8 @@ final class LoopWorker {
     private var maxConnections = 1
     private var pending = CircularBuffer<PendingRequest>(initialCapacity: 64)
     private var timer: Scheduled<Void>?
+    /// True while `fireSchedule` dispatches a round that started late.
+    private var roundIsLate = false
     // Closed loop.
     private var concurrency = 0
     private var busy = 0  // connections with a request in flight
@@ -112,8 +114,10 @@ final class LoopWorker {
         case .open(let rate, let arrivals):
             concurrency = 0
             self.maxConnections = max(1, maxConnections)
-            schedule = ArrivalSchedule(start: now, rate: rate, process: arrivals, seed: random.next())
-            scheduleTimer()
+            let schedule = ArrivalSchedule(start: now, rate: rate, process: arrivals, seed: random.next())
+            self.schedule = schedule
+            timer?.cancel()
+            scheduleTimer(at: schedule.next)
         case .closed(let concurrency):
             schedule = nil
             self.concurrency = concurrency
@@ -167,29 +171,47 @@ final class LoopWorker {
 
     // MARK: Open loop.
 
-    private func scheduleTimer() {
-        guard generating, let schedule else { return }
-        timer = eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(schedule.next)) { [self] in
+    /// Requests one round dispatches at most before the loop reads its sockets again.
+    static let maxDispatchPerRound = 256
+    /// How far ahead the next round is put when the generator is behind (see `fireSchedule`).
+    static let ioYieldNanoseconds: UInt64 = 20_000
+    /// Connects that may be in flight at once even when few connections are established yet.
+    static let minimumConnectsInFlight = 8
+    /// A round whose first request is later than this finds the loop itself behind (see
+    /// `openConnectionForPending`); the same bar as the schedule-lag warning.
+    static let lateRoundNanoseconds: UInt64 = 1_000_000
+
+    private func scheduleTimer(at deadline: UInt64) {
+        guard generating else { return }
+        timer = eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(deadline)) { [self] in
             self.timer = nil
             self.fireSchedule()
         }
     }
 
+    /// Dispatches every request whose intended time has come, then arms the wake-up for the next.
     private func fireSchedule() {
         guard generating, var schedule else { return }
         let now = MonotonicClock.now()
+        roundIsLate = schedule.next <= now && now - schedule.next > Self.lateRoundNanoseconds
         var dispatchedThisRound = 0
-        while schedule.next <= now && dispatchedThisRound < 4096 {
+        while schedule.next <= now && dispatchedThisRound < Self.maxDispatchPerRound {
             let intended = schedule.advance()
             dispatchedThisRound += 1
             dispatchOpenLoop(PendingRequest(intended: intended, dispatched: now))
         }
+        roundIsLate = false
         self.schedule = schedule
-        if schedule.next <= now {
-            // Far behind: yield to I/O, then continue at once.
-            eventLoop.assumeIsolated().execute { self.fireSchedule() }
+        let end = MonotonicClock.now()
+        if schedule.next > end {
+            scheduleTimer(at: schedule.next)
         } else {
-            scheduleTimer()
+            // Behind. NIO runs a callback whose deadline has passed in the same tick, before it
+            // reads any socket; re-arming for `schedule.next` would keep this loop off its sockets
+            // for as long as it is behind, so no connection could free up or finish connecting.
+            // A deadline just ahead makes NIO poll the sockets first; the requests it delays
+            // count it in their schedule lag.
+            scheduleTimer(at: end + Self.ioYieldNanoseconds)
         }
     }
 
@@ -199,7 +221,29 @@ final class LoopWorker {
             return
         }
         pending.append(request)
-        if connections.count + connecting < maxConnections && connecting < pending.count {
+        openConnectionForPending()
+    }
+
+    /// Opens a connection for the requests waiting for one, unless the connects in flight will
+    /// serve them or the pool may not grow.
+    ///
+    /// A connect costs this loop tens to hundreds of microseconds (far more than a request on
+    /// an open connection), time that delays every later send. So a round that finds the loop
+    /// itself late (a busy CPU, a stall) opens none while any connection exists: its requests
+    /// wait for responses to free connections, which a fast server does within a round trip,
+    /// and connecting would only make the loop later still (at 10k req/s on a busy machine it
+    /// used to open a connection per late request: about 1,000, most in the first 200 ms, each
+    /// making the loop later). Waiting requests that the
+    /// server, not the loop, is slow to serve show up in rounds that are on time, and get
+    /// connections then; connects in flight are bounded by the connections already established
+    /// (at least `minimumConnectsInFlight`), so the pool grows by doubling, as TCP's slow
+    /// start does.
+    private func openConnectionForPending() {
+        guard !(roundIsLate && !connections.isEmpty) else { return }
+        // `connections` holds the ones still connecting too.
+        let established = connections.count - connecting
+        if connecting < pending.count && connections.count < maxConnections
+            && connecting < max(Self.minimumConnectsInFlight, established) {
             openConnection()
         }
     }
@@ -318,7 +362,7 @@ final class LoopWorker {
         guard generating else { return }
         switch shape {
         case .open:
-            if pending.count > connecting && connections.count + connecting < maxConnections { openConnection() }
+            openConnectionForPending()
         case .closed:
             fillClosedLoop(now: now)
         }
@@ -427,3 +471,4 @@ final class LoopWorker {
         refill(now: now)
     }
 }
+

@@ -80,9 +80,11 @@ final class LoopWorker {
     private var schedule: ArrivalSchedule?
     private var maxConnections = 1
     private var pending = CircularBuffer<PendingRequest>(initialCapacity: 64)
-    private var timer: Scheduled<Void>?
+    /// The armed wake-up for the next intended send, if any.
+    private var timer: NIOScheduledCallback?
     /// True while `fireSchedule` dispatches a round that started late.
     private var roundIsLate = false
+    private lazy var clock = OpenLoopClock(worker: self)
     // Closed loop.
     private var concurrency = 0
     private var busy = 0  // connections with a request in flight
@@ -183,14 +185,12 @@ final class LoopWorker {
 
     private func scheduleTimer(at deadline: UInt64) {
         guard generating else { return }
-        timer = eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(deadline)) { [self] in
-            self.timer = nil
-            self.fireSchedule()
-        }
+        timer = try? eventLoop.scheduleCallback(at: .uptimeNanoseconds(deadline), handler: clock)
     }
 
     /// Dispatches every request whose intended time has come, then arms the wake-up for the next.
-    private func fireSchedule() {
+    fileprivate func fireSchedule() {
+        timer = nil
         guard generating, var schedule else { return }
         let now = MonotonicClock.now()
         roundIsLate = schedule.next <= now && now - schedule.next > Self.lateRoundNanoseconds
@@ -472,3 +472,18 @@ final class LoopWorker {
     }
 }
 
+/// Wakes a worker at its open-loop send times. One instance per worker is armed again and
+/// again, so a wake-up allocates nothing (`scheduleTask` would allocate a promise and closures
+/// for every request).
+private final class OpenLoopClock: NIOScheduledCallbackHandler, @unchecked Sendable {
+    // @unchecked: NIO calls it only on the worker's event loop, the one thread that touches the worker.
+    unowned let worker: LoopWorker
+
+    init(worker: LoopWorker) {
+        self.worker = worker
+    }
+
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        worker.fireSchedule()
+    }
+}

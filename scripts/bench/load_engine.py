@@ -10,8 +10,10 @@
    Beside each run, on the same CPU and just before it, timer_reference.c sleeps to absolute
    deadlines at the same rate for the same time (clock_nanosleep TIMER_ABSTIME, timer slack 1 ns)
    and reports its own lateness: what this machine's timer wake-ups cost at that moment, the
-   floor for any generator that sleeps between sends. Our lag p99 is printed beside the
-   reference's p99 with their ratio, so a busy or noisy machine shows up in both.
+   floor for any generator that sleeps between sends. It runs twice: with the scheduler's
+   default slice, and with the 0.1 ms slice the open loop's event loops ask for (ThreadSlice).
+   Our lag p99 is printed beside the references' p99 with the ratio to the first, so a busy or
+   noisy machine shows up in all of them.
 3. Memory: SOAK s at 5k req/s: peak RSS and RSS over time. Must show: < 150 MB, flat.
 
 Usage: load_engine.py BOTTLENECK_BIN [--quick] [--only efficiency|open-loop|memory]... [--baseline OTHER_BIN]
@@ -115,8 +117,11 @@ def main():
                 runs = []
                 for i in range(RUNS):
                     ref = reference(program, rate, DURATION)
-                    run = {"reference_p50_ms": ref["p50_ms"], "reference_p99_ms": ref["p99_ms"]}
-                    line = f"OPEN LOOP {rate} req/s run {i+1}: timer reference p50 {ref['p50_ms']:.3f} p99 {ref['p99_ms']:.3f} ms"
+                    sliced = reference(program, rate, DURATION, "--slice", "100000")
+                    run = {"reference_p50_ms": ref["p50_ms"], "reference_p99_ms": ref["p99_ms"],
+                           "sliced_reference_p99_ms": sliced["p99_ms"]}
+                    line = (f"OPEN LOOP {rate} req/s run {i+1}: timer reference p50 {ref['p50_ms']:.3f} p99 {ref['p99_ms']:.3f} ms, "
+                            f"with a 0.1 ms slice p99 {sliced['p99_ms']:.3f} ms")
                     for label, binary in [("bottleneck", BIN)] + ([("baseline", BASELINE)] if BASELINE else []):
                         b = measured(["taskset", "-c", "0", binary, "load", "--target", url, "--rate", str(rate),
                                       "--duration", f"{DURATION}s", "--json", "--out", os.path.join(work, f"open-{label}-{rate}-{i}")])
@@ -137,18 +142,20 @@ def main():
                     return values[len(values) // 2]
                 median_lag = median(r["bottleneck"]["lag_p99_ms"] for r in runs)
                 median_ref = median(r["reference_p99_ms"] for r in runs)
+                median_sliced = median(r["sliced_reference_p99_ms"] for r in runs)
                 cpu = median(r["bottleneck"]["cpu_us_per_request"] for r in runs)
                 ok = all(r["bottleneck"]["pass"] for r in runs)
                 baseline = ""
                 if BASELINE:
                     baseline = (f"; baseline lag p99 {median(r['baseline']['lag_p99_ms'] for r in runs):.3f} ms, "
                                 f"{median(r['baseline']['cpu_us_per_request'] for r in runs):.1f} us CPU/req")
-                floor = " (the timer reference alone already misses 1 ms at p99 on this machine now)" if median_ref >= 1.0 else ""
+                floor = " (the timer reference alone already misses 1 ms at p99 on this machine now)" if min(median_ref, median_sliced) >= 1.0 else ""
                 print(f"OPEN LOOP {rate} req/s, median of {len(runs)}: schedule lag p99 {median_lag:.3f} ms, timer reference p99 "
-                      f"{median_ref:.3f} ms, ratio {median_lag / max(median_ref, 1e-3):.2f}; generator CPU {cpu:.1f} us/req{baseline}; "
+                      f"{median_ref:.3f} ms (ratio {median_lag / max(median_ref, 1e-3):.2f}), with a 0.1 ms slice {median_sliced:.3f} ms; "
+                      f"generator CPU {cpu:.1f} us/req{baseline}; "
                       f"must be within 1% and lag p99 < 1 ms: {'PASS' if ok else 'FAIL'}{floor}", flush=True)
                 accuracy.append({"rate": rate, "runs": runs, "median_lag_p99_ms": median_lag, "median_reference_p99_ms": median_ref,
-                                 "cpu_us_per_request": cpu, "pass": ok})
+                                 "median_sliced_reference_p99_ms": median_sliced, "cpu_us_per_request": cpu, "pass": ok})
             results["open_loop"] = accuracy
 
         # 3. Memory over a long run.

@@ -90,6 +90,8 @@ final class LoopWorker {
     private var busy = 0  // connections with a request in flight
     private var retryScheduled = false
     private var timeoutSweep: RepeatedTask?
+    /// True while this loop's thread runs on the open loop's short scheduler slice.
+    private var onShortSlice = false
 
     init(eventLoop: any EventLoop, index: UInt16, settings: WorkerSettings, templates: [RequestTemplate], sink: any RequestRecordSink) {
         self.eventLoop = eventLoop
@@ -115,6 +117,9 @@ final class LoopWorker {
         switch shape {
         case .open(let rate, let arrivals):
             concurrency = 0
+            // Sends are timed: wake up on time even beside a busy thread (see `ThreadSlice`).
+            ThreadSlice.request(ThreadSlice.openLoop)
+            onShortSlice = true
             self.maxConnections = max(1, maxConnections)
             let schedule = ArrivalSchedule(start: now, rate: rate, process: arrivals, seed: random.next())
             self.schedule = schedule
@@ -122,6 +127,11 @@ final class LoopWorker {
             scheduleTimer(at: schedule.next)
         case .closed(let concurrency):
             schedule = nil
+            if onShortSlice {
+                // Nothing here is timed; the default slice costs fewer context switches.
+                ThreadSlice.request(0)
+                onShortSlice = false
+            }
             self.concurrency = concurrency
             fillClosedLoop(now: now)
             // Close idle connections beyond the new concurrency.

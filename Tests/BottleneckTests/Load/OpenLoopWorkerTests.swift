@@ -74,4 +74,36 @@ struct OpenLoopWorkerTests {
         // the other suites load the machine).
         #expect(step.connectionsOpened < late, "opened \(step.connectionsOpened) connections for \(late) late requests")
     }
+
+    /// Linux 6.12 or later: sched_setattr's sched_runtime sets a normal thread's slice.
+    static let kernelHasCustomSlices: Bool = {
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let parts = release.split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
+        return parts.count == 2 && (parts[0], parts[1]) >= (6, 12)
+    }()
+
+    @Test(.enabled(if: kernelHasCustomSlices, "custom scheduler slices need Linux 6.12 or later"))
+    func openLoopStepsRunTheirLoopOnAShortSchedulerSliceAndClosedLoopStepsDoNot() async throws {
+        let server = try await TestHTTPServer(behaviour: .respond(body: "ok"))
+        defer { Task { await server.stop() } }
+        let harness = try await Harness(port: server.port)
+        let worker = harness.worker
+        let before = try await harness.loop.submit { ThreadSlice.current() }.get()
+        let open = try await harness.loop.submit {
+            worker.value.beginStep(index: 0, shape: .open(rate: 100, arrivals: .uniform), maxConnections: 4, counting: true)
+            return ThreadSlice.current()
+        }.get()
+        _ = try await harness.finishStep()
+        let closed = try await harness.loop.submit {
+            worker.value.beginStep(index: 1, shape: .closed(concurrency: 1), maxConnections: 1, counting: true)
+            return ThreadSlice.current()
+        }.get()
+        _ = try await harness.finishStep()
+        await harness.shutdown()
+
+        #expect(open == ThreadSlice.openLoop)
+        #expect(before != ThreadSlice.openLoop && closed == before, "closed loops keep the kernel's default slice (\(String(describing: before)))")
+    }
 }

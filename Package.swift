@@ -23,11 +23,13 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Header-only shims for sched_getattr/sched_setattr (no glibc wrapper before 2.41).
+        .systemLibrary(name: "CSched"),
 
         .target(
             name: "Bottleneck",
             dependencies: [
-                "CJPEG", "CPNG", "CZlib",
+                "CJPEG", "CPNG", "CZlib", "CSched",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

@@ -84,12 +84,18 @@ final class LoopWorker {
     private var stepStart: UInt64 = 0
     private var maxConnections = 1
     private var pending = CircularBuffer<PendingRequest>(initialCapacity: 64)
-    private var timer: Scheduled<Void>?
+    /// The armed wake-up for the next intended send, if any.
+    private var timer: NIOScheduledCallback?
+    /// True while `fireSchedule` dispatches a round that started late.
+    private var roundIsLate = false
+    private lazy var clock = OpenLoopClock(worker: self)
     // Closed loop.
     private var concurrency = 0
     private var busy = 0  // connections with a request in flight
     private var retryScheduled = false
     private var timeoutSweep: RepeatedTask?
+    /// True while this loop's thread runs on the open loop's short scheduler slice.
+    private var onShortSlice = false
 
     init(eventLoop: any EventLoop, index: UInt16, settings: WorkerSettings, templates: [RequestTemplate], sink: any RequestRecordSink) {
         self.eventLoop = eventLoop
@@ -119,11 +125,21 @@ final class LoopWorker {
         switch shape {
         case .open(let rate, let arrivals):
             concurrency = 0
+            // Sends are timed: wake up on time even beside a busy thread (see `ThreadSlice`).
+            ThreadSlice.request(ThreadSlice.openLoop)
+            onShortSlice = true
             self.maxConnections = max(1, maxConnections)
-            schedule = ArrivalSchedule(start: stepStart, rate: rate, process: arrivals, seed: random.next())
-            scheduleTimer()
+            let schedule = ArrivalSchedule(start: stepStart, rate: rate, process: arrivals, seed: random.next())
+            self.schedule = schedule
+            timer?.cancel()
+            scheduleTimer(at: schedule.next)
         case .closed(let concurrency):
             schedule = nil
+            if onShortSlice {
+                // Nothing here is timed; the default slice costs fewer context switches.
+                ThreadSlice.request(0)
+                onShortSlice = false
+            }
             self.concurrency = concurrency
             fillClosedLoop(now: now)
             // Close idle connections beyond the new concurrency.
@@ -144,7 +160,9 @@ final class LoopWorker {
         stats.unsent += UInt64(pending.count)
         pending.removeAll(keepingCapacity: true)
         if var schedule {
-            while schedule.next < min(scheduledUntil, scheduleEnd) {  // scheduledUntil: an interrupt's time
+            // scheduledUntil: an interrupt's time; a step begun without a duration ends now.
+            let until = min(scheduledUntil, scheduleEnd == .max ? MonotonicClock.now() : scheduleEnd)
+            while schedule.next < until {
                 _ = schedule.advance()
                 stats.unsent += 1
             }
@@ -184,32 +202,48 @@ final class LoopWorker {
 
     // MARK: Open loop.
 
-    private func scheduleTimer() {
-        guard generating, let schedule else { return }
-        timer = eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(schedule.next)) { [self] in
-            self.timer = nil
-            self.fireSchedule()
-        }
+    /// Requests one round dispatches at most before the loop reads its sockets again.
+    static let maxDispatchPerRound = 256
+    /// How far ahead the next round is put when the generator is behind (see `fireSchedule`).
+    static let ioYieldNanoseconds: UInt64 = 20_000
+    /// Connects that may be in flight at once even when few connections are established yet.
+    static let minimumConnectsInFlight = 8
+    /// A round whose first request is later than this finds the loop itself behind (see
+    /// `openConnectionForPending`); the same bar as the schedule-lag warning.
+    static let lateRoundNanoseconds: UInt64 = 1_000_000
+
+    private func scheduleTimer(at deadline: UInt64) {
+        guard generating else { return }
+        timer = try? eventLoop.scheduleCallback(at: .uptimeNanoseconds(deadline), handler: clock)
     }
 
-    private func fireSchedule() {
+    /// Dispatches every request whose intended time has come, then arms the wake-up for the next.
+    fileprivate func fireSchedule() {
+        timer = nil
         guard generating, var schedule else { return }
         let now = MonotonicClock.now()
+        roundIsLate = schedule.next <= now && now - schedule.next > Self.lateRoundNanoseconds
         var dispatchedThisRound = 0
-        while schedule.next <= now && schedule.next < scheduleEnd && dispatchedThisRound < 4096 {
+        while schedule.next <= now && schedule.next < scheduleEnd && dispatchedThisRound < Self.maxDispatchPerRound {
             let intended = schedule.advance()
             dispatchedThisRound += 1
             dispatchOpenLoop(PendingRequest(intended: intended, dispatched: now))
         }
+        roundIsLate = false
         self.schedule = schedule
         if schedule.next >= scheduleEnd {
             return  // the schedule of this step is complete; stopGenerating ends it
         }
-        if schedule.next <= now {
-            // Far behind: yield to I/O, then continue at once.
-            eventLoop.assumeIsolated().execute { self.fireSchedule() }
+        let end = MonotonicClock.now()
+        if schedule.next > end {
+            scheduleTimer(at: schedule.next)
         } else {
-            scheduleTimer()
+            // Behind. NIO runs a callback whose deadline has passed in the same tick, before it
+            // reads any socket; re-arming for `schedule.next` would keep this loop off its sockets
+            // for as long as it is behind, so no connection could free up or finish connecting.
+            // A deadline just ahead makes NIO poll the sockets first; the requests it delays
+            // count it in their schedule lag.
+            scheduleTimer(at: end + Self.ioYieldNanoseconds)
         }
     }
 
@@ -219,7 +253,29 @@ final class LoopWorker {
             return
         }
         pending.append(request)
-        if connections.count + connecting < maxConnections && connecting < pending.count {
+        openConnectionForPending()
+    }
+
+    /// Opens a connection for the requests waiting for one, unless the connects in flight will
+    /// serve them or the pool may not grow.
+    ///
+    /// A connect costs this loop tens to hundreds of microseconds (far more than a request on
+    /// an open connection), time that delays every later send. So a round that finds the loop
+    /// itself late (a busy CPU, a stall) opens none while any connection exists: its requests
+    /// wait for responses to free connections, which a fast server does within a round trip,
+    /// and connecting would only make the loop later still (at 10k req/s on a busy machine it
+    /// used to open a connection per late request: about 1,000, most in the first 200 ms, each
+    /// making the loop later). Waiting requests that the
+    /// server, not the loop, is slow to serve show up in rounds that are on time, and get
+    /// connections then; connects in flight are bounded by the connections already established
+    /// (at least `minimumConnectsInFlight`), so the pool grows by doubling, as TCP's slow
+    /// start does.
+    private func openConnectionForPending() {
+        guard !(roundIsLate && !connections.isEmpty) else { return }
+        // `connections` holds the ones still connecting too.
+        let established = connections.count - connecting
+        if connecting < pending.count && connections.count < maxConnections
+            && connecting < max(Self.minimumConnectsInFlight, established) {
             openConnection()
         }
     }
@@ -343,7 +399,7 @@ final class LoopWorker {
         guard generating else { return }
         switch shape {
         case .open:
-            if pending.count > connecting && connections.count + connecting < maxConnections { openConnection() }
+            openConnectionForPending()
         case .closed:
             fillClosedLoop(now: now)
         }
@@ -450,5 +506,21 @@ final class LoopWorker {
                    connection: nil, status: 0, error: .timeout, bytesIn: 0, serverTiming: nil, at: now)
         }
         refill(now: now)
+    }
+}
+
+/// Wakes a worker at its open-loop send times. One instance per worker is armed again and
+/// again, so a wake-up allocates nothing (`scheduleTask` would allocate a promise and closures
+/// for every request).
+private final class OpenLoopClock: NIOScheduledCallbackHandler, @unchecked Sendable {
+    // @unchecked: NIO calls it only on the worker's event loop, the one thread that touches the worker.
+    unowned let worker: LoopWorker
+
+    init(worker: LoopWorker) {
+        self.worker = worker
+    }
+
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        worker.fireSchedule()
     }
 }

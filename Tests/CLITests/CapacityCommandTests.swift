@@ -140,6 +140,27 @@ struct CapacityCommandLiveTests {
         #expect(try CapacityCommandTests.json(replay.stdout)["capacityRps"] as? Double == capacity)
         print(result.stdout)
     }
+
+    /// Issue 7: with an SLO this lax a step of a few seconds well above 50 req/s still meets it
+    /// (at 75 req/s the queue grows by 25 requests a second: after 3 s the last request waits
+    /// 1.5 s), so p99 alone reported 70 to 85 req/s. The backlog test fails those steps.
+    @Test(.enabled(if: SleepyServer.available, "needs /usr/bin/python3 for the one-thread test server"))
+    func aLaxSLODoesNotLetShortOverloadStepsPass() throws {
+        let scratch = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let server = try SleepyServer(directory: scratch)
+        defer { server.stop() }
+        let result = try CLI.run(["capacity", "--target", "http://127.0.0.1:\(server.port)/", "--slo", "p99=2s", "--budget", "30s",
+                                  "--concurrency-steps", "1,2,4", "--out", scratch.appendingPathComponent("run").path, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try CapacityCommandTests.json(result.stdout)
+        let capacity = try #require(report["capacityRps"] as? Double, "\(result.stdout)")
+        let steps = try #require(report["steps"] as? [[String: Any]])
+        let grew = steps.filter { $0["queueGrowing"] as? Bool == true }.compactMap { $0["offeredRps"] as? Double }
+        print("lax SLO: capacity \(capacity) req/s; steps whose queue grew: \(grew)")
+        #expect(capacity >= 25 && capacity <= 55, "capacity \(capacity) req/s of 50 by construction")
+        #expect(grew.allSatisfy { $0 > 45 }, "a queue grew at a rate the server sustains: \(grew)")
+    }
 }
 
 /// `bottleneck capacity` against the test bed's single-worker-gil scenario, whose ground truth is
@@ -190,11 +211,9 @@ struct CapacityOnTheTestBedTests {
         // rate meets the SLO much above it.
         #expect(best >= 0.65 * low && best <= 1.35 * high, "closed-loop best \(best) req/s, wrk \(low)–\(high) req/s")
         #expect(capacity >= 0.4 * low, "capacity \(capacity) req/s, wrk \(low)–\(high) req/s")
-        // Known bug (issue 7 left open): a step only a few seconds long at a rate above the ceiling
-        // can still meet a lax SLO — the queue has not grown enough yet, and completions in the
-        // drain after the step count — so the search can report a capacity above the ceiling.
-        withKnownIssue("capacity search: short overload steps can pass a lax SLO", isIntermittent: true) {
-            #expect(capacity <= 1.2 * high && capacity <= 1.2 * best, "capacity \(capacity) req/s, wrk \(low)–\(high), closed-loop best \(best) req/s")
-        }
+        // A step only a few seconds long above the ceiling can still meet a lax SLO (its queue has
+        // not grown past 2 s yet); the backlog test fails such steps, and what it cannot resolve in
+        // a short step the sweep's throughput ceiling caps.
+        #expect(capacity <= 1.2 * high && capacity <= 1.05 * best, "capacity \(capacity) req/s, wrk \(low)–\(high), closed-loop best \(best) req/s")
     }
 }

@@ -67,7 +67,11 @@ public struct RunEvidence: EvidenceSource {
             if let trend = result.latencyTrend {
                 m["latency.first_third_mean_ms"] = trend.firstThirdMeanMs
                 m["latency.last_third_mean_ms"] = trend.lastThirdMeanMs
-                m["load.queue_growing"] = trend.growing ? 1 : 0
+            }
+            if let backlog = result.backlog {
+                m["load.backlog_at_end"] = Double(backlog.atEnd)
+                m["load.backlog_expected"] = backlog.expected
+                m["load.queue_growing"] = backlog.growing ? 1 : 0
             }
             m["load.connection_wait_p99_ms"] = result.connectionWait.p99
             if result.latency.count > 0 {

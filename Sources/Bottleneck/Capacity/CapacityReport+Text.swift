@@ -25,6 +25,9 @@ extension CapacityReport {
         case .noOpenLoopSteps:
             line("  capacity per instance: unknown — the run has no open-loop steps")
         }
+        if let searched = searchedCapacityRps, let ceiling = throughputCeilingRps, searched > ceiling {
+            line("                         capped at the sweep's throughput ceiling; the search alone said \(Self.rps(searched)) req/s")
+        }
         if let cores = coresPerInstance {
             let perCore = capacityPerCoreRps.map { "\(Self.rps($0)) req/s" } ?? "unknown"
             line("  capacity per core:     \(perCore)  (\(String(format2: cores)) cores per instance, \(coresSource ?? "given"))")
@@ -36,7 +39,7 @@ extension CapacityReport {
         for step in steps {
             let load = step.mode == "closed" ? "c=\(step.concurrency ?? 0)" : "\(Self.rps(step.offeredRps ?? 0)) req/s offered"
             let ratio = step.achievedRatio.map { ", \(pct($0)) of schedule" } ?? ""
-            let mark = (step.meetsSlo ? "meets" : "breaks") + (step.queueGrowing == true ? " (latency climbed through the step)" : "")
+            let mark = (step.meetsSlo ? "meets" : "breaks") + (step.queueGrowing == true ? " (its queue grew through the step)" : "")
             line("    \(step.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(load): \(Self.rps(step.achievedRps)) req/s, p99 \(ms(step.p99Ms)) ms, errors \(pct(step.errorRate))\(ratio) — \(mark)")
         }
         line()

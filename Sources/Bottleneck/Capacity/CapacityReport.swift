@@ -50,7 +50,7 @@ public struct CapacityReport: Sendable, Codable {
         public var p99Ms: Double
         public var errorRate: Double
         public var achievedRatio: Double?
-        /// Open loop: latency climbed through the step (the queue grew).
+        /// Open loop: the step ended with more requests queued than a steady queue holds (``Backlog``).
         public var queueGrowing: Bool?
         public var meetsSlo: Bool
     }
@@ -93,6 +93,10 @@ public struct CapacityReport: Sendable, Codable {
     /// Capacity per instance: the highest offered open-loop rate that met the objective below
     /// the lowest one that did not.
     public var capacityRps: Double?
+    /// What the open-loop search alone found (above `capacityRps` when capped at the ceiling).
+    public var searchedCapacityRps: Double?
+    /// The closed-loop sweep's throughput plateau, when it reached one (``CapacityRun/throughputCeiling(_:_:)``).
+    public var throughputCeilingRps: Double?
     public var lowestFailingRps: Double?
     /// The closed-loop step with the highest throughput (at any latency).
     public var bestClosedLoopRps: Double?
@@ -129,11 +133,18 @@ public struct CapacityReport: Sendable, Codable {
         let steps = results.map { r in
             Step(index: r.index, name: r.name, mode: r.mode, concurrency: r.concurrency, offeredRps: r.targetRate,
                  achievedRps: r.achievedRate, p99Ms: r.latency.p99, errorRate: r.errorRate, achievedRatio: r.achievedRatio,
-                 queueGrowing: r.latencyTrend.map { _ in r.queueGrowing }, meetsSlo: CapacityRun.meets(r, settings))
+                 queueGrowing: r.backlog.map(\.growing), meetsSlo: CapacityRun.meets(r, settings))
         }
 
         let measured = CapacityRun.measurements(results, settings)
-        let capacity = CapacitySearch.result(measured: measured, objective: settings.objective)
+        let searched = CapacitySearch.result(measured: measured, objective: settings.objective)
+        let ceiling = CapacityRun.throughputCeiling(results, settings)
+        var capacity = searched
+        var warnings = summary.warnings
+        if let found = searched, let ceiling, found > ceiling {
+            capacity = ceiling
+            warnings.append("capacity capped at the \(rps(ceiling)) req/s the concurrency sweep reached: the open-loop step at \(rps(found)) req/s met the SLO, but the service never completed that many per second at any concurrency, so its queue was growing too slowly for a step of \(String(format2: results.filter { $0.mode == "open" }.map(\.duration).max() ?? 0)) s to show it (a longer --budget gives longer steps)")
+        }
         let lowestFail = measured.filter { !settings.objective.isMet(by: $0) }.map(\.rate).min()
         let outcome: Outcome = measured.isEmpty ? .noOpenLoopSteps
             : capacity == nil ? .noneMet : lowestFail == nil ? .atLeast : .bracketed
@@ -205,7 +216,8 @@ public struct CapacityReport: Sendable, Codable {
         return CapacityReport(
             runDirectory: runDirectory, target: summary.target, sloP99Ms: settings.sloP99Milliseconds,
             errorBudget: settings.errorBudget, minAchievedRatio: settings.minAchievedRatio, valid: saturated.isEmpty,
-            warnings: summary.warnings, steps: steps, outcome: outcome, capacityRps: capacity, lowestFailingRps: lowestFail,
+            warnings: warnings, steps: steps, outcome: outcome, capacityRps: capacity, searchedCapacityRps: searched,
+            throughputCeilingRps: ceiling, lowestFailingRps: lowestFail,
             bestClosedLoopRps: best?.achievedRate, bestClosedLoopConcurrency: best?.concurrency, usl: fit, uslNote: uslNote,
             coresPerInstance: cores, coresSource: coresSource, capacityPerCoreRps: perCore, plan: plan,
             assumptions: assumptions, unknowns: unknowns)

@@ -14,8 +14,9 @@ import Foundation
 ///    generator slowing down with the server (coordinated omission).
 ///
 /// A step meets the objective when its p99 is within the SLO, its error rate within the budget,
-/// and it completed at least 95 % of what the schedule produced (a service that cannot keep up
-/// must not pass merely because the requests it did answer were fast).
+/// it completed at least 95 % of what the schedule produced (a service that cannot keep up
+/// must not pass merely because the requests it did answer were fast), and, open loop, it did
+/// not end with a growing queue (``Backlog``: a short step above capacity can pass a lax SLO).
 public enum CapacityRun: Sendable {
     /// What the run aims at and how long it may take.
     public struct Settings: Sendable, Codable, Equatable {
@@ -108,15 +109,13 @@ public enum CapacityRun: Sendable {
         return (best * lowerFactor, best * upperFactor)
     }
 
-    /// The open-loop steps as search measurements. A step that completed nothing, or fell
-    /// below the achieved-ratio floor, gets a NaN p99 so the search counts it as failing.
-    /// (``StepResult/queueGrowing`` is reported beside each step but does not decide yet: on a
-    /// shared 2-core host its noise failed sustainable rates; see issue 7's note.)
+    /// The open-loop steps as search measurements. A step that completed nothing, fell below
+    /// the achieved-ratio floor, or ended with a growing queue gets a NaN p99 so the search
+    /// counts it as failing.
     public static func measurements(_ results: [StepResult], _ settings: Settings) -> [CapacitySearch.Measurement] {
         results.compactMap { step in
             guard step.mode == "open", let rate = step.targetRate, rate > 0 else { return nil }
-            let keptUp = (step.achievedRatio ?? 1) >= settings.minAchievedRatio
-            let p99 = step.latency.count > 0 && keptUp ? step.latency.p99 : .nan
+            let p99 = step.latency.count > 0 && keptUp(step, settings) ? step.latency.p99 : .nan
             return CapacitySearch.Measurement(rate: rate, p99Milliseconds: p99, errorRate: step.errorRate)
         }
     }
@@ -124,8 +123,37 @@ public enum CapacityRun: Sendable {
     /// Whether one step met the objective (the same test for open and closed loop).
     public static func meets(_ step: StepResult, _ settings: Settings) -> Bool {
         step.latency.count > 0 && step.latency.p99 <= settings.sloP99Milliseconds && step.errorRate <= settings.errorBudget
-            && (step.achievedRatio ?? 1) >= settings.minAchievedRatio
+            && keptUp(step, settings)
     }
+
+    /// The service kept up with the step: it completed at least `minAchievedRatio` of the
+    /// schedule, and (open loop) its queue did not grow (``StepResult/queueGrowing``). Without the
+    /// second test a step of a few seconds above capacity passes a lax SLO: its queue has not
+    /// yet grown past the SLO, and the requests answered after the schedule ended still count.
+    static func keptUp(_ step: StepResult, _ settings: Settings) -> Bool {
+        (step.achievedRatio ?? 1) >= settings.minAchievedRatio && !step.queueGrowing
+    }
+
+    /// The throughput ceiling the closed-loop sweep measured, when it reached one: the best
+    /// achieved rate, provided the highest concurrency level gained at most `plateauGain` over the
+    /// best lower level (more connections no longer bought throughput). Nil when the sweep was
+    /// still climbing (its top level set the best by more than that) or has fewer than two levels.
+    ///
+    /// No open-loop rate above it can be sustained: the service never completed more per second
+    /// at any concurrency. The search's short steps cannot always show that (a queue growing by
+    /// 10 % of the rate for 2 s is within the noise of a few requests), so capacity is capped here.
+    public static func throughputCeiling(_ results: [StepResult], _ settings: Settings) -> Double? {
+        let sweep = results.filter { $0.mode == "closed" && $0.completed > 0 && $0.errorRate <= settings.errorBudget }
+            .compactMap { step in step.concurrency.map { (concurrency: $0, rate: step.achievedRate) } }
+        guard let top = sweep.max(by: { $0.concurrency < $1.concurrency }) else { return nil }
+        let below = sweep.filter { $0.concurrency < top.concurrency }.map(\.rate).max()
+        guard let below, below > 0 else { return nil }
+        guard top.rate <= below * (1 + plateauGain) else { return nil }
+        return max(top.rate, below)
+    }
+
+    /// How much throughput the top concurrency level may add and the sweep still count as flat.
+    static let plateauGain = 0.10
 
     /// The closed-loop points for the USL fit: (concurrency, achieved req/s). Steps over the
     /// error budget are left out: fast failures inflate throughput.

@@ -342,6 +342,7 @@ final class LoopWorker {
             return
         }
         stats.record(record)
+        if schedule != nil && now <= scheduleEnd && scheduleEnd != .max { stats.finishedByScheduleEnd += 1 }
         if error == .none {
             _ = interval.record(StepStatistics.clamp(record.latency))
             if schedule != nil {

@@ -67,10 +67,13 @@ public struct StepResult: Sendable, Codable {
     /// Open loop: mean latency of the requests scheduled in the first and in the last third of
     /// the step (nil in closed loop or with too few requests).
     public var latencyTrend: LatencyTrend?
+    /// Open loop: the requests left unfinished when the schedule ended, against what a steady
+    /// queue would hold (nil in closed loop, when interrupted, or with too few requests).
+    public var backlog: Backlog?
 
     /// True when the queue grew through the step: the rate is above what the service sustains,
-    /// however short the step and whatever its p99. See ``LatencyTrend/growing``.
-    public var queueGrowing: Bool { latencyTrend?.growing ?? false }
+    /// however short the step and whatever its p99. See ``Backlog/growing``.
+    public var queueGrowing: Bool { backlog?.growing ?? false }
 
     /// Thresholds for the generator's own health, as the foundation issue states them.
     public enum Limits: Sendable {
@@ -109,6 +112,10 @@ public struct StepResult: Sendable, Codable {
             let early = s.earlyLatencySum / Double(s.earlyCount) / 1e6
             let late = s.lateLatencySum / Double(s.lateCount) / 1e6
             latencyTrend = LatencyTrend(firstThirdMeanMs: (early * 1000).rounded() / 1000, lastThirdMeanMs: (late * 1000).rounded() / 1000)
+            if let targetRate, !interrupted, s.finishedByScheduleEnd > 0 {
+                backlog = Backlog(scheduled: s.sent + s.unsent, finished: s.finishedByScheduleEnd, rate: targetRate,
+                                  firstThirdMeanSeconds: early / 1000)
+            }
         }
         scheduleLag = LatencyPercentiles(s.scheduleLag)
         connectionWait = LatencyPercentiles(s.connectionWait)
@@ -158,12 +165,37 @@ extension StepResult {
 public struct LatencyTrend: Sendable, Codable, Equatable {
     public var firstThirdMeanMs: Double
     public var lastThirdMeanMs: Double
+}
 
-    /// The last third's mean at least doubled the first's and grew by 20 ms or more. At a rate the
-    /// service sustains, the thirds differ only by noise; above it every request waits for all
-    /// the earlier ones, so latency climbs through the step. 20 ms keeps sub-millisecond jitter
-    /// on a fast endpoint from counting.
-    public var growing: Bool {
-        lastThirdMeanMs >= 2 * firstThirdMeanMs && lastThirdMeanMs - firstThirdMeanMs >= 20
+/// Whether an open-loop step's queue grew: the requests the schedule had produced by its end
+/// that had not finished by then, against what a steady queue holds.
+///
+/// By Little's law a service that keeps up holds rate × mean latency requests at any moment. A
+/// service offered more than it can serve falls behind by (rate − capacity) every second, so
+/// its backlog at the end of a step of T seconds is (rate − capacity) × T more. This shows in a
+/// step too short for p99 to cross a lax SLO (30 req/s offered to a 20 req/s service for 3 s
+/// leaves 30 requests queued, 1.5 s of waiting: within a 2 s SLO, but a queue that never
+/// empties), and it counts requests, which at a few requests per second is steadier than
+/// comparing mean latencies: the steady backlog is taken from the first third's mean latency,
+/// before a queue could build far.
+public struct Backlog: Sendable, Codable, Equatable {
+    /// Requests scheduled by the end and not finished by then (answered or failed).
+    public var atEnd: UInt64
+    /// rate × the first third's mean latency: what a steady queue holds.
+    public var expected: Double
+    /// How far above `expected` the backlog may be by chance: 5 % of the schedule, or three
+    /// standard deviations of a Poisson count of `expected` plus three requests, whichever is
+    /// larger (a generator or scheduler stall of a few ms at the end adds a few requests).
+    public var allowance: Double
+
+    public init(scheduled: UInt64, finished: UInt64, rate: Double, firstThirdMeanSeconds: Double) {
+        atEnd = scheduled > finished ? scheduled - finished : 0
+        let steady = max(0, rate * firstThirdMeanSeconds)
+        expected = (steady * 100).rounded() / 100
+        allowance = (max(0.05 * Double(scheduled), 3 * steady.squareRoot() + 3) * 100).rounded() / 100
     }
+
+    /// The backlog at the end exceeds a steady queue by more than chance: the rate is above
+    /// what the service sustains.
+    public var growing: Bool { Double(atEnd) > expected + allowance }
 }

@@ -31,6 +31,9 @@ public struct StepStatistics: Sendable {
     public var earlyCount: UInt64 = 0
     public var lateLatencySum: Double = 0
     public var lateCount: UInt64 = 0
+    /// Open loop: requests of the step (answered or failed) that finished by the end of the
+    /// schedule. What the schedule produced minus these is the backlog the step left behind.
+    public var finishedByScheduleEnd: UInt64 = 0
 
     /// 1 µs .. 1 h at 3 significant digits, in nanoseconds.
     public static func makeHistogram() -> Histogram<UInt64> {
@@ -82,6 +85,7 @@ public struct StepStatistics: Sendable {
         earlyCount += other.earlyCount
         lateLatencySum += other.lateLatencySum
         lateCount += other.lateCount
+        finishedByScheduleEnd += other.finishedByScheduleEnd
     }
 
     /// Adds a successful request's latency to the first or last third of the step it was scheduled in.

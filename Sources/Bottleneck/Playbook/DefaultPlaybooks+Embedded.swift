@@ -29,8 +29,15 @@ then bisect at √(pass·fail) until the gap is under 5 %:
 bottleneck load --target http://127.0.0.1:8080/predict --rate 120 --arrivals poisson --duration 15s
 ```
 
-A step passes when p99 ≤ SLO, errors ≤ 1 %, and at least 95 % of the schedule completed
-(`achievedRatio`). The capacity is the highest passing rate below the lowest failing one.
+A step passes when p99 ≤ SLO, errors ≤ 1 %, at least 95 % of the schedule completed
+(`achievedRatio`), and its queue did not grow (`backlog` in summary.json: the requests still
+unfinished when the schedule ended, against rate × the first third's mean latency, Little's
+law; `queueGrowing` in the capacity report). The last test matters with a lax SLO: 30 req/s
+offered to a 20 req/s service for 3 s leaves 30 requests queued and 1.5 s of waiting, within
+p99 ≤ 2 s, yet a queue that never empties. The capacity is the highest passing rate below the
+lowest failing one, capped at the throughput ceiling the sweep measured when the sweep
+flattened (no rate above the most the service ever completed per second is sustainable; the
+capacity report says when it capped).
 
 ## 3. All at once, with the plan
 

@@ -46,6 +46,17 @@ struct CapacityRunTests {
         }
     }
 
+    @Test func aShortStepAboveCapacityFailsALaxSLOBecauseItsQueueGrew() {
+        // p99 1.7 s is within 2 s and every request was answered (some after the schedule ended),
+        // but 32 requests were still queued at the end where a steady queue holds about 10.
+        let settings = CapacityRun.Settings(sloP99Milliseconds: 2_000, budgetSeconds: 40)
+        let overloaded = BacklogTests.step(rate: 30, seconds: 3.25, scheduled: 97, finished: 65, firstThirdMs: 320, p99Ms: 1_700)
+        #expect(!CapacityRun.meets(overloaded, settings))
+        #expect(CapacityRun.measurements([overloaded], settings).first?.p99Milliseconds.isNaN == true)
+        let steady = BacklogTests.step(rate: 18, seconds: 3.25, scheduled: 58, finished: 48, firstThirdMs: 275, p99Ms: 900)
+        #expect(CapacityRun.meets(steady, settings))
+    }
+
     @Test("the adaptive probe finds the knee within 5 % and stays inside the budget", arguments: [40.0, 180.0])
     func searchConverges(budget: Double) throws {
         let settings = CapacityRun.Settings(sloP99Milliseconds: 200, budgetSeconds: budget)
@@ -106,6 +117,37 @@ struct CapacityRunTests {
         #expect(CapacityRun.meets(step, settings) == expected)
         let measured = CapacityRun.measurements([step], settings)
         #expect(settings.objective.isMet(by: measured[0]) == expected)
+    }
+
+    @Test func aFlatSweepSetsAThroughputCeilingAndAClimbingOneDoesNot() {
+        let settings = CapacityRun.Settings(sloP99Milliseconds: 2_000, budgetSeconds: 30)
+        let flat = [SyntheticSteps.closed(0, 1, achieved: 39.6), SyntheticSteps.closed(1, 2, achieved: 44), SyntheticSteps.closed(2, 4, achieved: 45.5)]
+        #expect(CapacityRun.throughputCeiling(flat, settings) == 45.5)
+        // The top level fell back a little (contention): the plateau is the best level.
+        let fellBack = [SyntheticSteps.closed(0, 1, achieved: 20), SyntheticSteps.closed(1, 2, achieved: 40), SyntheticSteps.closed(2, 4, achieved: 36)]
+        #expect(CapacityRun.throughputCeiling(fellBack, settings) == 40)
+        let climbing = [SyntheticSteps.closed(0, 1, achieved: 20), SyntheticSteps.closed(1, 2, achieved: 39), SyntheticSteps.closed(2, 4, achieved: 75)]
+        #expect(CapacityRun.throughputCeiling(climbing, settings) == nil)
+        #expect(CapacityRun.throughputCeiling([SyntheticSteps.closed(0, 4, achieved: 75)], settings) == nil)
+    }
+
+    @Test func capacityAboveTheCeilingIsCappedAndSaysWhy() throws {
+        // The sweep flattened at 45 req/s; a short open-loop step at 56 req/s met a lax SLO.
+        let steps = [SyntheticSteps.closed(0, 1, achieved: 39.6), SyntheticSteps.closed(1, 2, achieved: 44), SyntheticSteps.closed(2, 4, achieved: 45.5),
+                     SyntheticSteps.open(3, 56.4, p99: 1_500), SyntheticSteps.open(4, 58.3, p99: 2_500)]
+        let summary = RunSummary(name: "t", target: "http://x/", runDirectory: "/r", plannedSteps: 5, interrupted: false,
+                                 steps: steps, requestsRecorded: 0, generatorPeakRSSBytes: 0)
+        let report = try CapacityReport.make(summary: summary, runDirectory: "/r", settings: .init(sloP99Milliseconds: 2_000, budgetSeconds: 30),
+                                             inputs: .init(peakRps: nil))
+        #expect(report.capacityRps == 45.5 && report.searchedCapacityRps == 56.4 && report.throughputCeilingRps == 45.5)
+        #expect(report.warnings.contains { $0.hasPrefix("capacity capped at the 45.5 req/s the concurrency sweep reached") }, "\(report.warnings)")
+        #expect(report.renderText().contains("the search alone said 56.4 req/s"))
+        // Below the ceiling the search's answer stands.
+        let under = Array(steps.prefix(3)) + [SyntheticSteps.open(3, 40, p99: 500), SyntheticSteps.open(4, 44, p99: 2_500)]
+        let kept = try CapacityReport.make(summary: RunSummary(name: "t", target: "http://x/", runDirectory: "/r", plannedSteps: 5, interrupted: false,
+                                                               steps: under, requestsRecorded: 0, generatorPeakRSSBytes: 0),
+                                           runDirectory: "/r", settings: .init(sloP99Milliseconds: 2_000, budgetSeconds: 30), inputs: .init(peakRps: nil))
+        #expect(kept.capacityRps == 40 && kept.warnings.isEmpty)
     }
 
     @Test func withoutCoresThePerCoreFigureAndCostAreUnknownAndSaidSo() throws {

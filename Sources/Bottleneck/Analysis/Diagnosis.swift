@@ -45,7 +45,7 @@ public struct DiagnosisResult: Sendable, Codable {
         let steps = evidence.summary.steps
         func meets(_ step: StepResult) -> Bool {
             step.latency.count > 0 && step.latency.p99 <= sloP99Milliseconds && step.errorRate <= 0.01
-                && (step.achievedRatio ?? 1) >= 0.95
+                && (step.achievedRatio ?? 1) >= 0.95 && !step.queueGrowing
         }
         let sloMet = !steps.isEmpty && steps.allSatisfy(meets)
         let capacity = steps.filter(meets).map(\.achievedRate).max()

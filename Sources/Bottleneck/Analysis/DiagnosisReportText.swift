@@ -14,7 +14,7 @@ public enum DiagnosisReportText: Sendable {
         if let knee = r.knee {
             let offered = knee.offeredRps.map { "\(formatRate($0)) req/s offered, " } ?? ""
             out += knee.broken
-                ? "Knee: step \(knee.step + 1) (\(knee.name)): \(offered)\(String(format: "%.1f", knee.achievedRps)) req/s achieved, p99 \(String(format: "%.1f", knee.p99Ms)) ms: the first step that missed the SLO p99 ≤ \(formatRate(r.sloP99Ms)) ms, the 1% error budget or 95% of its schedule.\n"
+                ? "Knee: step \(knee.step + 1) (\(knee.name)): \(offered)\(String(format: "%.1f", knee.achievedRps)) req/s achieved, p99 \(String(format: "%.1f", knee.p99Ms)) ms: the first step that missed the SLO p99 ≤ \(formatRate(r.sloP99Ms)) ms, the 1% error budget or 95% of its schedule, or left a growing queue.\n"
                 : "The SLO p99 ≤ \(formatRate(r.sloP99Ms)) ms held up to step \(knee.step + 1) (\(knee.name)): \(offered)\(String(format: "%.1f", knee.achievedRps)) req/s, p99 \(String(format: "%.1f", knee.p99Ms)) ms.\n"
         }
         if let capacity = r.capacityAtSloRps {

@@ -198,11 +198,13 @@ public struct RunEvidence: EvidenceSource {
             if segments > 0 { run["wire.retransmit_ratio"] = Double(legs.reduce(0) { $0 + $1.retransmissions }) / Double(segments) }
         }
 
-        // The knee: the first step that breaks the SLO, drops load or errs; else the last step.
+        // The knee: the first step that breaks the SLO, drops load, errs or ends with a growing
+        // queue (a rate above what the service sustains, even when p99 has not crossed a lax SLO
+        // yet); else the last step.
         var knee: Int?
         for (index, m) in steps.enumerated() {
             let broken = (m["latency.p99_ms"] ?? .infinity) > sloP99Milliseconds || (m["load.error_rate"] ?? 0) > 0.01
-                || (m["load.achieved_ratio"] ?? 1) < 0.95
+                || (m["load.achieved_ratio"] ?? 1) < 0.95 || (m["load.queue_growing"] ?? 0) == 1
             if broken { knee = index; break }
         }
         if knee == nil && !steps.isEmpty { knee = steps.count - 1 }

@@ -93,7 +93,7 @@ without cores.
 #      the Universal Scalability Law (λ, σ, κ) is fitted to it: the throughput ceiling and where it is.
 #   2. search: open-loop (Poisson) steps between 0.25x and 2x the best closed-loop throughput; bisect at
 #      the geometric mean of the highest pass and the lowest failure until the gap is under 5% or the
-#      budget is spent. A step passes when p99 <= SLO, errors <= 1% and >= 95% of its schedule completed.
+#      budget is spent. A step passes when p99 <= SLO, errors <= 1%, >= 95% of its schedule completed and its queue did not grow.
 #   3. plan: instances = ceil(peak / (capacity * (1 - headroom))); cores = instances * cores per instance
 #      (sampled from --server-pid/--server-port or --cores-per-instance); cost = cores * price (730 h/month).
 # Any step whose generator used > 90% of its allowed cores makes the run invalid (exit 3).

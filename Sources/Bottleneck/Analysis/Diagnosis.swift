@@ -43,10 +43,7 @@ public struct DiagnosisResult: Sendable, Codable {
         let sloP99Milliseconds = evidence.sloP99Milliseconds
         let outcome = RuleEngine(rules: rules, catalog: EvidenceCatalog.catalog).evaluate(evidence)
         let steps = evidence.summary.steps
-        func meets(_ step: StepResult) -> Bool {
-            step.latency.count > 0 && step.latency.p99 <= sloP99Milliseconds && step.errorRate <= 0.01
-                && (step.achievedRatio ?? 1) >= 0.95 && !step.queueGrowing
-        }
+        func meets(_ step: StepResult) -> Bool { RunEvidence.meetsObjective(step, sloP99Milliseconds: sloP99Milliseconds) }
         let sloMet = !steps.isEmpty && steps.allSatisfy(meets)
         let capacity = steps.filter(meets).map(\.achievedRate).max()
         var knee: Knee?

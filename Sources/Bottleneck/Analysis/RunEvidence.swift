@@ -5,6 +5,12 @@ import Foundation
 /// authors can re-run rules without new load). A metric whose source is missing (no
 /// server sampled, no Server-Timing, no capture) is absent, never guessed.
 public struct RunEvidence: EvidenceSource {
+    /// A step a diagnosis counts as within the SLO: p99 within it, at most 1 % errors, 95 % of
+    /// the schedule completed and no growing queue (``StepResult/meets(sloP99Milliseconds:errorBudget:minAchievedRatio:)``).
+    public static func meetsObjective(_ step: StepResult, sloP99Milliseconds: Double) -> Bool {
+        step.meets(sloP99Milliseconds: sloP99Milliseconds, errorBudget: 0.01, minAchievedRatio: 0.95)
+    }
+
     public let directory: String
     public let summary: RunSummary
     public let steps: [[String: Double]]
@@ -201,12 +207,7 @@ public struct RunEvidence: EvidenceSource {
         // The knee: the first step that breaks the SLO, drops load, errs or ends with a growing
         // queue (a rate above what the service sustains, even when p99 has not crossed a lax SLO
         // yet); else the last step.
-        var knee: Int?
-        for (index, m) in steps.enumerated() {
-            let broken = (m["latency.p99_ms"] ?? .infinity) > sloP99Milliseconds || (m["load.error_rate"] ?? 0) > 0.01
-                || (m["load.achieved_ratio"] ?? 1) < 0.95 || (m["load.queue_growing"] ?? 0) == 1
-            if broken { knee = index; break }
-        }
+        var knee = summary.steps.firstIndex { !meetsObjective($0, sloP99Milliseconds: sloP99Milliseconds) }
         if knee == nil && !steps.isEmpty { knee = steps.count - 1 }
         return RunEvidence(directory: directory, summary: summary, steps: steps, run: run, kneeStep: knee,
                            sloP99Milliseconds: sloP99Milliseconds)

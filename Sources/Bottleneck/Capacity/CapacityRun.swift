@@ -115,23 +115,15 @@ public enum CapacityRun: Sendable {
     public static func measurements(_ results: [StepResult], _ settings: Settings) -> [CapacitySearch.Measurement] {
         results.compactMap { step in
             guard step.mode == "open", let rate = step.targetRate, rate > 0 else { return nil }
-            let p99 = step.latency.count > 0 && keptUp(step, settings) ? step.latency.p99 : .nan
+            let p99 = step.latency.count > 0 && step.keptUp(minAchievedRatio: settings.minAchievedRatio) ? step.latency.p99 : .nan
             return CapacitySearch.Measurement(rate: rate, p99Milliseconds: p99, errorRate: step.errorRate)
         }
     }
 
     /// Whether one step met the objective (the same test for open and closed loop).
     public static func meets(_ step: StepResult, _ settings: Settings) -> Bool {
-        step.latency.count > 0 && step.latency.p99 <= settings.sloP99Milliseconds && step.errorRate <= settings.errorBudget
-            && keptUp(step, settings)
-    }
-
-    /// The service kept up with the step: it completed at least `minAchievedRatio` of the
-    /// schedule, and (open loop) its queue did not grow (``StepResult/queueGrowing``). Without the
-    /// second test a step of a few seconds above capacity passes a lax SLO: its queue has not
-    /// yet grown past the SLO, and the requests answered after the schedule ended still count.
-    static func keptUp(_ step: StepResult, _ settings: Settings) -> Bool {
-        (step.achievedRatio ?? 1) >= settings.minAchievedRatio && !step.queueGrowing
+        step.meets(sloP99Milliseconds: settings.sloP99Milliseconds, errorBudget: settings.errorBudget,
+                   minAchievedRatio: settings.minAchievedRatio)
     }
 
     /// The throughput ceiling the closed-loop sweep measured, when it reached one: the best

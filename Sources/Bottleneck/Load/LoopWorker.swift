@@ -81,7 +81,8 @@ final class LoopWorker {
     /// Open loop: the step's end; arrivals at or after it belong to no step and are never sent,
     /// even when a late loop catches up past it.
     private var scheduleEnd: UInt64 = .max
-    private var stepStart: UInt64 = 0
+    /// Open loop with a duration: the step's thirds, for the latency trend and the backlog.
+    private var thirds: StepThirds?
     private var maxConnections = 1
     private var pending = CircularBuffer<PendingRequest>(initialCapacity: 64)
     /// The armed wake-up for the next intended send, if any.
@@ -119,8 +120,8 @@ final class LoopWorker {
         stats = StepStatistics()
         generating = true
         let now = MonotonicClock.now()
-        stepStart = now
         scheduleEnd = duration.map { now &+ $0 } ?? .max
+        thirds = nil
         startTimeoutSweep()
         switch shape {
         case .open(let rate, let arrivals):
@@ -129,7 +130,8 @@ final class LoopWorker {
             ThreadSlice.request(ThreadSlice.openLoop)
             onShortSlice = true
             self.maxConnections = max(1, maxConnections)
-            let schedule = ArrivalSchedule(start: stepStart, rate: rate, process: arrivals, seed: random.next())
+            if let duration, duration > 0 { thirds = StepThirds(start: now, end: scheduleEnd) }
+            let schedule = ArrivalSchedule(start: now, rate: rate, process: arrivals, seed: random.next())
             self.schedule = schedule
             timer?.cancel()
             scheduleTimer(at: schedule.next)
@@ -342,13 +344,8 @@ final class LoopWorker {
             return
         }
         stats.record(record)
-        if schedule != nil && now <= scheduleEnd && scheduleEnd != .max { stats.finishedByScheduleEnd += 1 }
-        if error == .none {
-            _ = interval.record(StepStatistics.clamp(record.latency))
-            if schedule != nil {
-                stats.recordThird(intended: record.intended, latency: record.latency, stepStart: stepStart, stepEnd: scheduleEnd)
-            }
-        }
+        if error == .none { _ = interval.record(StepStatistics.clamp(record.latency)) }
+        if let thirds { stats.recordOpenLoop(record, thirds: thirds) }
         appendRecord(record)
     }
 

@@ -75,6 +75,21 @@ public struct StepResult: Sendable, Codable {
     /// however short the step and whatever its p99. See ``Backlog/growing``.
     public var queueGrowing: Bool { backlog?.growing ?? false }
 
+    /// The service kept up with the step: it completed at least `minAchievedRatio` of the
+    /// schedule (open loop) and its queue did not grow. Without the second test a step of a few
+    /// seconds above capacity passes a lax SLO: its queue has not yet grown past the SLO, and the
+    /// requests answered after the schedule ended still count.
+    public func keptUp(minAchievedRatio: Double) -> Bool {
+        (achievedRatio ?? 1) >= minAchievedRatio && !queueGrowing
+    }
+
+    /// Whether the step met an objective: something completed, p99 within the SLO, errors within
+    /// the budget, and the service kept up. Capacity, the diagnosis and its knee all judge steps so.
+    public func meets(sloP99Milliseconds: Double, errorBudget: Double, minAchievedRatio: Double) -> Bool {
+        latency.count > 0 && latency.p99 <= sloP99Milliseconds && errorRate <= errorBudget
+            && keptUp(minAchievedRatio: minAchievedRatio)
+    }
+
     /// Thresholds for the generator's own health, as the foundation issue states them.
     public enum Limits: Sendable {
         public static let scheduleLagP99Milliseconds = 1.0

@@ -24,9 +24,8 @@ public struct StepStatistics: Sendable {
     public var bytesIn: UInt64 = 0
     public var connectionsOpened: UInt64 = 0
     /// Open loop: latency sums (ns) of the successful requests scheduled in the first and the
-    /// last third of the step. A queue that grows through the step makes the last third's mean
-    /// a multiple of the first's: the rate is above what the service sustains, even when the
-    /// step was too short for p99 to pass the SLO.
+    /// last third of the step. The first third's mean is the steady latency ``Backlog`` compares
+    /// against; both are reported as the step's ``LatencyTrend``.
     public var earlyLatencySum: Double = 0
     public var earlyCount: UInt64 = 0
     public var lateLatencySum: Double = 0
@@ -88,16 +87,31 @@ public struct StepStatistics: Sendable {
         finishedByScheduleEnd += other.finishedByScheduleEnd
     }
 
-    /// Adds a successful request's latency to the first or last third of the step it was scheduled in.
-    mutating func recordThird(intended: UInt64, latency: UInt64, stepStart: UInt64, stepEnd: UInt64) {
-        guard stepEnd > stepStart, stepEnd != .max else { return }
-        let third = (stepEnd - stepStart) / 3
-        if intended < stepStart + third {
-            earlyLatencySum += Double(latency); earlyCount += 1
-        } else if intended >= stepEnd - third {
-            lateLatencySum += Double(latency); lateCount += 1
+    /// Open loop: counts a finished request of the step toward the backlog (finished by the
+    /// schedule's end) and, when it succeeded, its latency toward the first or last third.
+    mutating func recordOpenLoop(_ record: RequestRecord, thirds: StepThirds) {
+        if record.lastByte <= thirds.end { finishedByScheduleEnd += 1 }
+        guard record.error == .none else { return }
+        if record.intended < thirds.firstEnd {
+            earlyLatencySum += Double(record.latency); earlyCount += 1
+        } else if record.intended >= thirds.lastStart {
+            lateLatencySum += Double(record.latency); lateCount += 1
         }
     }
 
     public var transportErrors: UInt64 { errors.reduce(0, +) }
+}
+
+/// An open-loop step's schedule split in thirds (monotonic ns), computed once per step.
+struct StepThirds: Sendable, Equatable {
+    let firstEnd: UInt64
+    let lastStart: UInt64
+    let end: UInt64
+
+    init(start: UInt64, end: UInt64) {
+        let third = (end - start) / 3
+        firstEnd = start + third
+        lastStart = end - third
+        self.end = end
+    }
 }

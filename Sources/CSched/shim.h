@@ -1,9 +1,11 @@
 // sched_getattr(2) and sched_setattr(2) for the calling thread. glibc before 2.41 has no
-// wrappers, and Swift cannot call the variadic syscall(2), so these two inline shims do.
+// wrappers, and Swift cannot call the variadic syscall(2), so these two inline shims do;
+// likewise prctl(2) for the thread's name (pthread_setname_np needs _GNU_SOURCE).
 #ifndef BOTTLENECK_CSCHED_SHIM_H
 #define BOTTLENECK_CSCHED_SHIM_H
 #if defined(__linux__)
 #include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -29,6 +31,11 @@ static inline int csched_getattr(csched_attr *attr) {
 static inline int csched_setattr(csched_attr *attr) {
     attr->size = (uint32_t)sizeof(*attr);
     return (int)syscall(SYS_sched_setattr, 0, attr, 0u);
+}
+
+// Names the calling thread (at most 15 bytes kept). Returns 0, or -1 with errno set.
+static inline int csched_set_thread_name(const char *name) {
+    return prctl(PR_SET_NAME, (unsigned long)name, 0ul, 0ul, 0ul);
 }
 #endif
 #endif

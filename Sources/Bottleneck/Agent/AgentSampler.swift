@@ -49,6 +49,7 @@ public final class AgentSampler: Sendable {
         var configuration = configuration
         configuration.source = "agent"
         configuration.sampleSelf = false
+        configuration.yieldsToEventLoops = false
         configuration.targetPorts = []
         return try reconfiguring.withLock { _ throws -> UInt64 in
             var fds: [Int32] = [0, 0]

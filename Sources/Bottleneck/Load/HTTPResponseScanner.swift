@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 
 /// An incremental HTTP/1.1 response framer for the load engine's hot path.
@@ -149,17 +154,24 @@ struct HTTPResponseScanner {
     /// Offset just past "\r\n\r\n" in the readable bytes, searching from `from`.
     static func findHeadEnd(_ buffer: ByteBuffer, from: Int) -> Int? {
         buffer.withUnsafeReadableBytes { bytes -> Int? in
-            let count = bytes.count
+            // Line by line: the last byte of a match is "\n", found with memchr.
             var i = max(from, 3)
-            while i < count {
-                if bytes[i] == 0x0A && bytes[i - 1] == 0x0D && bytes[i - 2] == 0x0A && bytes[i - 3] == 0x0D {
-                    return i + 1
+            while let newline = Self.index(of: 0x0A, in: bytes, from: i, to: bytes.count) {
+                if bytes[newline - 1] == 0x0D && bytes[newline - 2] == 0x0A && bytes[newline - 3] == 0x0D {
+                    return newline + 1
                 }
-                // Skip ahead: the last byte of a match must be "\n".
-                i += 1
+                i = newline + 1
             }
             return nil
         }
+    }
+
+    /// The first position of `byte` in `bytes[from..<to]` (memchr: a vector scan, where a
+    /// Swift byte loop costs a compare and branch per byte), nil when absent.
+    @inline(__always)
+    private static func index(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
+        guard from < to, let base = bytes.baseAddress, let found = memchr(base + from, Int32(byte), to - from) else { return nil }
+        return UnsafeRawPointer(found) - base
     }
 
     private static func parseChunkSize(_ line: ByteBufferView) -> Int? {
@@ -201,12 +213,9 @@ struct HTTPResponseScanner {
         var chunked = false
         var connectionClose = isHTTP10
         // Skip the status line.
-        var lineStart = 12
-        while lineStart < count && bytes[lineStart] != 0x0A { lineStart += 1 }
-        lineStart += 1
+        var lineStart = (Self.index(of: 0x0A, in: bytes, from: 12, to: count) ?? count) + 1
         while lineStart < count {
-            var newline = lineStart
-            while newline < count && bytes[newline] != 0x0A { newline += 1 }
+            let newline = Self.index(of: 0x0A, in: bytes, from: lineStart, to: count) ?? count
             let lineEnd = newline > lineStart && bytes[newline - 1] == 0x0D ? newline - 1 : newline
             defer { lineStart = newline + 1 }
             var colon = lineStart

@@ -26,6 +26,8 @@ final class LoadConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext?
     private(set) var localPort: UInt16 = 0
     private var scanner = HTTPResponseScanner()
+    /// The previous request's head, rewritten in place for the next (`RequestTemplate.writeHead`).
+    private var head: ByteBuffer?
     /// The request awaiting its response, if any.
     var inFlight: InFlightRequest?
     /// Set when we decided to close, so the inactive callback does not count an error.
@@ -55,7 +57,9 @@ final class LoadConnection: ChannelInboundHandler, RemovableChannelHandler {
     func send(_ request: InFlightRequest, template: RequestTemplate) {
         guard let context else { return }
         var request = request
-        let head = template.head(sequence: request.sequence, allocator: context.channel.allocator)
+        var head = self.head.take() ?? context.channel.allocator.buffer(capacity: 256)
+        template.writeHead(sequence: request.sequence, into: &head)
+        self.head = head
         request.bytesOut = UInt32(truncatingIfNeeded: head.readableBytes + template.bodyBytes)
         scanner.reset(requestWasHead: worker.isHeadRequest)
         if let body = template.body {

@@ -2,7 +2,8 @@ import NIOCore
 
 /// Pre-encoded request bytes, built once per payload before the run so the hot path
 /// only copies a prefix, writes the request id digits and hands over a shared body.
-struct RequestTemplate {
+/// A class: choosing one for a request is then one reference count, not one per buffer.
+final class RequestTemplate: Sendable {
     /// Everything up to and including "X-Request-Id: <run>-<loop>-".
     let prefix: ByteBuffer
     /// "\r\n" plus "Connection: close\r\n" when keep-alive is off, plus the final "\r\n".
@@ -39,14 +40,15 @@ struct RequestTemplate {
         self.payloadIndex = payloadIndex
     }
 
-    /// Writes the head for request `sequence` into a fresh buffer.
+    /// Writes the head for request `sequence` into `buffer`, replacing what it held.
+    /// The connection passes the buffer of its previous request: once the socket has taken
+    /// those bytes nobody else holds it, and clearing it reuses its memory (no allocation).
     @inline(__always)
-    func head(sequence: UInt64, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: prefix.readableBytes + 24 + suffix.readableBytes)
+    func writeHead(sequence: UInt64, into buffer: inout ByteBuffer) {
+        buffer.clear(minimumCapacity: prefix.readableBytes + 20 + suffix.readableBytes)
         buffer.writeImmutableBuffer(prefix)
         buffer.writeDecimal(sequence)
         buffer.writeImmutableBuffer(suffix)
-        return buffer
     }
 }
 

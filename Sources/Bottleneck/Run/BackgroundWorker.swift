@@ -4,9 +4,8 @@ import Synchronization
 /// A thread for the generator's bookkeeping (formatting request records, compressing
 /// interval histograms, writing files) at the lowest nice value, so on a generator pinned
 /// to one core disk and formatting work yields to the event loop's timers (which would
-/// otherwise show up as schedule lag); on an idle core it runs at full speed.
-/// Not `SCHED_IDLE`: on a saturated host such a thread can wait seconds for a CPU, and
-/// anything waiting on it would wait too.
+/// otherwise show up as schedule lag); on an idle core it runs at full speed
+/// (`HelperThread.yieldToEventLoops`).
 public final class BackgroundWorker: Sendable {
     private struct State {
         var jobs: [@Sendable () -> Void] = []
@@ -27,7 +26,8 @@ public final class BackgroundWorker: Sendable {
         let queue = self.queue
         let thread = Thread {
             let wakeup = queue.wakeup, finished = queue.finished
-            BackgroundWorker.lowerPriority()
+            HelperThread.name(name)
+            HelperThread.yieldToEventLoops()
             while true {
                 wakeup.wait()
                 let (jobs, closed) = queue.state.withLock { s -> ([@Sendable () -> Void], Bool) in
@@ -66,12 +66,5 @@ public final class BackgroundWorker: Sendable {
         queue.wakeup.signal()
         queue.wakeup.signal()  // one for a pending batch, one to observe `closed` with no jobs
         queue.finished.wait()
-    }
-
-    private static func lowerPriority() {
-        #if os(Linux)
-        // On Linux the nice value is per thread; who = 0 means the calling thread.
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-        #endif
     }
 }

@@ -9,8 +9,8 @@ import Synchronization
 /// The format is documented in `docs/run-directory.md`; every column is a plain number
 /// or a short token so spreadsheets, pandas and DuckDB read it without options.
 public final class RequestRecordWriter: RequestRecordSink, @unchecked Sendable {
-    // @unchecked: `fd` and `out` are touched only by jobs on the serial background worker
-    // (and by `close()` after the worker has finished); `written` is atomic.
+    // @unchecked: `buffer` and `used` are touched only by jobs on the serial background
+    // worker (and by `close()` after the worker has finished); `written` is atomic.
 
     /// The CSV header, in column order.
     public static let columns = [
@@ -21,10 +21,23 @@ public final class RequestRecordWriter: RequestRecordSink, @unchecked Sendable {
 
     private let fd: Int32
     private let worker: BackgroundWorker
-    private let payloads: [PayloadDescriptor]
-    private let runTag: String
-    private var out: [UInt8] = []
+    /// The `payload_class,payload_bytes,pixels,` fields of each payload of the pool, by index,
+    /// and of a request without a body (last), formatted once.
+    private let payloadFields: [[UInt8]]
+    /// `runTag-` , the request id's prefix.
+    private let requestIDPrefix: [UInt8]
+    /// Each error kind's label followed by a comma, by raw value.
+    private let errorFields: [[UInt8]]
+    /// Formatted lines waiting for `write`; owned by the worker's jobs.
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var used = 0
     private let written = Atomic<UInt64>(0)
+
+    private static let bufferCapacity = 1 << 20
+    private static let flushAt = 256 * 1024
+    /// The longest a line can be apart from its payload, request-id prefix and Server-Timing
+    /// fields: ten 20-digit numbers, two with a decimal part, seven smaller ones, the commas.
+    private static let fixedLineBytes = 512
 
     /// What the records say about each payload of the pool, by index.
     public struct PayloadDescriptor: Sendable {
@@ -44,12 +57,17 @@ public final class RequestRecordWriter: RequestRecordSink, @unchecked Sendable {
             throw LoadError(.output, "cannot create \(path) (\(String(cString: strerror(errno)))); check that the run directory is writable")
         }
         self.worker = worker
-        self.payloads = payloads
-        self.runTag = runTag
-        out.reserveCapacity(1 << 20)
-        out.append(contentsOf: (Self.columns.joined(separator: ",") + "\n").utf8)
+        payloadFields = payloads.map { Array("\($0.payloadClass),\($0.bytes),\($0.pixels),".utf8) } + [Array(",0,0,".utf8)]
+        requestIDPrefix = Array("\(runTag)-".utf8)
+        errorFields = RequestErrorKind.allCases.map { Array("\($0.label),".utf8) }
+        buffer = .allocate(byteCount: Self.bufferCapacity, alignment: 8)
+        let header = Array((Self.columns.joined(separator: ",") + "\n").utf8)
+        header.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        used = header.count
         flush()
     }
+
+    deinit { buffer.deallocate() }
 
     public func submit(_ batch: [RequestRecord]) {
         worker.submit(job(for: batch))
@@ -61,9 +79,9 @@ public final class RequestRecordWriter: RequestRecordSink, @unchecked Sendable {
 
     private func job(for batch: [RequestRecord]) -> @Sendable () -> Void {
         { [self] in
-            for record in batch { format(record, into: &out) }
+            for record in batch { append(record) }
             written.add(UInt64(batch.count), ordering: .relaxed)
-            if out.count > 256 * 1024 { flush() }
+            if used > Self.flushAt { flush() }
         }
     }
 
@@ -78,84 +96,115 @@ public final class RequestRecordWriter: RequestRecordSink, @unchecked Sendable {
     }
 
     private func flush() {
-        out.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 { if errno == EINTR { continue }; break }
-                offset += n
-            }
+        var offset = 0
+        while offset < used {
+            let n = write(fd, buffer.baseAddress! + offset, used - offset)
+            if n < 0 { if errno == EINTR { continue }; break }
+            offset += n
         }
-        out.removeAll(keepingCapacity: true)
+        used = 0
     }
 
-    private func format(_ r: RequestRecord, into out: inout [UInt8]) {
-        let comma = UInt8(ascii: ",")
-        out.appendDecimal(Int64(r.step)); out.append(comma)
+    /// Formats one line into the buffer, flushing first when it might not fit.
+    private func append(_ r: RequestRecord) {
+        let payload = payloadFields[r.payloadIndex >= 0 && Int(r.payloadIndex) < payloadFields.count - 1
+                                    ? Int(r.payloadIndex) : payloadFields.count - 1]
+        var timing = r.serverTiming.map { Array(ServerTiming.compact(ServerTiming.parse($0)).utf8) }
+        let fixed = Self.fixedLineBytes + requestIDPrefix.count + payload.count
+        if fixed + (timing?.count ?? 0) > buffer.count { timing = nil }  // a megabyte of Server-Timing: the line goes without it
+        if used + fixed + (timing?.count ?? 0) > buffer.count { flush() }
+        var line = LineCursor(buffer.baseAddress! + used)
+        line.decimal(Int64(r.step)); line.comma()
         if r.sequence > 0 {
-            out.append(contentsOf: runTag.utf8); out.append(UInt8(ascii: "-"))
-            out.appendDecimal(Int64(r.loop)); out.append(UInt8(ascii: "-"))
-            out.appendDecimal(Int64(r.sequence))
+            line.bytes(requestIDPrefix)
+            line.decimal(UInt64(r.loop)); line.byte(UInt8(ascii: "-"))
+            line.decimal(r.sequence)
         }
-        out.append(comma)
-        out.appendDecimal(Int64(r.intended)); out.append(comma)
-        out.appendDecimal(Int64(r.dispatched)); out.append(comma)
-        out.appendDecimal(Int64(r.sent)); out.append(comma)
-        out.appendDecimal(Int64(r.firstByte)); out.append(comma)
-        out.appendDecimal(Int64(r.lastByte)); out.append(comma)
+        line.comma()
+        line.decimal(r.intended); line.comma()
+        line.decimal(r.dispatched); line.comma()
+        line.decimal(r.sent); line.comma()
+        line.decimal(r.firstByte); line.comma()
+        line.decimal(r.lastByte); line.comma()
         if r.error == .none {
-            out.appendMicroseconds(r.latency); out.append(comma)
-            out.appendMicroseconds(r.serviceTime); out.append(comma)
+            line.microseconds(r.latency); line.comma()
+            line.microseconds(r.serviceTime); line.comma()
         } else {
-            out.append(comma); out.append(comma)
+            line.comma(); line.comma()
         }
-        out.appendDecimal(Int64(r.status)); out.append(comma)
-        out.append(contentsOf: r.error.label.utf8); out.append(comma)
-        out.appendDecimal(Int64(r.bytesOut)); out.append(comma)
-        out.appendDecimal(Int64(r.bytesIn)); out.append(comma)
-        if r.payloadIndex >= 0, Int(r.payloadIndex) < payloads.count {
-            let p = payloads[Int(r.payloadIndex)]
-            out.append(contentsOf: p.payloadClass.utf8); out.append(comma)
-            out.appendDecimal(Int64(p.bytes)); out.append(comma)
-            out.appendDecimal(Int64(p.pixels)); out.append(comma)
-        } else {
-            out.append(comma); out.appendDecimal(0); out.append(comma); out.appendDecimal(0); out.append(comma)
-        }
-        out.appendDecimal(Int64(r.connectionID)); out.append(comma)
-        out.appendDecimal(Int64(r.localPort)); out.append(comma)
-        if let timing = r.serverTiming {
-            // Parsed by the W3C grammar, stored compactly: name=ms;name=ms (no commas or quotes).
-            out.append(contentsOf: ServerTiming.compact(ServerTiming.parse(timing)).utf8)
-        }
-        out.append(UInt8(ascii: "\n"))
+        line.decimal(UInt64(r.status)); line.comma()
+        line.bytes(errorFields[Int(r.error.rawValue)])
+        line.decimal(UInt64(r.bytesOut)); line.comma()
+        line.decimal(UInt64(r.bytesIn)); line.comma()
+        line.bytes(payload)
+        line.decimal(UInt64(r.connectionID)); line.comma()
+        line.decimal(UInt64(r.localPort)); line.comma()
+        // Parsed by the W3C grammar, stored compactly: name=ms;name=ms (no commas or quotes).
+        if let timing { line.bytes(timing) }
+        line.byte(UInt8(ascii: "\n"))
+        used += line.count
     }
 }
 
-extension Array where Element == UInt8 {
+/// Writes a line's bytes at a raw position; the caller has made room for them.
+private struct LineCursor {
+    private let start: UnsafeMutableRawPointer
+    private var end: UnsafeMutableRawPointer
+
+    init(_ start: UnsafeMutableRawPointer) {
+        self.start = start
+        end = start
+    }
+
+    var count: Int { end - start }
+
     @inline(__always)
-    mutating func appendDecimal(_ value: Int64) {
-        if value < 0 { append(UInt8(ascii: "-")) }
-        var v = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        Swift.withUnsafeMutableBytes(of: &digits) { scratch in
-            var i = 24
-            repeat {
-                i -= 1
-                scratch[i] = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
-                v /= 10
-            } while v > 0
-            append(contentsOf: scratch[i..<24])
+    mutating func byte(_ value: UInt8) {
+        end.storeBytes(of: value, as: UInt8.self)
+        end += 1
+    }
+
+    @inline(__always)
+    mutating func comma() { byte(UInt8(ascii: ",")) }
+
+    @inline(__always)
+    mutating func bytes(_ value: [UInt8]) {
+        value.withUnsafeBytes { source in
+            end.copyMemory(from: source.baseAddress!, byteCount: source.count)
+            end += source.count
         }
+    }
+
+    @inline(__always)
+    mutating func decimal(_ value: Int64) {
+        if value < 0 { byte(UInt8(ascii: "-")) }
+        decimal(value.magnitude)
+    }
+
+    /// Digits written from the last backwards, after counting them.
+    @inline(__always)
+    mutating func decimal(_ value: UInt64) {
+        var digits = 1
+        var rest = value
+        while rest >= 10 { rest /= 10; digits += 1 }
+        var position = end + digits
+        rest = value
+        repeat {
+            position -= 1
+            position.storeBytes(of: UInt8(truncatingIfNeeded: rest % 10) &+ 0x30, as: UInt8.self)
+            rest /= 10
+        } while rest > 0
+        end += digits
     }
 
     /// Nanoseconds as microseconds with three decimals ("1234.567").
     @inline(__always)
-    mutating func appendMicroseconds(_ nanoseconds: UInt64) {
-        appendDecimal(Int64(nanoseconds / 1000))
-        append(UInt8(ascii: "."))
+    mutating func microseconds(_ nanoseconds: UInt64) {
+        decimal(nanoseconds / 1000)
+        byte(UInt8(ascii: "."))
         let fraction = nanoseconds % 1000
-        if fraction < 100 { append(UInt8(ascii: "0")) }
-        if fraction < 10 { append(UInt8(ascii: "0")) }
-        appendDecimal(Int64(fraction))
+        byte(UInt8(truncatingIfNeeded: fraction / 100) &+ 0x30)
+        byte(UInt8(truncatingIfNeeded: fraction / 10 % 10) &+ 0x30)
+        byte(UInt8(truncatingIfNeeded: fraction % 10) &+ 0x30)
     }
 }

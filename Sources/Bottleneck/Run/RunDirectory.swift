@@ -46,7 +46,7 @@ public final class RunDirectory: Sendable {
             throw LoadError(.output, "--out \(directory): already holds a run; choose a new directory so nothing measured is overwritten")
         }
         path = directory
-        worker = BackgroundWorker(name: "bottleneck-writer")
+        worker = BackgroundWorker(name: "bn-writer")
         let logWriter = try? HistogramLogWriter(path: directory + "/latency.hlog", startTime: Double(wall) / 1e9,
                                                 comment: "[Logged with bottleneck \(BottleneckVersion.current); values in ns; tags are steps]")
         log = Mutex(logWriter)

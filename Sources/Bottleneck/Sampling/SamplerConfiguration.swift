@@ -26,6 +26,12 @@ public struct SamplerConfiguration: Sendable {
     /// Whether the sampling process itself is sampled as the load generator (the `client`
     /// role). On for `bottleneck load`; off for the agent, which is not the generator.
     public var sampleSelf: Bool = true
+    /// Whether the sampling thread runs at the lowest priority (nice 19). On for sessions
+    /// inside the load generator, which share its cores with the event loops: a sample costs
+    /// 0.6-1.3 ms of CPU, and at normal priority it delayed sends by up to 1 ms at 10k req/s
+    /// (`HelperThread.yieldToEventLoops`). Off for the agent on the server, so a saturated
+    /// server cannot starve the sampler that is to show it saturated.
+    public var yieldsToEventLoops: Bool = true
     /// How often to count the connections of the server and target ports by state
     /// (ESTABLISHED, TIME_WAIT, …, with their queues); never more often than `interval`.
     ///

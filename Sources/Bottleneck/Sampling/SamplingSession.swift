@@ -8,6 +8,7 @@ public final class SamplingSession: Sendable {
     private let thread = SamplerThread()
     private let state: Shared
     private let intervalNanoseconds: UInt64
+    private let yieldsToEventLoops: Bool
 
     /// State shared between the caller and the sampler thread; guarded by `thread`'s lock.
     private final class Shared: @unchecked Sendable {
@@ -27,6 +28,7 @@ public final class SamplingSession: Sendable {
             throw SamplerError(.badConfiguration, "--sample-interval must be at least 1ms (e.g. 250ms)")
         }
         intervalNanoseconds = interval
+        yieldsToEventLoops = configuration.yieldsToEventLoops
         let writer = try SampleLineWriter(path: outputPath)
         state = Shared(sampler: try Sampler(configuration: configuration, writer: writer, now: now))
     }
@@ -45,7 +47,10 @@ public final class SamplingSession: Sendable {
         guard !alreadyStarted else { return }
         let thread = self.thread
         let interval = intervalNanoseconds
+        let yields = yieldsToEventLoops
         thread.start {
+            HelperThread.name("bn-sampler")
+            if yields { HelperThread.yieldToEventLoops() }
             var deadline = MonotonicClock.now()
             while true {
                 // Take due step marks and the stop flag under the lock; sample outside it.

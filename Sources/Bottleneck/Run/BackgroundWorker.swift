@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// A thread for the generator's bookkeeping (formatting request records, compressing
+/// A thread for the generator's bookkeeping (writing request records, compressing
 /// interval histograms, writing files) at the lowest nice value, so on a generator pinned
 /// to one core disk and formatting work yields to the event loop's timers (which would
 /// otherwise show up as schedule lag); on an idle core it runs at full speed

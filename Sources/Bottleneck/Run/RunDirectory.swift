@@ -16,7 +16,7 @@ public final class RunDirectory: Sendable {
     public let wallStartNs: UInt64
     public let monotonicStartNs: UInt64
     private let log: Mutex<HistogramLogWriter?>
-    /// Where files are formatted and written, at idle priority, off the event loops.
+    /// Where files are written (and histograms compressed) at the lowest priority, off the event loops.
     public let worker: BackgroundWorker
 
     /// Creates `runs/<UTC timestamp>-<name>` under the current directory, or `explicitPath`.

@@ -213,7 +213,8 @@ public final class LoadEngine: Sendable {
     private func collectTicks() async throws -> [WorkerTick] {
         var ticks: [WorkerTick] = []
         for worker in workers {
-            ticks.append(try await worker.eventLoop.submit { worker.value.tick() }.get())
+            let fresh = StepStatistics.makeHistogram()
+            ticks.append(try await worker.eventLoop.submit { worker.value.tick(replacingIntervalWith: fresh) }.get())
         }
         return ticks
     }

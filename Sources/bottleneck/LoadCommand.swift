@@ -15,7 +15,8 @@ struct LoadCommand: AsyncParsableCommand {
             latency is measured from the intended send time, so queueing is never hidden.
             Results go to runs/<UTC time>-<name>/ (or --out): run.json, requests.csv, latency.hlog, summary.json.
             Exit code 3 when the generator itself was saturated (CPU above 90% of what it may use); late sends
-            (schedule lag p99 above 1 ms) and an achieved rate under 99% of target are warnings.
+            (schedule lag p99 above 1 ms) and an achieved rate under 99% of target are warnings, with a note
+            when the hypervisor took 2% or more of the host's CPU meanwhile (steal: no program sends on time then).
 
             Examples:
               bottleneck load --target http://127.0.0.1:8080/predict --rate 200 --duration 30s

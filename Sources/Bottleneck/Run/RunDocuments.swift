@@ -121,3 +121,24 @@ public enum RunJSON: Sendable {
         try JSONDecoder().decode(type, from: data)
     }
 }
+
+extension RunSummary {
+    /// Share of the host's CPU time taken by the hypervisor (steal, `/proc/stat`) from which a
+    /// step the generator could not keep up in is said to share the blame with its host.
+    public static let notableSteal = 0.02
+
+    /// For each step with a keep-up warning during which the hypervisor took a notable share
+    /// of the host's CPU, a warning that says so: a virtual CPU that is not running fires no
+    /// timer, so every send due meanwhile leaves late, from this generator or any other
+    /// (measured here: 20% steal made schedule lag p99 3-11 ms where a quiet minute gave
+    /// 0.2-0.6 ms, and a bare C timer loop on the same CPU was as late; `make bench`).
+    public static func hostWarnings(steps: [StepResult], sampling: SamplingSummary?) -> [String] {
+        guard let sampling else { return [] }
+        let host = Dictionary(sampling.steps.map { ($0.index, $0.host) }, uniquingKeysWith: { a, _ in a })
+        return steps.compactMap { step in
+            guard !step.warnings.isEmpty, let steal = host[step.index]?.stealFractionMean, steal >= notableSteal else { return nil }
+            return "\(step.name): the hypervisor took \(String(format2: steal * 100))% of this host's CPU during the step (steal): "
+                + "a CPU that is not running sends nothing on time, in this generator or any other; rerun on a quieter or dedicated host"
+        }
+    }
+}

@@ -48,7 +48,7 @@ public enum EvidenceCatalog: Sendable {
         ("server.rss_peak_mb", "MB", "samples (/proc/PID/status)", "Peak resident memory of the server tree."),
         ("server.rss_growth_mb", "MB", "samples (/proc/PID/status)", "Resident memory growth of the server tree during the step."),
         ("server.rss_growth_mb_per_mpx", "MB/Mpx", "samples, requests.csv", "server.rss_growth_mb over the megapixels of the step's successful requests: memory kept per input pixel (a decoded RGB image is 3 MB/Mpx)."),
-        ("server.listen_overflows", "events", "samples (/proc/PID/net/netstat)", "TcpExt ListenOverflows: connections dropped because the accept queue was full."),
+        ("server.listen_overflows", "events", "samples (/proc/PID/net/netstat)", "TcpExt ListenOverflows: connections dropped because the accept queue was full (the first step counts those of the warm-up too)."),
         ("server.accept_queue_max", "connections", "samples (/proc/PID/net/tcp)", "Longest accept queue seen on the listening socket."),
         ("server.retransmit_ratio", "ratio", "samples (/proc/PID/net/snmp)", "RetransSegs over OutSegs in the server's network namespace."),
         ("server.time_wait", "sockets", "samples (/proc/PID/net/tcp)", "Most TIME_WAIT sockets on the server's listening port: connections closed per request."),

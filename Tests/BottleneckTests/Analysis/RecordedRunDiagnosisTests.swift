@@ -48,3 +48,24 @@ struct RecordedRunDiagnosisTests {
         #expect((loose.knee?.step ?? 0) >= (tight.knee?.step ?? 0))
     }
 }
+
+/// The test bed's tiny-backlog scenario under `diagnose`'s closed-loop probe: every listen
+/// overflow happened while the warm-up opened its 32 connections (the last retry 4 ms before
+/// the step began), none in the step. Recorded from a CI run that called it healthy.
+@Suite("Diagnosis of a backlog that overflowed during the warm-up")
+struct WarmupOverflowDiagnosisTests {
+    static var directory: String {
+        Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("runs/tiny-backlog-warmup").path
+    }
+
+    @Test func overflowsBeforeTheFirstStepCountForIt() throws {
+        let evidence = try RunEvidence.load(directory: Self.directory, sloP99Milliseconds: 300)
+        #expect(evidence.value("server.listen_overflows", step: .step(0)) == 26)
+    }
+
+    @Test func theBacklogIsNamed() throws {
+        let rules = try DefaultRules.load(catalog: EvidenceCatalog.catalog)
+        let result = try DiagnosisResult.evaluate(directory: Self.directory, sloP99Milliseconds: 300, rules: rules)
+        #expect(result.verdicts.contains { $0.rule == "accept-queue-overflow" })
+    }
+}

@@ -6,9 +6,7 @@ import Testing
 /// an open-loop ramp against the Python service behind nginx, service sampled by PID).
 @Suite("Diagnosis of a recorded run")
 struct RecordedRunDiagnosisTests {
-    static var directory: String {
-        Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("runs/slow-model").path
-    }
+    static let directory = recordedRun("slow-model")
 
     @Test func evidenceComesFromTheRunDirectoryAlone() throws {
         let evidence = try RunEvidence.load(directory: Self.directory, sloP99Milliseconds: 300)
@@ -54,9 +52,7 @@ struct RecordedRunDiagnosisTests {
 /// the step began), none in the step. Recorded from a CI run that called it healthy.
 @Suite("Diagnosis of a backlog that overflowed during the warm-up")
 struct WarmupOverflowDiagnosisTests {
-    static var directory: String {
-        Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("runs/tiny-backlog-warmup").path
-    }
+    static let directory = recordedRun("tiny-backlog-warmup")
 
     @Test func overflowsBeforeTheFirstStepCountForIt() throws {
         let evidence = try RunEvidence.load(directory: Self.directory, sloP99Milliseconds: 300)
@@ -68,4 +64,9 @@ struct WarmupOverflowDiagnosisTests {
         let result = try DiagnosisResult.evaluate(directory: Self.directory, sloP99Milliseconds: 300, rules: rules)
         #expect(result.verdicts.contains { $0.rule == "accept-queue-overflow" })
     }
+}
+
+/// The directory of a run recorded under `Fixtures/runs/`.
+func recordedRun(_ name: String) -> String {
+    Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("runs/\(name)").path
 }

@@ -8,8 +8,7 @@ import Testing
 struct HostStealWarningTests {
     /// A recorded run: step 1 (`rate-12`) sent late, step 0 (`baseline`) kept up.
     private func recorded() throws -> RunSummary {
-        let path = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
-            .appendingPathComponent("runs/slow-model/summary.json").path
+        let path = recordedRun("slow-model") + "/summary.json"
         return try RunJSON.decode(RunSummary.self, from: try #require(FileManager.default.contents(atPath: path)))
     }
 

@@ -23,9 +23,10 @@ release: setup
 
 # Unit and integration tests (real sockets, real nginx, libpcap, /proc), then the test bed's own
 # ground-truth suite, then `bottleneck diagnose` against every test-bed scenario.
+# Setup has run, so tests gated on a dependency it installs must not skip: they fail instead.
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	BOTTLENECK_REQUIRE_TEST_DEPENDENCIES=1 $(SWIFT) test --skip-build
 	testbed/tests/run
 	testbed/.venv/bin/python scripts/diagnose-testbed.py $(DEBUG_BIN)
 

@@ -65,37 +65,4 @@ public enum CaptureLegJoin: Sendable {
         }
         return result
     }
-
-    /// A generator record's identity, as `bottleneck load` knows it.
-    public struct ClientKey: Sendable, Hashable, Codable {
-        public var requestID: String?
-        /// The local (client) port of the request's connection.
-        public var localPort: UInt16
-        /// The request's position among all requests sent from `localPort` in the run (0-based).
-        public var ordinal: Int
-        public init(requestID: String?, localPort: UInt16, ordinal: Int) {
-            self.requestID = requestID
-            self.localPort = localPort
-            self.ordinal = ordinal
-        }
-    }
-
-    /// For each generator record, the index of its captured exchange (or nil): by request id,
-    /// falling back to local port + order of the exchanges from that port.
-    public static func matchClientRecords(_ keys: [ClientKey], exchanges: [HTTPExchange]) -> [Int?] {
-        var byID: [String: Int] = [:]
-        var byPort: [UInt16: [Int]] = [:]
-        for (i, e) in exchanges.enumerated() {
-            if let id = e.requestID, byID[id] == nil { byID[id] = i }
-            byPort[e.clientPort, default: []].append(i)
-        }
-        for (p, list) in byPort {
-            byPort[p] = list.sorted { (exchanges[$0].t1 ?? exchanges[$0].t3 ?? 0) < (exchanges[$1].t1 ?? exchanges[$1].t3 ?? 0) }
-        }
-        return keys.map { k in
-            if let id = k.requestID, let i = byID[id] { return i }
-            guard let list = byPort[k.localPort], k.ordinal >= 0, k.ordinal < list.count else { return nil }
-            return list[k.ordinal]
-        }
-    }
 }

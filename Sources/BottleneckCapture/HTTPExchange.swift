@@ -23,7 +23,10 @@ public struct ExchangeFlags: OptionSet, Hashable, Sendable {
     /// The response body ends at connection close (no Content-Length, not chunked).
     public static let closeDelimited = ExchangeFlags(rawValue: 1 << 8)
 
-    static let incompleteMask: ExchangeFlags = [.missingSegment, .truncatedHeaders, .reset, .unterminated, .noRequest, .notHTTP]
+    /// Flags that make an exchange incomplete: its timings are kept but left out of the leg
+    /// statistics. Out-of-order segments are reassembled, yet the capture point saw them late
+    /// (t3 or t4 may be the reordered segment's arrival), so such an exchange is not trusted either.
+    static let incompleteMask: ExchangeFlags = [.outOfOrder, .missingSegment, .truncatedHeaders, .reset, .unterminated, .noRequest, .notHTTP]
 
     static let names: [(ExchangeFlags, String)] = [
         (.retransmission, "retransmission"), (.outOfOrder, "out-of-order"),

@@ -51,8 +51,10 @@ public final class PacketSource {
 
     /// Opens a live device for capture.
     ///
-    /// Immediate mode (each packet delivered as it arrives, not when a buffer fills) and
-    /// nanosecond timestamps, falling back to microseconds where the device cannot do better.
+    /// Nanosecond timestamps, falling back to microseconds where the device cannot do better.
+    /// Not immediate mode: the kernel stamps each packet when it arrives either way, so timings
+    /// are the same; delivering a buffer at a time (or at the read timeout) keeps the capture
+    /// thread's wake-ups, whose CPU counts against the load generator's, low.
     /// - Parameters:
     ///   - device: interface name (`lo`, `eth0`, `any`).
     ///   - filter: BPF expression, e.g. `tcp port 8080`; nil captures everything.

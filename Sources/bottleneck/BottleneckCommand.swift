@@ -38,7 +38,9 @@ struct BottleneckCommand: AsyncParsableCommand {
                 exit(withError: error)  // --help, --version
             }
             if code == .validationFailure {
-                FileHandle.standardError.write((fullMessage(for: error) + "\n").data(using: .utf8)!)
+                // One line, like the library's errors: the problem and the fix, without the usage block.
+                let message = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+                FileHandle.standardError.write("bottleneck: \(message) (--help shows the usage)\n".data(using: .utf8)!)
                 Foundation.exit(2)
             }
             exit(withError: error)

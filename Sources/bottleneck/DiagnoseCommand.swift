@@ -26,6 +26,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
     @Option(help: "Measure only this closed-loop concurrency instead of ramping.") var concurrency: String?
     @Option(help: "Step length when --rate or --concurrency is given (default 10s).") var duration: String?
     @OptionGroup var evidence: EvidenceOptions
+    @OptionGroup var phases: PhaseOptions
     @Option(help: "A folder of rule files replacing the default rules.") var rules: String?
     @Option(name: .customLong("fail-on"), help: "Exit 1 when one of these culprits is named, e.g. model,proxy.") var failOn: String?
     @OptionGroup var reports: ReportOptions
@@ -42,10 +43,11 @@ struct DiagnoseCommand: AsyncParsableCommand {
         } else {
             directory = try await measure(sloMs: sloMs)
         }
-        let evidenceFound = try RunEvidence.load(directory: directory, sloP99Milliseconds: sloMs)
+        let segments = try phases.segments()
+        let evidenceFound = try RunEvidence.load(directory: directory, sloP99Milliseconds: sloMs, segments: segments)
         let result = DiagnosisResult.evaluate(evidence: evidenceFound, rules: ruleSet)
         do { try DiagnosisResult.record(result, evidence: evidenceFound) } catch { LoadProgressDisplay.note("\(error)") }
-        try reports.write(directory: directory, sloP99Milliseconds: sloMs)
+        try reports.write(directory: directory, sloP99Milliseconds: sloMs, segments: segments)
         if json {
             print(String(decoding: try RunJSON.encode(result), as: UTF8.self))
         } else {

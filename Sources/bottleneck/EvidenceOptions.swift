@@ -100,9 +100,9 @@ struct ReportOptions: ParsableArguments {
     }
 
     /// Writes each requested report into `directory` and says where.
-    func write(directory: String, sloP99Milliseconds: Double) throws {
+    func write(directory: String, sloP99Milliseconds: Double, segments: ServerTimingSegments = .defaults) throws {
         guard !formats.isEmpty else { return }
-        let data = try RunReport.load(directory: directory, sloP99Milliseconds: sloP99Milliseconds)
+        let data = try RunReport.load(directory: directory, sloP99Milliseconds: sloP99Milliseconds, segments: segments)
         for text in formats {
             let format = try RunReport.Format.parse(text)
             let path = (directory as NSString).appendingPathComponent(format.reportFileName)

@@ -66,6 +66,7 @@ struct PlaybookRunCommand: AsyncParsableCommand {
     @Option(help: "Apply the playbook to this recorded run directory without new load.") var from: String?
     @OptionGroup var plan: CapacityPlanOptions
     @OptionGroup var evidence: EvidenceOptions
+    @OptionGroup var phases: PhaseOptions
     @Option(name: .customLong("fail-on"), help: "Exit 1 when one of these culprits is named, e.g. model,proxy.") var failOn: String?
     @OptionGroup var reports: ReportOptions
     @Flag(help: "Print the outcome as JSON (schema bottleneck.playbook-run/v1).") var json = false
@@ -89,10 +90,11 @@ struct PlaybookRunCommand: AsyncParsableCommand {
             for need in unmet { LoadProgressDisplay.note("playbook \(playbook.name) wants \(need.rawValue) evidence: give \(need.flags)") }
             directory = try await measure(playbook, sloMs: sloMs)
         }
-        let found = try RunEvidence.load(directory: directory, sloP99Milliseconds: sloMs)
+        let segments = try phases.segments()
+        let found = try RunEvidence.load(directory: directory, sloP99Milliseconds: sloMs, segments: segments)
         let diagnosis = DiagnosisResult.evaluate(evidence: found, rules: PlaybookRun.rules(of: playbook, from: allRules))
         do { try DiagnosisResult.record(diagnosis, evidence: found) } catch { LoadProgressDisplay.note("\(error)") }
-        try reports.write(directory: directory, sloP99Milliseconds: sloMs)
+        try reports.write(directory: directory, sloP99Milliseconds: sloMs, segments: segments)
         let outcome = PlaybookOutcome(playbook: playbook, diagnosis: diagnosis, unmetNeeds: from == nil ? unmet : [])
         if json {
             print(String(decoding: try RunJSON.encode(outcome), as: UTF8.self))

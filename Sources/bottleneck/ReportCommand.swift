@@ -9,16 +9,18 @@ struct ReportCommand: ParsableCommand {
         abstract: "Render a recorded run as a self-contained HTML report, Markdown, text or JSON.",
         discussion: """
             The HTML report (the default) has the verdicts first, then charts of latency against load, achieved rate,
-            where the time goes, CPU over time, latency against payload size and the latency distribution, then the
+            where the time goes, CPU and memory over time, host CPU per core, latency, service and server time against
+            payload size and the latency distribution, then the
             tables, configuration and host. It needs no network. Without --out, HTML is written to RUN_DIR/report.html
             and the other formats to standard output.
             """
     )
 
-    @Argument(help: "A run directory written by `bottleneck load` or `diagnose`.") var runDirectory: String
+    @Argument(help: "A run directory written by `bottleneck load`, `diagnose`, `capacity` or `playbook run`.") var runDirectory: String
     @Option(help: "text, markdown, json or html (default html).") var format = "html"
     @Option(help: "Write the report to this file.") var out: String?
     @Option(help: "Latency objective, p99=DURATION (default p99=300ms).") var slo = "p99=300ms"
+    @OptionGroup var phases: PhaseOptions
 
     func validate() throws {
         // Errors thrown here reach main() wrapped by ArgumentParser; as ValidationError they exit 2 on one line.
@@ -32,7 +34,8 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let format = try RunReport.Format.parse(format)
-        let data = try RunReport.load(directory: runDirectory, sloP99Milliseconds: try SLOSpec.parseP99Milliseconds(slo))
+        let data = try RunReport.load(directory: runDirectory, sloP99Milliseconds: try SLOSpec.parseP99Milliseconds(slo),
+                                      segments: try phases.segments())
         let bytes = try RunReport.render(data, format: format)
         let path = out ?? (format == .html ? (runDirectory as NSString).appendingPathComponent("report.html") : nil)
         guard let path else {

@@ -25,17 +25,6 @@ private func ex(_ server: UInt16, _ clientPort: UInt16, _ t1: UInt64, _ t4: UInt
     #expect(joined[0].match == .none && joined[0].back == nil)
 }
 
-@Test func generatorRecordsMatchByIDThenPortAndOrder() {
-    let exchanges = [ex(80, 50000, 100, 200, id: "r1"), ex(80, 50000, 300, 400, id: nil), ex(80, 50001, 150, 250, id: nil)]
-    let keys = [
-        CaptureLegJoin.ClientKey(requestID: "r1", localPort: 50000, ordinal: 0),
-        CaptureLegJoin.ClientKey(requestID: "zz", localPort: 50000, ordinal: 1),
-        CaptureLegJoin.ClientKey(requestID: nil, localPort: 50001, ordinal: 0),
-        CaptureLegJoin.ClientKey(requestID: nil, localPort: 50002, ordinal: 0),
-    ]
-    #expect(CaptureLegJoin.matchClientRecords(keys, exchanges: exchanges) == [0, 1, 2, nil])
-}
-
 @Test func legJoinSummaryTimesEveryCompletePairAndCountsTheRest() throws {
     var incompleteBack = ex(8000, 40002, 6010, 6090, id: "e")
     incompleteBack.flags.insert(.reset)

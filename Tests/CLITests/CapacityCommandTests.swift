@@ -114,7 +114,7 @@ final class SleepyServer {
 
 @Suite("bottleneck capacity against a server of known capacity", .serialized)
 struct CapacityCommandLiveTests {
-    @Test(.enabled(if: SleepyServer.available, "needs /usr/bin/python3 for the one-thread test server"))
+    @Test(.enabled(if: SleepyServer.available || TestRequirements.enforced, "needs /usr/bin/python3 for the one-thread test server"))
     func findsAbout50RequestsPerSecond() throws {
         let scratch = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -144,7 +144,7 @@ struct CapacityCommandLiveTests {
     /// Issue 7: with an SLO this lax a step of a few seconds well above 50 req/s still meets it
     /// (at 75 req/s the queue grows by 25 requests a second: after 3 s the last request waits
     /// 1.5 s), so p99 alone reported 70 to 85 req/s. The backlog test fails those steps.
-    @Test(.enabled(if: SleepyServer.available, "needs /usr/bin/python3 for the one-thread test server"))
+    @Test(.enabled(if: SleepyServer.available || TestRequirements.enforced, "needs /usr/bin/python3 for the one-thread test server"))
     func aLaxSLODoesNotLetShortOverloadStepsPass() throws {
         let scratch = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -169,7 +169,7 @@ struct CapacityCommandLiveTests {
 /// connections, then capacity, on the same bed with the same tensor body.
 @Suite("bottleneck capacity against a test-bed scenario", .serialized)
 struct CapacityOnTheTestBedTests {
-    @Test(.enabled(if: TestBed.available, "needs root and the test bed's virtualenv (make setup)"))
+    @Test(.enabled(if: TestBed.available || TestRequirements.enforced, "needs root and the test bed's virtualenv (make setup)"))
     func theCeilingMatchesWhatWrkMeasuresAndTheCapacityStaysUnderIt() throws {
         guard let bed = try TestBed.up("single-worker-gil", loopback: false) else {
             Issue.record("another test bed stayed up for 120 s")

@@ -19,7 +19,7 @@ extension CaptureIntegrationTests {
     static let canRunTestBed = TestBed.available
     static let tcpdump = "/usr/bin/tcpdump"
 
-    @Test(.enabled(if: canRunTestBed, "needs root and the test bed's virtualenv (testbed/setup.sh)"), .timeLimit(.minutes(4)))
+    @Test(.enabled(if: canRunTestBed || TestRequirements.enforced, "needs root and the test bed's virtualenv (testbed/setup.sh)"), .timeLimit(.minutes(4)))
     func testBedProxyTimeOfEveryRequestIsPositiveAndInsideTheFrontLeg() throws {
         guard let bed = try TestBed.up("healthy", loopback: true) else {
             try Test.cancel("another test bed stayed up for 2 minutes; the bed allows one at a time")
@@ -46,7 +46,7 @@ extension CaptureIntegrationTests {
         #expect(result.stderr.contains("capture: proxy time on :\(bed.proxyPort) → :\(bed.servicePort)"), "\(result.stderr)")
     }
 
-    @Test(.enabled(if: canRunTestBed && FileManager.default.isExecutableFile(atPath: tcpdump),
+    @Test(.enabled(if: TestRequirements.enforced || canRunTestBed && FileManager.default.isExecutableFile(atPath: tcpdump),
                    "needs root, the test bed's virtualenv (testbed/setup.sh) and tcpdump"), .timeLimit(.minutes(4)))
     func testBedInNamespacesBackLegIsOnlyVisibleInsideTheProxyNamespace() throws {
         guard let bed = try TestBed.up("healthy", loopback: false) else {

@@ -14,7 +14,7 @@ struct CaptureIntegrationTests {
     static let canRun = isRoot && LocalNginx.available
     static let setpriv = "/usr/bin/setpriv"
 
-    @Test(.enabled(if: canRun, "needs root (live capture on lo) and nginx (make setup installs it)"))
+    @Test(.enabled(if: canRun || TestRequirements.enforced, "needs root (live capture on lo) and nginx (make setup installs it)"))
     func proxyTimeOfEveryRequestIsPositiveAndInsideTheFrontLeg() throws {
         let proxy = try ProxyPair(front: 18_721, back: 18_722)
         defer { proxy.stop() }
@@ -47,7 +47,7 @@ struct CaptureIntegrationTests {
     }
 
     /// Without root the device would be refused before its name is looked up, so this needs root.
-    @Test(.enabled(if: canRun, "needs root (to get past the privilege check to the device lookup) and nginx"))
+    @Test(.enabled(if: canRun || TestRequirements.enforced, "needs root (to get past the privilege check to the device lookup) and nginx"))
     func unknownInterfaceIsOneLineAndExitCode2() throws {
         let nginx = try LocalNginx(port: 18_723)
         defer { nginx.stop() }
@@ -68,7 +68,7 @@ struct CaptureIntegrationTests {
     /// Root without CAP_NET_RAW (dropped from the bounding set by setpriv) is refused capture like
     /// an ordinary user: the load still runs, the run directory is complete, and stderr says
     /// what is missing and how to grant the privilege.
-    @Test(.enabled(if: canRun && FileManager.default.isExecutableFile(atPath: setpriv),
+    @Test(.enabled(if: TestRequirements.enforced || canRun && FileManager.default.isExecutableFile(atPath: setpriv),
                    "needs root, nginx and setpriv (util-linux) to drop CAP_NET_RAW"))
     func withoutCapturePrivilegeTheRunContinues() throws {
         let nginx = try LocalNginx(port: 18_724)

@@ -38,7 +38,7 @@ struct PlaybookCommandTests {
           pass: "all good here"
         """
 
-    @Test(.enabled(if: LocalNginx.available, "needs nginx (make setup installs it)"))
+    @Test(.enabled(if: LocalNginx.available || TestRequirements.enforced, "needs nginx (make setup installs it)"))
     func runExecutesTheStepsKeepsTheDiagnosisAndWritesTheReport() throws {
         let nginx = try LocalNginx(port: 18_631)
         defer { nginx.stop() }
@@ -82,7 +82,7 @@ struct PlaybookCommandTests {
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 
-    @Test(.enabled(if: LocalNginx.available, "needs nginx (make setup installs it)"))
+    @Test(.enabled(if: LocalNginx.available || TestRequirements.enforced, "needs nginx (make setup installs it)"))
     func loadWritesTheReportsAskedFor() throws {
         let nginx = try LocalNginx(port: 18_632)
         defer { nginx.stop() }
@@ -98,7 +98,7 @@ struct PlaybookCommandTests {
         #expect(bad.status == 2 && bad.stderr.contains("use one of text, markdown, json, html"), "\(bad.stderr)")
     }
 
-    @Test(.enabled(if: LocalNginx.available, "needs nginx (make setup installs it)"))
+    @Test(.enabled(if: LocalNginx.available || TestRequirements.enforced, "needs nginx (make setup installs it)"))
     func aTargetThatRejectsTheRequestIsCalledOut() throws {
         let nginx = try LocalNginx(port: 18_633)
         defer { nginx.stop() }

@@ -33,8 +33,9 @@ public struct DiagnosisResult: Sendable, Codable {
     public var warnings: [String] = []
 
     /// Evaluates the rules on a recorded run.
-    public static func evaluate(directory: String, sloP99Milliseconds: Double, rules: [Rule]) throws -> DiagnosisResult {
-        evaluate(evidence: try RunEvidence.load(directory: directory, sloP99Milliseconds: sloP99Milliseconds), rules: rules)
+    public static func evaluate(directory: String, sloP99Milliseconds: Double, rules: [Rule],
+                                segments: ServerTimingSegments = .defaults) throws -> DiagnosisResult {
+        evaluate(evidence: try RunEvidence.load(directory: directory, sloP99Milliseconds: sloP99Milliseconds, segments: segments), rules: rules)
     }
 
     /// Evaluates the rules on evidence already loaded.

@@ -88,6 +88,12 @@ public enum EvidenceCatalog: Sendable {
         ("fit.service_vs_bytes_r2", "r²", "requests.csv", "How well payload size explains service time (0..1)."),
         ("fit.preprocess_ms_per_megapixel", "ms/Mpx", "requests.csv", "Slope of preprocessing time against input megapixels."),
         ("fit.preprocess_vs_pixels_r2", "r²", "requests.csv", "How well input pixels explain preprocessing time (0..1)."),
+        ("fit.service_vs_size_r2", "r²", "requests.csv", "How well input size (pixels for images, else bytes) explains service time at the lightest load (0..1)."),
+        ("fit.size_range_ratio", "ratio", "requests.csv", "Largest over smallest input size in that fit: below 2 the sizes barely vary and say little."),
+        ("fit.service_mean_ms", "ms", "requests.csv", "Mean service time of the requests in that fit."),
+        ("fit.service_size_ms", "ms", "requests.csv", "The part of that mean that grows with input size: slope × mean size."),
+        ("fit.service_fixed_ms", "ms", "requests.csv", "The part that does not: the fit's intercept (a fixed-cost model, framework, network)."),
+        ("fit.size_scaled_share", "ratio", "requests.csv", "fit.service_size_ms over fit.service_mean_ms: without Server-Timing, high means input-size work (preprocessing), low a fixed per-request cost (the model)."),
         // Wire, from the capture (--capture).
         ("wire.server_ms", "ms", "capture-exchanges.jsonl", "Mean first response byte − last request byte at the capture point (the back leg, proxy → service, when both legs were captured)."),
         ("wire.front_server_ms", "ms", "capture-summary.json (legJoin)", "Mean server time on the front leg (client → proxy) of requests joined to the back leg."),

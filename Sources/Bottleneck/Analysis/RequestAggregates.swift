@@ -13,11 +13,40 @@ struct RequestAggregates {
         var pixelsSum = 0.0
     }
 
+    /// One successful request with a payload, as the size fits and the payload scatter see it.
+    struct PayloadPoint {
+        var step: Int
+        var bytes: Double
+        /// 0 when the payload is not an image.
+        var pixels: Double
+        /// From the intended send time (what the user waited).
+        var latencyMs: Double
+        /// From the actual send (what the service and the network took).
+        var serviceMs: Double
+        /// The sum of the response's Server-Timing phases; nil when it carried none.
+        var serverMs: Double?
+        var preprocessMs: Double
+    }
+
     var steps: [Int: Step] = [:]
-    /// (step, payload bytes, service ms) and (step, pixels, preprocess ms) points, at most `pointLimit` each.
-    var sizePoints: [(step: Int, size: Double, ms: Double)] = []
-    var pixelPoints: [(step: Int, size: Double, ms: Double)] = []
+    /// The first `pointLimit` requests with a payload, in file order (every step's, the first step first).
+    var payloadPoints: [PayloadPoint] = []
     static let pointLimit = 50_000
+
+    /// (step, payload bytes, service ms) of every payload point.
+    var sizePoints: [(step: Int, size: Double, ms: Double)] { payloadPoints.map { ($0.step, $0.bytes, $0.serviceMs) } }
+    /// (step, pixels, preprocess ms) of the image requests whose response carried Server-Timing.
+    var pixelPoints: [(step: Int, size: Double, ms: Double)] {
+        payloadPoints.filter { $0.pixels > 0 && $0.serverMs != nil }.map { ($0.step, $0.pixels, $0.preprocessMs) }
+    }
+    /// (step, input size, service ms): pixels when the payloads are images, else bytes — the size a
+    /// service's preprocessing work grows with, for telling it from a fixed-cost model without Server-Timing.
+    var inputSizePoints: [(step: Int, size: Double, ms: Double)] {
+        let images = payloadPoints.filter { $0.pixels > 0 }
+        return images.count * 2 >= payloadPoints.count && !images.isEmpty
+            ? images.map { ($0.step, $0.pixels, $0.serviceMs) }
+            : payloadPoints.map { ($0.step, $0.bytes, $0.serviceMs) }
+    }
 
     /// The points a size fit should use: the first step's when it has enough of them — the least
     /// loaded, so queueing does not blur how time grows with size — else every step's.
@@ -62,6 +91,7 @@ struct RequestAggregates {
         }
         guard let stepText = field("step"), let step = Int(stepText), step >= 0 else { return }
         guard field("error")?.isEmpty ?? true, let service = field("service_us").flatMap({ Double($0) }) else { return }
+        let latencyMs = (field("latency_us").flatMap { Double($0) } ?? service) / 1000
         var entry = steps[step] ?? Step()
         entry.ok += 1
         let serviceMs = service / 1000
@@ -71,17 +101,21 @@ struct RequestAggregates {
         entry.payloadBytesSum += bytes
         entry.pixelsSum += pixels
         var preprocess = 0.0
-        if let timing = field("server_timing"), !timing.isEmpty {
+        var server: Double?
+        if segments.readsServerTiming, let timing = field("server_timing"), !timing.isEmpty {
             entry.withTiming += 1
             for metric in ServerTiming.parseCompact(timing) {
                 guard let duration = metric.duration, let segment = segments.segment(for: metric.name) else { continue }
                 entry.segmentSumMs[segment, default: 0] += duration
+                server = (server ?? 0) + duration
                 if segment == .preprocess { preprocess += duration }
             }
         }
         steps[step] = entry
-        if bytes > 0 && sizePoints.count < Self.pointLimit { sizePoints.append((step, bytes, serviceMs)) }
-        if pixels > 0 && pixelPoints.count < Self.pointLimit { pixelPoints.append((step, pixels, preprocess)) }
+        if bytes > 0 && payloadPoints.count < Self.pointLimit {
+            payloadPoints.append(PayloadPoint(step: step, bytes: bytes, pixels: pixels, latencyMs: latencyMs, serviceMs: serviceMs,
+                                              serverMs: server, preprocessMs: preprocess))
+        }
     }
 }
 

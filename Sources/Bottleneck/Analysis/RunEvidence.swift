@@ -184,6 +184,7 @@ public struct RunEvidence: EvidenceSource {
             run["fit.preprocess_ms_per_megapixel"] = fit.slope
             run["fit.preprocess_vs_pixels_r2"] = fit.r2
         }
+        run.merge(Self.sizeScaling(requests.inputSizePoints)) { $1 }
         if let bypass = Self.bypassComparison(directory: directory, summary: summary) {
             run["bypass.p50_ms"] = bypass.backendP50
             run["proxy.added_p50_ms"] = bypass.throughP50 - bypass.backendP50
@@ -220,6 +221,26 @@ public struct RunEvidence: EvidenceSource {
 }
 
 extension RunEvidence {
+    /// How service time scales with input size (pixels for images, else bytes), on the points a
+    /// size fit uses (the least-loaded step's): the evidence that tells a fixed-cost model from
+    /// size-bound preprocessing when no response carries Server-Timing.
+    ///
+    /// `fit.service_size_ms` is the slope times the mean input size — the part of the mean service
+    /// time that grows with size — and `fit.service_fixed_ms` the intercept; `fit.size_scaled_share`
+    /// their ratio to the mean (0 when the slope is negative). Empty when fewer than two distinct
+    /// sizes or no positive service time.
+    static func sizeScaling(_ points: [(step: Int, size: Double, ms: Double)]) -> [String: Double] {
+        let fitted = RequestAggregates.fitPoints(points)
+        guard let fit = LinearFit.leastSquares(fitted), let low = fitted.map(\.x).min(), let high = fitted.map(\.x).max(), low > 0 else { return [:] }
+        let meanSize = fitted.reduce(0) { $0 + $1.x } / Double(fitted.count)
+        let meanService = fitted.reduce(0) { $0 + $1.y } / Double(fitted.count)
+        guard meanService > 0 else { return [:] }
+        let sized = max(0, fit.slope * meanSize)
+        return ["fit.service_vs_size_r2": fit.r2, "fit.size_range_ratio": high / low, "fit.service_mean_ms": meanService,
+                "fit.service_size_ms": min(sized, meanService), "fit.service_fixed_ms": max(0, meanService - sized),
+                "fit.size_scaled_share": min(1, sized / meanService)]
+    }
+
     /// The run's first step through the proxy against the same step straight to the backend
     /// (`bypass/`, written by `--backend`); nil unless both ran the same load.
     static func bypassComparison(directory: String, summary: RunSummary) -> (throughP50: Double, backendP50: Double)? {

@@ -1,14 +1,22 @@
 /// Maps `Server-Timing` metric names to the segments of the attribution model
 /// (DESIGN.md): preprocessing, model, postprocessing, server queue. Services name their
-/// phases freely, so matching is by prefix, case-insensitively; unmatched names are
+/// phases freely, so matching is by prefix, case-insensitively, the longest matching prefix
+/// winning (`predict` is the model even though `pre` is preprocessing); unmatched names are
 /// ignored rather than guessed.
+///
+/// Configurable on the command line (`--phase NAME=SEGMENT`, `--no-server-timing`): a user's
+/// prefixes go before the defaults and win over them at the same length.
 public struct ServerTimingSegments: Sendable {
     public enum Segment: String, Sendable, CaseIterable, Codable {
         case queue, preprocess, model, postprocess
     }
 
-    /// (prefix, segment) pairs; the first match wins.
+    /// (prefix, segment) pairs, lower case. Of the prefixes a name starts with, the longest wins;
+    /// between equally long ones, the first.
     public var prefixes: [(String, Segment)]
+    /// False to analyse a run as if no response had carried Server-Timing (`--no-server-timing`):
+    /// what the diagnosis says from size scaling and the client's clock alone.
+    public var readsServerTiming: Bool
 
     public static let defaults = ServerTimingSegments(prefixes: [
         ("queue", .queue), ("wait", .queue),
@@ -17,12 +25,35 @@ public struct ServerTimingSegments: Sendable {
         ("post", .postprocess), ("serializ", .postprocess), ("encode", .postprocess),
     ])
 
-    public init(prefixes: [(String, Segment)]) {
-        self.prefixes = prefixes
+    public init(prefixes: [(String, Segment)], readsServerTiming: Bool = true) {
+        self.prefixes = prefixes.map { ($0.0.lowercased(), $0.1) }
+        self.readsServerTiming = readsServerTiming
     }
 
     public func segment(for name: String) -> Segment? {
         let lower = name.lowercased()
-        return prefixes.first { lower.hasPrefix($0.0) }?.1
+        var best: (length: Int, segment: Segment)?
+        for (prefix, segment) in prefixes where lower.hasPrefix(prefix) && prefix.count > (best?.length ?? -1) {
+            best = (prefix.count, segment)
+        }
+        return best?.segment
+    }
+
+    /// The defaults with `mappings` ("PREFIX=SEGMENT", e.g. `gpu=model`, `tok=preprocess`) put first.
+    ///
+    /// - Throws: ``AnalysisError`` (exit 2) naming the entry and the accepted form.
+    public static func parse(mappings: [String], readsServerTiming: Bool = true) throws -> ServerTimingSegments {
+        let accepted = Segment.allCases.map(\.rawValue).joined(separator: "|")
+        let user = try mappings.map { mapping -> (String, Segment) in
+            let parts = mapping.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[0].contains(where: \.isWhitespace) else {
+                throw AnalysisError("--phase \(mapping): expected NAME=SEGMENT, e.g. --phase gpu=model (NAME matches Server-Timing metric names by prefix)")
+            }
+            guard let segment = Segment(rawValue: parts[1].lowercased()) else {
+                throw AnalysisError("--phase \(mapping): unknown segment '\(parts[1])'; use one of \(accepted)")
+            }
+            return (String(parts[0]), segment)
+        }
+        return ServerTimingSegments(prefixes: user + defaults.prefixes, readsServerTiming: readsServerTiming)
     }
 }

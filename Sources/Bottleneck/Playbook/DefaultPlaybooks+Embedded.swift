@@ -81,7 +81,11 @@ without cores.
 
 ## Example output
 
-(Live test against a one-thread Python server sleeping 20 ms per request — see the report below.)
+[capacity-plan_example.txt](capacity-plan_example.txt) is a real `bottleneck playbook run capacity-plan`
+against the test bed's healthy scenario (two gunicorn workers behind nginx, 2 cores; recorded by
+`scripts/record-playbook-examples.sh`) with `--peak-rps 1200 --headroom 0.3 --core-hour-price 0.04`:
+the closed-loop sweep c=1..16, the open-loop search bracketing 124.33 req/s per instance (128.43 req/s
+broke p99 ≤ 300 ms), a poor USL fit (r² 0.44), and the plan: 14 instances, 28 cores, $1.12/hour.
 
 """#),
         ("capacity-plan.yaml", #"""
@@ -141,9 +145,10 @@ needs: [server, payload]
 steps:
   - {id: baseline, kind: baseline, duration: 8s}
   - {id: ramp, kind: ramp}
-rules: [preprocessing-bound, memory-grows-with-input, network-transfer-bound]
+rules: [preprocessing-bound, preprocessing-scales-with-input, memory-grows-with-input, network-transfer-bound]
 outcomes:
   preprocessing-bound: "Preprocessing scales with the input: resize on the client, cap the input size (413 above it), or use a faster decoder (Pillow-SIMD, libjpeg-turbo draft mode)."
+  preprocessing-scales-with-input: "No Server-Timing, but service time grows with input size: the same remedies as preprocessing-bound; add Server-Timing phases to confirm which phase."
   memory-grows-with-input: "Memory grows with input size: cap the input size, stream the decode, free per-request buffers; size the container's memory limit for the largest input allowed."
   network-transfer-bound: "Moving the bytes is what grows with size: compress, resize on the client, or put the service closer."
   pass: "Neither time nor memory grows with input size enough to matter at the sizes tried."
@@ -381,13 +386,15 @@ needs: [server]
 steps:
   - {id: baseline, kind: baseline, duration: 5s}
   - {id: ramp, kind: ramp}
-rules: [model-bound, model-dominates-latency, preprocessing-bound, single-process-pinned, workers-fewer-than-cores,
+rules: [model-bound, model-dominates-latency, preprocessing-bound, preprocessing-scales-with-input, model-fixed-cost, single-process-pinned, workers-fewer-than-cores,
         host-cpu-contention, server-cpu-throttled, accept-queue-overflow, memory-grows-with-input, proxy-cpu-throttled, proxy-connection-churn, proxy-adds-time, proxy-adds-time-on-the-wire,
         network-retransmits-server, network-retransmits-proxy, network-retransmits-wire, network-transfer-bound]
 outcomes:
   model-bound: "The model is the bottleneck and the CPU is used: make the model cheaper (quantise, ONNX Runtime, fewer features) or add cores — capacity-plan tells how many."
   model-dominates-latency: "The model phase is most of the latency: profile the model itself; batching or a cheaper model moves the knee."
   preprocessing-bound: "Preprocessing is the bottleneck: follow input-size-and-memory (resize on the client, cap input size, faster decoder)."
+  preprocessing-scales-with-input: "No Server-Timing, but service time grows with input size: preprocessing is the likely bottleneck (input-size-and-memory); add Server-Timing phases to confirm."
+  model-fixed-cost: "No Server-Timing, and service time is flat across input sizes while the CPU is busy: a fixed per-request cost, most likely the model; add Server-Timing phases to confirm."
   single-process-pinned: "One process does all the work: follow python-workers-and-gil (more worker processes)."
   workers-fewer-than-cores: "Every worker is at one core and cores are idle: run as many workers as cores (python-workers-and-gil)."
   host-cpu-contention: "Other processes take the host's CPU and the service waits for it: give the service dedicated cores, or measure on a quiet host."

@@ -29,7 +29,7 @@ extension RunReport {
         }
         body += "</div>\n"
         var missing: [String] = []
-        if data.cpu.isEmpty { missing.append("CPU over time (no samples.jsonl: the samplers were off)") }
+        if data.cpu.isEmpty { missing.append("CPU and memory over time (no samples.jsonl: the samplers were off)") }
         if data.payload == nil { missing.append("service time against payload size (every request had the same size)") }
         if data.distributions.isEmpty { missing.append("latency distribution (no latency.hlog)") }
         if !missing.isEmpty { body += "<p class=\"bn-meta\">Not drawn: \(h(missing.joined(separator: "; "))).</p>\n" }
@@ -56,7 +56,8 @@ extension RunReport {
         body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px auto; max-width: 1360px; padding: 0 16px; line-height: 1.4; }
         h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 28px 0 8px; } h3 { font-size: 15px; margin: 0 0 4px; }
         .bn-meta { opacity: 0.8; margin: 0 0 12px; }
-        .bn-invalid { background: #B00020; color: #fff; padding: 12px 16px; border-radius: 6px; margin: 12px 0; font-size: 15px; }
+        .bn-invalid { background: #B00020; color: #fff; padding: 12px 16px; border-radius: 6px; margin: 12px 0; font-size: 15px;
+                      border: 3px solid #B00020; }
         .bn-verdict { border-left: 4px solid #D55E00; padding: 8px 12px; margin: 10px 0; background: color-mix(in srgb, currentColor 4%, transparent); }
         .bn-verdict.bn-sev-info { border-left-color: #0072B2; }
         .bn-verdict.bn-sev-critical { border-left-color: #B00020; }
@@ -67,7 +68,8 @@ extension RunReport {
         th, td { padding: 3px 10px; border-bottom: 1px solid color-mix(in srgb, currentColor 18%, transparent); text-align: left; vertical-align: top; }
         td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
         code { font-size: 12px; }
-        @media print { .bn-grid { display: block; } figure { break-inside: avoid; } }
+        @media print { .bn-grid { display: block; } figure { break-inside: avoid; }
+                       .bn-invalid { background: none; color: #B00020; } }
         """
 
     static func verdictsHTML(_ data: RunReportData) -> String {
@@ -157,16 +159,32 @@ extension RunReport {
                 referenceLines: data.cpu.allowedCores.map { [.horizontal(at: $0, label: "\(cores($0)) cores allowed")] } ?? [])
             result.append(("chart-cpu", cpu.svg(), "From samples.jsonl; vertical lines mark where each step began."))
         }
+        let stepMarkers = data.cpu.stepStarts.map { TimeSeriesChart.Marker(time: $0.time, label: $0.name) }
+        if data.sampled.memory.contains(where: { !$0.points.isEmpty }) {
+            let memory = TimeSeriesChart(
+                title: "Memory over time", yAxis: ChartAxis(label: "Resident memory", unit: "MiB"),
+                series: data.sampled.memory.map { ChartSeries(name: $0.name, points: $0.points) }, markers: stepMarkers)
+            result.append(("chart-memory", memory.svg(), "Resident memory (RSS) of each process tree, from samples.jsonl: a line that climbs step after step is memory kept per request."))
+        }
+        if data.sampled.hostCPU.contains(where: { !$0.points.isEmpty }) {
+            let host = TimeSeriesChart(
+                title: "Host CPU per core", yAxis: ChartAxis(label: "Busy", unit: "%"),
+                series: data.sampled.hostCPU.map { ChartSeries(name: $0.name, points: $0.points) }, markers: stepMarkers,
+                referenceLines: [.horizontal(at: 100, label: "100%")])
+            result.append(("chart-host-cpu", host.svg(), "Each CPU of the sampling host (/proc/stat): one core at 100% while the others idle is a single-threaded bottleneck; steal is time the hypervisor gave to other guests."))
+        }
 
         if let payload = data.payload {
             let fitNote = payload.fit.map {
-                String(format: "fit: %.3f ms per KiB + %.2f ms fixed (r² %.2f), over %d requests", $0.slope, $0.intercept, $0.r2, payload.requests)
+                String(format: "Service-time fit: %.3f ms per KiB + %.2f ms fixed (r² %.2f), over %d requests", $0.slope, $0.intercept, $0.r2, payload.requests)
             }
+            var series = [ChartSeries(name: "latency", points: payload.latency), ChartSeries(name: "service time", points: payload.points)]
+            if !payload.serverTime.isEmpty { series.append(ChartSeries(name: "server time (Server-Timing)", points: payload.serverTime)) }
             let scatter = ScatterChart(
-                title: "Service time against payload size", xAxis: ChartAxis(label: "Payload", unit: "KiB"),
-                yAxis: ChartAxis(label: "Service time", unit: "ms"),
-                series: [ChartSeries(name: "requests", points: payload.points)], fit: payload.fit)
-            result.append(("chart-payload", scatter.svg(), fitNote))
+                title: "Latency, service and server time against payload size", xAxis: ChartAxis(label: "Payload", unit: "KiB"),
+                yAxis: ChartAxis(label: "Time", unit: "ms"), series: series, fit: payload.fit)
+            let drawn = "\(payload.points.count) of \(payload.total) requests drawn; latency from the intended send, service time from the actual send."
+            result.append(("chart-payload", scatter.svg(), fitNote.map { "\($0). \(drawn)" } ?? drawn))
         }
 
         if !data.distributions.isEmpty {

@@ -13,40 +13,47 @@ extension RunReport {
     /// Reads a run directory and diagnoses it with `rules` (the default rules when nil).
     ///
     /// - Throws: ``AnalysisError`` (exit 2) when the directory is not a readable run directory.
-    public static func load(directory: String, sloP99Milliseconds: Double = 300, rules: [Rule]? = nil) throws -> RunReportData {
+    public static func load(directory: String, sloP99Milliseconds: Double = 300, rules: [Rule]? = nil,
+                            segments: ServerTimingSegments = .defaults) throws -> RunReportData {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw AnalysisError("\(directory): no such directory; give a run directory bottleneck load wrote (runs/<time>-<name>/)")
         }
         let ruleSet = try rules ?? DefaultRules.load(catalog: EvidenceCatalog.catalog)
-        let diagnosis = try DiagnosisResult.evaluate(directory: directory, sloP99Milliseconds: sloP99Milliseconds, rules: ruleSet)
+        let diagnosis = try DiagnosisResult.evaluate(directory: directory, sloP99Milliseconds: sloP99Milliseconds, rules: ruleSet, segments: segments)
         // evaluate() already parsed summary.json; read it again rather than widen its API.
         let summary = try RunJSON.decode(RunSummary.self, from: FileManager.default.contents(atPath: directory + "/summary.json") ?? Data())
         let run = FileManager.default.contents(atPath: directory + "/run.json").flatMap { try? RunJSON.decode(RunDescription.self, from: $0) }
-        let requests = try RequestAggregates.read(path: directory + "/requests.csv", segments: .defaults)
+        let requests = try RequestAggregates.read(path: directory + "/requests.csv", segments: segments)
         let wire = TargetURLPort.parse(summary.target).flatMap { WireAttribution.load(directory: directory, frontPort: $0) }
         let breakdown = summary.steps.map {
             RunReportTimeBreakdown(step: $0, aggregate: requests.steps[$0.index], wire: wire?.steps[$0.index])
         }
         let samples = FileManager.default.contents(atPath: directory + "/samples.jsonl")
-        let cpu = samples.map { cpuUsage(samples: $0, startNs: run?.monotonicStartNs, stepNames: summary.steps.map(\.name)) }
-            ?? RunReportData.CPUUsage(series: [], stepStarts: [], allowedCores: nil)
+        let usage = samples.map { sampledUsage(samples: $0, startNs: run?.monotonicStartNs, stepNames: summary.steps.map(\.name)) }
+        let cpu = usage?.cpu ?? RunReportData.CPUUsage(series: [], stepStarts: [], allowedCores: nil)
         var cpuWithLimit = cpu
         cpuWithLimit.allowedCores = run?.host.allowedCores ?? summary.steps.first?.allowedCores
         let hlog = FileManager.default.contents(atPath: directory + "/latency.hlog").map { String(decoding: $0, as: UTF8.self) }
         let distributions = try hlog.map { try Self.distributions(hlog: $0, stepNames: summary.steps.map(\.name)) } ?? []
         return RunReportData(directory: directory, run: run, summary: summary, diagnosis: diagnosis, breakdown: breakdown,
-                             cpu: cpuWithLimit, payload: payloadScatter(requests.sizePoints.map { ($0.size, $0.ms) }), distributions: distributions)
+                             cpu: cpuWithLimit, sampled: usage?.sampled ?? RunReportData.SampledSeries(),
+                             payload: payloadScatter(requests.payloadPoints), distributions: distributions)
     }
 
-    /// Service time against payload size, or nil when sizes do not vary by at least 10%
-    /// (a flat cloud over one size says nothing about cost per byte).
-    static func payloadScatter(_ points: [(Double, Double)]) -> RunReportData.PayloadScatter? {
-        guard let low = points.map(\.0).min(), let high = points.map(\.0).max(), low > 0, high > low * 1.1 else { return nil }
-        let kib = points.map { ChartPoint(x: $0.0 / 1024, y: $0.1) }
-        let stride = max(1, (kib.count + scatterPointLimit - 1) / scatterPointLimit)
-        let drawn = Swift.stride(from: 0, to: kib.count, by: stride).map { kib[$0] }
-        return RunReportData.PayloadScatter(points: drawn, fit: LinearFit.leastSquares(kib), requests: kib.count)
+    /// Latency, service and server time against payload size, or nil when sizes do not vary by at
+    /// least 10% (a flat cloud over one size says nothing about cost per byte).
+    static func payloadScatter(_ points: [RequestAggregates.PayloadPoint]) -> RunReportData.PayloadScatter? {
+        guard let low = points.map(\.bytes).min(), let high = points.map(\.bytes).max(), low > 0, high > low * 1.1 else { return nil }
+        let stride = max(1, (points.count + scatterPointLimit - 1) / scatterPointLimit)
+        let drawn = Swift.stride(from: 0, to: points.count, by: stride).map { points[$0] }
+        // The same requests as the diagnosis's size fit (RequestAggregates.fitPoints), in KiB rather than MB.
+        let fitted = RequestAggregates.fitPoints(points.map { ($0.step, $0.bytes, $0.serviceMs) }).map { (x: $0.x * 1e6 / 1024, y: $0.y) }
+        return RunReportData.PayloadScatter(
+            points: drawn.map { ChartPoint(x: $0.bytes / 1024, y: $0.serviceMs) },
+            latency: drawn.map { ChartPoint(x: $0.bytes / 1024, y: $0.latencyMs) },
+            serverTime: drawn.compactMap { p in p.serverMs.map { ChartPoint(x: p.bytes / 1024, y: $0) } },
+            fit: LinearFit.leastSquares(fitted), requests: fitted.count, total: points.count)
     }
 
     /// Merges each step's `Tag=step-N` intervals and reads percentiles at even steps of
@@ -85,18 +92,25 @@ extension RunReport {
     }
 
     /// CPU cores over time from `samples.jsonl`: the generator's and the server's process
-    /// trees summed per tick, plus the busiest server processes on their own.
-    static func cpuUsage(samples: Data, startNs: UInt64?, stepNames: [String]) -> RunReportData.CPUUsage {
+    /// trees summed per tick, plus the busiest server processes on their own; and from the same
+    /// pass the trees' memory and the host's CPUs one by one.
+    static func sampledUsage(samples: Data, startNs: UInt64?, stepNames: [String])
+        -> (cpu: RunReportData.CPUUsage, sampled: RunReportData.SampledSeries) {
         var generator: [UInt64: Double] = [:]
         var server: [UInt64: Double] = [:]
+        var generatorRSS: [UInt64: Double] = [:]
+        var serverRSS: [UInt64: Double] = [:]
         var processes: [String: [(UInt64, Double)]] = [:]
+        var hostBusy: [(UInt64, [Double])] = []
+        var steal: [(UInt64, Double)] = []
         var stepStarts: [(UInt64, String)] = []
         var firstT: UInt64?
+        // Only these records are charted; skipping the rest unparsed keeps big files fast.
+        let wanted = [#"{"type":"tree""#, #"{"type":"step""#, #"{"type":"process""#, #"{"type":"header""#, #"{"type":"host""#]
+            .map { Data($0.utf8) }
         for line in samples.split(separator: UInt8(ascii: "\n")) {
-            // Only these records are charted; skipping the rest unparsed keeps big files fast.
             let head = line.prefix(24)
-            let wanted = [#"{"type":"tree""#, #"{"type":"step""#, #"{"type":"process""#, #"{"type":"header""#]
-            guard wanted.contains(where: { head.starts(with: Data($0.utf8)) }),
+            guard wanted.contains(where: { head.starts(with: $0) }),
                   let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
                   let type = object["type"] as? String, let t = (object["t"] as? NSNumber)?.uint64Value else { continue }
             if firstT == nil { firstT = t }
@@ -108,30 +122,75 @@ extension RunReport {
                 let name = object["name"] as? String ?? (index < stepNames.count ? stepNames[index] : "step \(index + 1)")
                 stepStarts.append((t, name))
             case "tree":
-                guard let cores else { continue }
-                if role == "client" { generator[t, default: 0] += cores } else if role == "server" { server[t, default: 0] += cores }
+                let rss = (object["rss_bytes"] as? NSNumber).map { $0.doubleValue / 1_048_576 }
+                if role == "client" {
+                    if let cores { generator[t, default: 0] += cores }
+                    if let rss { generatorRSS[t, default: 0] += rss }
+                } else if role == "server" {
+                    if let cores { server[t, default: 0] += cores }
+                    if let rss { serverRSS[t, default: 0] += rss }
+                }
             case "process":
                 guard role == "server", let cores, let pid = (object["pid"] as? NSNumber)?.intValue else { continue }
                 processes["\(object["comm"] as? String ?? "pid") \(pid)", default: []].append((t, cores))
+            case "host":
+                // The first host sample of a run has no interval yet, hence no busy fractions.
+                guard let perCPU = object["per_cpu_busy"] as? [NSNumber] else { continue }
+                hostBusy.append((t, perCPU.map { $0.doubleValue * 100 }))
+                if let stolen = (object["steal_fraction"] as? NSNumber)?.doubleValue { steal.append((t, stolen * 100)) }
             default:
                 continue
             }
         }
         let base = startNs ?? firstT ?? 0
-        func seconds(_ t: UInt64) -> Double { t >= base ? Double(t - base) / 1e9 : -Double(base - t) / 1e9 }
-        func points(_ values: [UInt64: Double]) -> [ChartPoint] {
-            values.keys.sorted().map { ChartPoint(x: (seconds($0) * 1000).rounded() / 1000, y: values[$0]!) }
+        func seconds(_ t: UInt64) -> Double {
+            let s = t >= base ? Double(t - base) / 1e9 : -Double(base - t) / 1e9
+            return (s * 1000).rounded() / 1000
         }
+        func points(_ values: [UInt64: Double]) -> [ChartPoint] {
+            values.keys.sorted().map { ChartPoint(x: seconds($0), y: values[$0]!) }
+        }
+        func points(_ values: [(UInt64, Double)]) -> [ChartPoint] { values.map { ChartPoint(x: seconds($0.0), y: $0.1) } }
+        func mean(_ values: [(UInt64, Double)]) -> Double { values.reduce(0) { $0 + $1.1 } / Double(max(1, values.count)) }
+
         var series: [(name: String, points: [ChartPoint])] = []
         if !generator.isEmpty { series.append(("generator", points(generator))) }
         if !server.isEmpty { series.append(("server", points(server))) }
         if processes.count > 1 {
-            func mean(_ values: [(UInt64, Double)]) -> Double { values.reduce(0) { $0 + $1.1 } / Double(max(1, values.count)) }
             let busiest = processes.sorted { (mean($0.value), $1.key) > (mean($1.value), $0.key) }.prefix(serverProcessLimit)
-            for (name, values) in busiest {
-                series.append((name, values.map { ChartPoint(x: (seconds($0.0) * 1000).rounded() / 1000, y: $0.1) }))
-            }
+            for (name, values) in busiest { series.append((name, points(values))) }
         }
-        return RunReportData.CPUUsage(series: series, stepStarts: stepStarts.map { (seconds($0.0), $0.1) }, allowedCores: nil)
+        var memory: [(name: String, points: [ChartPoint])] = []
+        if !generatorRSS.isEmpty { memory.append(("generator", points(generatorRSS))) }
+        if !serverRSS.isEmpty { memory.append(("server", points(serverRSS))) }
+        return (RunReportData.CPUUsage(series: series, stepStarts: stepStarts.map { (seconds($0.0), $0.1) }, allowedCores: nil),
+                RunReportData.SampledSeries(memory: memory, hostCPU: hostCPUSeries(hostBusy, steal: steal, time: seconds)))
+    }
+
+    /// Every CPU drawn on its own up to this many; beyond, the busiest `hostCPUBusiest` and the mean of all.
+    static let hostCPULimit = 16
+    static let hostCPUBusiest = 8
+
+    /// The host's CPUs as busy percent over time, and the hypervisor's steal when it took any.
+    static func hostCPUSeries(_ samples: [(UInt64, [Double])], steal: [(UInt64, Double)],
+                              time: (UInt64) -> Double) -> [(name: String, points: [ChartPoint])] {
+        let count = samples.map(\.1.count).max() ?? 0
+        guard count > 0 else { return [] }
+        func cpu(_ index: Int) -> [ChartPoint] {
+            samples.compactMap { index < $0.1.count ? ChartPoint(x: time($0.0), y: $0.1[index]) : nil }
+        }
+        var result: [(name: String, points: [ChartPoint])]
+        if count <= hostCPULimit {
+            result = (0..<count).map { ("cpu\($0)", cpu($0)) }
+        } else {
+            func total(_ index: Int) -> Double { samples.reduce(0) { $0 + (index < $1.1.count ? $1.1[index] : 0) } }
+            let busiest = (0..<count).sorted { (total($0), $1) > (total($1), $0) }.prefix(hostCPUBusiest).sorted()
+            result = busiest.map { ("cpu\($0)", cpu($0)) }
+            result.append(("all CPUs (mean)", samples.map { ChartPoint(x: time($0.0), y: $0.1.reduce(0, +) / Double(max(1, $0.1.count))) }))
+        }
+        if steal.contains(where: { $0.1 > 0 }) {
+            result.append(("steal (all CPUs)", steal.map { ChartPoint(x: time($0.0), y: $0.1) }))
+        }
+        return result
     }
 }

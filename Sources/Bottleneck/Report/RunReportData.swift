@@ -18,13 +18,37 @@ public struct RunReportData: Sendable {
         public var isEmpty: Bool { series.allSatisfy { $0.points.isEmpty } }
     }
 
-    /// Service time against payload size, when the run's payload sizes vary.
+    /// Time series read from `samples.jsonl` besides CPU: memory, and the host's CPUs one by one.
+    /// Times are seconds since the run started, as in ``CPUUsage``; its `stepStarts` mark both.
+    public struct SampledSeries: Sendable {
+        /// Resident memory of the generator's and the server's process trees, in MiB.
+        public var memory: [(name: String, points: [ChartPoint])] = []
+        /// Busy percent of each of the sampling host's CPUs ("cpu0", …; beyond 16 CPUs the 8
+        /// busiest and their mean), and "steal" when the hypervisor took time from them.
+        public var hostCPU: [(name: String, points: [ChartPoint])] = []
+
+        public init(memory: [(name: String, points: [ChartPoint])] = [], hostCPU: [(name: String, points: [ChartPoint])] = []) {
+            self.memory = memory
+            self.hostCPU = hostCPU
+        }
+    }
+
+    /// Latency, service time and server time against payload size, when the run's payload sizes vary.
     public struct PayloadScatter: Sendable {
-        /// x = payload KiB, y = service time ms; at most ``RunReport/scatterPointLimit`` points, spread over the run.
+        /// x = payload KiB, y = service time ms (from the actual send); at most
+        /// ``RunReport/scatterPointLimit`` points, spread over the run.
         public var points: [ChartPoint]
-        /// Fitted on every request, not only the drawn points: slope = ms per KiB, intercept = fixed cost.
+        /// x = payload KiB, y = latency ms (from the intended send: what the user waited).
+        public var latency: [ChartPoint]
+        /// x = payload KiB, y = the sum of the response's Server-Timing phases, for responses that carried them.
+        public var serverTime: [ChartPoint]
+        /// Service time against KiB, fitted on the same requests as the diagnosis's size fit (the
+        /// least-loaded step's, or every step's when it has too few): slope = ms per KiB, intercept = fixed cost.
         public var fit: LinearFit?
+        /// Requests the fit used.
         public var requests: Int
+        /// Requests with a payload, drawn or not (up to the aggregation's point limit).
+        public var total: Int
     }
 
     /// The latency distribution of one step, merged from its intervals in `latency.hlog`.
@@ -46,6 +70,7 @@ public struct RunReportData: Sendable {
     public var diagnosis: DiagnosisResult
     public var breakdown: [RunReportTimeBreakdown]
     public var cpu: CPUUsage
+    public var sampled: SampledSeries
     public var payload: PayloadScatter?
     public var distributions: [Distribution]
 

@@ -128,6 +128,35 @@ extension DefaultRules {
   explain: "Preprocessing is {timing.preprocess_ms@knee:.1f} ms of {service.mean_ms@knee:.1f} ms service time ({timing.preprocess_share@knee:.0%}); it grows by {fit.preprocess_ms_per_megapixel:.1f} ms per megapixel (r² {fit.preprocess_vs_pixels_r2:.2f}). Resize on the client, cap the input size, or use a faster decoder."
   next: [playbooks/input-size-and-memory.md, playbooks/slow-endpoint.md]
 
+# Without Server-Timing the service's phases are unknown; how its time scales with input size
+# still tells size-bound preprocessing (decode, resize, tokenise: time grows with pixels or bytes)
+# from a fixed per-request cost such as the model. These two rules rest on that fit alone (at the
+# lightest load, so queueing does not blur it) and say so; they cannot fire beside the
+# Server-Timing rules above (coverage under 10%).
+- id: preprocessing-scales-with-input
+  culprit: preprocessing
+  cause: preprocessing-compute
+  description: "No Server-Timing: service time grows with input size, so most of it is input-size work (decode, resize, tokenise), not a fixed-cost model."
+  # Half of the mean service time grows with size (slope × mean size), the line explains at least
+  # half of the variation (r² 0.5), the inputs span 2× or more (else the slope is noise), and the
+  # service is under pressure (as for preprocessing-bound).
+  when: timing.coverage@knee < 0.1 and fit.size_scaled_share@run >= 0.5 and fit.service_vs_size_r2@run >= 0.5 and fit.size_range_ratio@run >= 2 and (latency.p99_ms@knee > slo.p99_ms@run or server.cpu_utilisation@knee >= 0.7 or server.run_delay_fraction@knee >= 0.5)
+  severity: {warn: 0.5, high: 0.7, critical: 0.85, on: fit.size_scaled_share@run}
+  explain: "No response carried Server-Timing, so this rests on how service time scales with input size: at the lightest load {fit.service_size_ms@run:.1f} ms of the {fit.service_mean_ms@run:.1f} ms mean service time grows with it ({fit.size_scaled_share@run:.0%}, r² {fit.service_vs_size_r2@run:.2f}, inputs spanning {fit.size_range_ratio@run:.1f}×), and only {fit.service_fixed_ms@run:.1f} ms is a fixed cost such as the model. Resize on the client, cap the input size, or use a faster decoder; add Server-Timing phases to confirm."
+  next: [playbooks/input-size-and-memory.md, playbooks/slow-endpoint.md]
+
+- id: model-fixed-cost
+  culprit: model
+  cause: model-compute
+  description: "No Server-Timing: service time stays flat across input sizes while the service uses the CPU it has: a fixed per-request cost, most likely the model."
+  # The inputs span 2× or more yet at most a fifth of the service time grows with them, and the
+  # service's CPU is 70% used (as for model-bound): the cost is per request, not per byte.
+  # Ranked warn: a fixed cost could also be the framework; Server-Timing would tell.
+  when: timing.coverage@knee < 0.1 and fit.size_range_ratio@run >= 2 and fit.size_scaled_share@run <= 0.2 and server.cpu_utilisation@knee >= 0.7
+  severity: warn
+  explain: "No response carried Server-Timing, so this rests on how service time scales with input size: inputs spanning {fit.size_range_ratio@run:.1f}× change it little ({fit.service_size_ms@run:.1f} of {fit.service_mean_ms@run:.1f} ms, r² {fit.service_vs_size_r2@run:.2f}); {fit.service_fixed_ms@run:.1f} ms per request is a fixed cost while the service uses {server.cpu_cores@knee:.2f} of {server.allowed_cores@knee:.2f} cores: most likely the model. Add cores or make the model cheaper; add Server-Timing phases to confirm."
+  next: [playbooks/slow-endpoint.md, playbooks/capacity-plan.md]
+
 - id: single-process-pinned
   culprit: server
   cause: single-core-gil

@@ -9,6 +9,9 @@ import Testing
 /// the others. Rules whose fault no scenario on this machine can inject (netem delay, a host
 /// with more cores than workers, local port exhaustion) are tested on a recorded snapshot
 /// changed in the one metric the fault moves, so the rest of the evidence stays real.
+/// `SCENARIO-untimed.json` is the same scenario's recorded run re-diagnosed as if its responses
+/// had carried no Server-Timing (`bottleneck diagnose --from RUN_DIR --no-server-timing`): what
+/// the rules say from size scaling and the client's clock alone.
 @Suite("Default rules on recorded evidence")
 struct DefaultRulesOnRecordedEvidenceTests {
     static func snapshot(_ scenario: String) throws -> EvidenceSnapshot {
@@ -17,7 +20,8 @@ struct DefaultRulesOnRecordedEvidenceTests {
     }
 
     static let scenarios = ["healthy", "heavy-preprocessing", "lossy-network", "memory-per-pixel", "proxy-no-keepalive",
-                            "single-worker-gil", "slow-model", "starved-loadgen", "starved-proxy", "thin-network", "tiny-backlog"]
+                            "single-worker-gil", "slow-model", "starved-loadgen", "starved-proxy", "thin-network", "tiny-backlog",
+                            "healthy-untimed", "heavy-preprocessing-untimed", "slow-model-untimed"]
 
     /// Rule → the scenarios it must fire on. Every other scenario must not fire it.
     static let fires: [String: Set<String>] = [
@@ -28,6 +32,8 @@ struct DefaultRulesOnRecordedEvidenceTests {
         "model-bound": [],
         "model-dominates-latency": ["slow-model"],
         "preprocessing-bound": ["heavy-preprocessing"],
+        "preprocessing-scales-with-input": ["heavy-preprocessing-untimed"],
+        "model-fixed-cost": ["slow-model-untimed"],
         "single-process-pinned": ["single-worker-gil"],
         "workers-fewer-than-cores": [],
         "server-cpu-throttled": [],
@@ -53,7 +59,8 @@ struct DefaultRulesOnRecordedEvidenceTests {
         "preprocessing-bound": ["single-worker-gil", "memory-per-pixel"],
         // These snapshots were recorded while compilers ran beside the test bed on this 2-core host:
         // other processes did take the service's CPU (host 100% busy, the service's threads waiting).
-        "host-cpu-contention": ["heavy-preprocessing", "memory-per-pixel", "proxy-no-keepalive", "single-worker-gil", "slow-model"],
+        "host-cpu-contention": ["heavy-preprocessing", "memory-per-pixel", "proxy-no-keepalive", "single-worker-gil", "slow-model",
+                                "heavy-preprocessing-untimed", "slow-model-untimed"],
     ]
 
     static func firing(_ rule: Rule, on evidence: some EvidenceSource) -> Bool {
@@ -119,6 +126,23 @@ struct DefaultRulesOnRecordedEvidenceTests {
         #expect(Self.firing(try Self.rule("network-retransmits-server"), on: try Self.changed("healthy", knee: ["server.retransmit_ratio": 0.05])))
     }
 
+    @Test func withoutServerTimingTheVerdictSaysItRestsOnSizeScaling() throws {
+        let rules = try DefaultRules.load(catalog: EvidenceCatalog.catalog)
+        for scenario in ["heavy-preprocessing-untimed", "slow-model-untimed"] {
+            let verdict = try #require(RuleEngine(rules: rules, catalog: EvidenceCatalog.catalog).evaluate(try Self.snapshot(scenario)).verdicts.first)
+            #expect(verdict.explain.contains("No response carried Server-Timing, so this rests on how service time scales with input size"), "\(verdict.explain)")
+        }
+        // Sizes that barely vary say nothing: neither rule fires on inputs spanning less than 2×.
+        for id in ["preprocessing-scales-with-input", "model-fixed-cost"] {
+            for scenario in ["heavy-preprocessing-untimed", "slow-model-untimed"] {
+                #expect(!Self.firing(try Self.rule(id), on: try Self.changed(scenario, run: ["fit.size_range_ratio": 1.5])), "\(id) on \(scenario)")
+            }
+        }
+        // With Server-Timing read, the phase rules speak and the size-scaling ones stay silent.
+        #expect(!Self.firing(try Self.rule("preprocessing-scales-with-input"), on: try Self.changed("heavy-preprocessing-untimed", knee: ["timing.coverage": 1])))
+        #expect(!Self.firing(try Self.rule("model-fixed-cost"), on: try Self.changed("slow-model-untimed", knee: ["timing.coverage": 1])))
+    }
+
     @Test func aLateGeneratorIsRankedFirstAboveAnyServiceVerdict() throws {
         let rules = try DefaultRules.load(catalog: EvidenceCatalog.catalog)
         let late = try Self.changed("proxy-no-keepalive", knee: ["load.schedule_lag_p99_ms": 24, "latency.p99_ms": 88])
@@ -134,6 +158,7 @@ struct DefaultRulesOnRecordedEvidenceTests {
             "healthy": nil, "heavy-preprocessing": .preprocessing, "lossy-network": .network, "memory-per-pixel": .server,
             "proxy-no-keepalive": .proxy, "single-worker-gil": .server, "slow-model": .model, "starved-loadgen": .loadGenerator,
             "starved-proxy": .proxy, "thin-network": .network, "tiny-backlog": .server,
+            "healthy-untimed": nil, "heavy-preprocessing-untimed": .preprocessing, "slow-model-untimed": .model,
         ]
         for (scenario, culprit) in expected {
             let outcome = RuleEngine(rules: rules, catalog: EvidenceCatalog.catalog).evaluate(try Self.snapshot(scenario))

@@ -45,4 +45,34 @@ struct WireAttributionTests {
         #expect(proxy > 0.1 && proxy < 5)
         #expect(evidence.value("wire.server_ms", step: .run)! > proxy)
     }
+
+    /// The capture lost every X-Request-Id on the front leg (a snap length that cut the headers,
+    /// a proxy that strips them): requests join their exchanges by local port and send order instead.
+    @Test func withoutRequestIdsTheFrontLegJoinsByLocalPortAndOrder() throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("wire-legs-no-ids-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.copyItem(atPath: Self.directory, toPath: copy.path)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let summary = try RunJSON.decode(RunSummary.self, from: try #require(FileManager.default.contents(atPath: Self.directory + "/summary.json")))
+        let port = try #require(TargetURLPort.parse(summary.target))
+        let exchanges = try String(contentsOfFile: Self.directory + "/capture-exchanges.jsonl", encoding: .utf8)
+        var stripped = 0
+        let lines = exchanges.split(separator: "\n").map { line -> String in
+            guard line.contains("\"serverPort\":\(port),"), let range = line.range(of: #","requestID":"[^"]*""#, options: .regularExpression) else {
+                return String(line)
+            }
+            stripped += 1
+            return line.replacingCharacters(in: range, with: "")
+        }
+        #expect(stripped > 100)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: copy.path + "/capture-exchanges.jsonl", atomically: true, encoding: .utf8)
+
+        let byID = try #require(WireAttribution.load(directory: Self.directory, frontPort: port))
+        let byOrder = try #require(WireAttribution.load(directory: copy.path, frontPort: port))
+        // The same exchanges, found by order: the same split, step by step (the back leg still joins by id).
+        for step in summary.steps {
+            let a = try #require(byID.steps[step.index]), b = try #require(byOrder.steps[step.index])
+            #expect(a.requests == b.requests && a.withBackLeg == b.withBackLeg)
+            #expect(abs(a.networkMs - b.networkMs) < 1e-9 && abs(a.proxyMs - b.proxyMs) < 1e-9 && abs(a.generatorOverheadMs - b.generatorOverheadMs) < 1e-9)
+        }
+    }
 }

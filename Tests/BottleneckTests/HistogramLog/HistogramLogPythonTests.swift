@@ -93,7 +93,7 @@ struct PythonLog: Decodable {
 @Suite("hlog read by the hdrhistogram Python package")
 struct HistogramLogPythonTests {
     @Test("hdrh decodes every interval to the same counts, percentiles and max",
-          .enabled(if: HdrhPython.path != nil, HdrhPython.skipReason))
+          .enabled(if: HdrhPython.path != nil || TestRequirements.enforced, HdrhPython.skipReason))
     func pythonReadsOurLog() throws {
         let dir = try HlogTemporaryDirectory()
         let path = dir.file("run.hlog")

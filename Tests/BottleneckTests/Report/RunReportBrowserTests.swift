@@ -17,7 +17,7 @@ struct RunReportBrowserTests {
         return (result.status, result.output)
     }
 
-    @Test(.enabled(if: chromium != nil, "chromium is not installed (Debian package chromium); the HTML report is not rendered"),
+    @Test(.enabled(if: chromium != nil || TestRequirements.enforced, "chromium is not installed (Debian package chromium); the HTML report is not rendered"),
           .timeLimit(.minutes(2)))
     func rendersEveryChart() throws {
         try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
@@ -27,7 +27,14 @@ struct RunReportBrowserTests {
 
         let dom = try Self.run(["--dump-dom", page.absoluteString])
         #expect(dom.status == 0)
-        let figures = ["chart-latency", "chart-achieved", "chart-breakdown", "chart-cpu", "chart-payload", "chart-distribution"]
+        // The verdicts come first in the rendered page: before the charts, after the invalid-run banner.
+        let verdicts = try #require(dom.stdout.range(of: "id=\"verdicts\""), "no verdict block in the DOM")
+        let charts = try #require(dom.stdout.range(of: "id=\"charts\""), "no chart section in the DOM")
+        #expect(verdicts.lowerBound < charts.lowerBound)
+        #expect(dom.stdout.range(of: "<svg")!.lowerBound > verdicts.lowerBound)
+        if let banner = dom.stdout.range(of: "class=\"bn-invalid\"") { #expect(banner.lowerBound < verdicts.lowerBound) }
+        let figures = ["chart-latency", "chart-achieved", "chart-breakdown", "chart-cpu", "chart-memory", "chart-host-cpu",
+                       "chart-payload", "chart-distribution"]
         for id in figures {
             // The figure made it into the parsed DOM with an svg whose series hold points.
             let start = try #require(dom.stdout.range(of: "<figure id=\"\(id)\">"), "\(id) is not in the DOM")

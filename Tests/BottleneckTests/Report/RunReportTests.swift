@@ -70,13 +70,13 @@ struct RunReportTests {
     func htmlCharts() throws {
         let data = try RunReport.load(directory: RunReportFixtures.nginxImage)
         let html = RunReport.html(data)
-        let ids = ["chart-latency", "chart-achieved", "chart-breakdown", "chart-cpu", "chart-payload", "chart-distribution"]
+        let ids = ["chart-latency", "chart-achieved", "chart-breakdown", "chart-cpu", "chart-memory", "chart-host-cpu", "chart-payload", "chart-distribution"]
         for id in ids { #expect(html.contains("<figure id=\"\(id)\"><svg"), "missing \(id)") }
         #expect(RunReportFixtures.count("<svg", in: html) == ids.count)
         #expect(!html.contains("data-empty=\"true\""), "a chart was drawn without data")
         // latency: 4 percentiles; achieved: 1; breakdown: generator + unknown; CPU: generator, server, 2 nginx processes;
-        // payload: requests; distribution: 2 steps.
-        #expect(RunReportFixtures.count("data-series=", in: html) >= 4 + 1 + 2 + 2 + 1 + 2)
+        // memory: generator, server; host CPU: 2 CPUs (+ steal); payload: latency, service time; distribution: 2 steps.
+        #expect(RunReportFixtures.count("data-series=", in: html) >= 4 + 1 + 2 + 2 + 2 + 2 + 2 + 2)
         let verdicts = try #require(html.range(of: "id=\"verdicts\""))
         let firstChart = try #require(html.range(of: "<svg"))
         #expect(verdicts.lowerBound < firstChart.lowerBound)
@@ -141,8 +141,20 @@ struct RunReportTests {
         #expect(data.cpu.stepStarts.map(\.name) == data.summary.steps.map(\.name))
         #expect(data.cpu.stepStarts.allSatisfy { $0.time > 0 })
         let payload = try #require(data.payload)
-        #expect(payload.requests == Int(data.summary.requestsRecorded))
+        #expect(payload.total == Int(data.summary.requestsRecorded))
         #expect(payload.fit != nil)
+        // The fit uses the requests of the diagnosis's size fit: the first step's, as it has plenty.
+        #expect(payload.requests == Int(data.summary.steps[0].latency.count))
+        #expect(payload.latency.count == payload.points.count)
+        // Latency counts from the intended send, service time from the actual one: never less.
+        #expect(zip(payload.latency, payload.points).allSatisfy { $0.y >= $1.y - 0.001 && $0.x == $1.x })
+        #expect(payload.serverTime.isEmpty, "nginx sends no Server-Timing")
+        // Memory of both trees in MiB (nginx and the generator each hold a few MiB at least), host CPUs as busy percent.
+        #expect(data.sampled.memory.map(\.name) == ["generator", "server"])
+        #expect(data.sampled.memory.allSatisfy { $0.points.allSatisfy { $0.y > 1 && $0.y < 4096 } })
+        let cpus = data.sampled.hostCPU.filter { $0.name.hasPrefix("cpu") }
+        #expect(cpus.map(\.name) == ["cpu0", "cpu1"])
+        #expect(cpus.allSatisfy { !$0.points.isEmpty && $0.points.allSatisfy { (0...100).contains($0.y) } })
         #expect(data.distributions.map(\.name) == data.summary.steps.map(\.name))
         for (d, step) in zip(data.distributions, data.summary.steps) {
             #expect(d.count == step.latency.count)
@@ -151,7 +163,10 @@ struct RunReportTests {
             #expect(abs(p99 - step.latency.p99) <= 0.01 * step.latency.p99 + 0.01)
         }
         // One payload size: no scatter.
-        #expect(RunReport.payloadScatter([(1000, 5), (1000, 6)]) == nil)
+        let sameSize = [5.0, 6].map {
+            RequestAggregates.PayloadPoint(step: 0, bytes: 1000, pixels: 0, latencyMs: $0, serviceMs: $0, serverMs: nil, preprocessMs: 0)
+        }
+        #expect(RunReport.payloadScatter(sameSize) == nil)
     }
 
     @Test("JSON carries the diagnosis and the step table")

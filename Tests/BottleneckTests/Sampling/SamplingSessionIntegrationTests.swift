@@ -45,7 +45,7 @@ struct SamplingSessionIntegrationTests {
         return rc == 0 ? fd : -1
     }
 
-    @Test(.enabled(if: hasPython, "needs python3 to start a server that forks a CPU-burning child"))
+    @Test(.enabled(if: hasPython || TestRequirements.enforced, "needs python3 to start a server that forks a CPU-burning child"))
     func serverCPUChildListenerAndAcceptQueueAppear() throws {
         let server = try TestChildProcess("/usr/bin/env", ["python3", "-c", Self.serverScript], captureOutput: true)
         let line = server.readLine() ?? ""

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Bottleneck
+
+/// How `Server-Timing` phase names map to the attribution's segments, for the commands that
+/// analyse a run (`diagnose`, `report`, `playbook run`).
+struct PhaseOptions: ParsableArguments {
+    @Option(name: .customLong("phase"), help: ArgumentHelp(
+        "Map Server-Timing metrics whose name starts with NAME to SEGMENT (queue, preprocess, model, postprocess), before the defaults (repeatable).",
+        discussion: "Defaults: queue, wait -> queue; pre, decode, resize, tokeni, normali -> preprocess; model, infer, predict, forward -> model; post, serializ, encode -> postprocess. The longest matching prefix wins.",
+        valueName: "NAME=SEGMENT"))
+    var mappings: [String] = []
+    @Flag(name: .customLong("no-server-timing"), help: "Analyse as if no response carried Server-Timing: model and preprocessing are then told apart by how service time scales with input size.")
+    var ignoresServerTiming = false
+
+    func validate() throws {
+        _ = try segments()
+    }
+
+    func segments() throws -> ServerTimingSegments {
+        do {
+            return try ServerTimingSegments.parse(mappings: mappings, readsServerTiming: !ignoresServerTiming)
+        } catch let error as AnalysisError {
+            throw ValidationError(error.message)
+        }
+    }
+}

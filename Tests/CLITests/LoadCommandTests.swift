@@ -141,6 +141,73 @@ struct LoadSamplingTests {
         #expect(lines.contains { $0.contains("\"role\":\"server\"") })
     }
 
+    /// An HTTP server that serves one connection at a time until it closes (so the others wait
+    /// in its accept queue) and forks a child burning CPU: what `bottleneck load --server-port`
+    /// must find in the kernel's accounting. (The generator's reachability check is the first
+    /// connection it accepts, and closes at once.)
+    static let busyServer = """
+        import os, socket, sys, time
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", 0)); s.listen(64)
+        child = os.fork()
+        if child == 0:
+            t = time.time()
+            while time.time() - t < 15: pass
+            os._exit(0)
+        sys.stderr.write("ready %d %d\\n" % (s.getsockname()[1], child)); sys.stderr.flush()
+        s.settimeout(15)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            c, _ = s.accept(); c.settimeout(15)
+            buf = b""
+            while time.time() < deadline:
+                data = c.recv(65536)
+                if not data: break
+                buf += data
+                while b"\\r\\n\\r\\n" in buf:
+                    _, buf = buf.split(b"\\r\\n\\r\\n", 1)
+                    time.sleep(0.005)
+                    c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")
+            c.close()
+        """
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") || TestRequirements.enforced, "needs /usr/bin/python3 for the test server"))
+    func serverItsChildItsListenerAndAcceptQueueAppearInTheSamples() throws {
+        let server = try BackgroundProcess("/usr/bin/python3", ["-c", Self.busyServer])
+        #expect(server.waitForStandardError(containing: "ready", timeout: 10), "\(server.stderr)")
+        let words = server.stderr.split(separator: "\n").first { $0.hasPrefix("ready") }?.split(separator: " ") ?? []
+        let port = try #require(words.count == 3 ? Int(words[1]) : nil)
+        let child = try #require(words.count == 3 ? Int(words[2]) : nil)
+        defer {
+            kill(pid_t(child), SIGKILL)
+            server.interrupt()
+        }
+        let directory = try CLI.temporaryDirectory()
+        let out = directory.appendingPathComponent("run")
+        // Four connections: one is served, three wait in the accept queue for the whole step.
+        let result = try CLI.run(["load", "--target", "http://127.0.0.1:\(port)/", "--concurrency", "4", "--duration", "2s", "--warmup", "0s",
+                                  "--timeout", "3s", "--server-port", "\(port)", "--sample-interval", "100ms", "--out", out.path], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        let records = try String(contentsOf: out.appendingPathComponent("samples.jsonl"), encoding: .utf8).split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let processes = records.filter { $0["type"] as? String == "process" && $0["role"] as? String == "server" }
+        #expect(processes.contains { $0["pid"] as? Int == Int(server.pid) }, "the server itself")
+        let children = processes.filter { $0["pid"] as? Int == child }
+        #expect(children.contains { $0["ppid"] as? Int == Int(server.pid) && $0["root"] as? Int == Int(server.pid) }, "its child, in its tree")
+        #expect((children.compactMap { $0["cores"] as? Double }.max() ?? 0) > 0.1, "the child burns CPU")
+        let listens = records.filter { $0["type"] as? String == "net" && $0["role"] as? String == "server" }
+            .flatMap { ($0["listen"] as? [[String: Any]]) ?? [] }.filter { $0["port"] as? Int == port }
+        #expect(!listens.isEmpty, "the listening socket")
+        #expect(listens.contains { $0["accept_queue"] as? Int == 3 }, "three connections waiting: \(listens.map { $0["accept_queue"] ?? "-" })")
+
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as! [String: Any]
+        let step = try #require(((summary["sampling"] as? [String: Any])?["steps"] as? [[String: Any]])?.first { $0["index"] as? Int == 0 })
+        let serverStep = try #require(step["server"] as? [String: Any])
+        #expect((serverStep["busiestProcess"] as? [String: Any])?["pid"] as? Int == child)
+        #expect(serverStep["processes"] as? Int == 2)
+        #expect(serverStep["acceptQueueMax"] as? Int == 3)
+    }
+
     @Test func unknownServerPortIsBadInputAndLeavesNoDirectory() throws {
         let directory = try CLI.temporaryDirectory()
         let nginx = try LocalNginx(port: 18_615)

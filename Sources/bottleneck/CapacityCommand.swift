@@ -13,7 +13,9 @@ struct CapacityCommand: AsyncParsableCommand {
             rate whose p99 meets --slo with errors under 1%, 95% of its schedule completed and no growing queue \
             (requests left unfinished at the step's end beyond rate x early latency). The answer is capped at the \
             sweep's throughput ceiling when the sweep flattened. --from RUN_DIR recomputes from a recorded run. \
-            The budget defaults to 3m; longer budgets give longer steps, which resolve the knee more finely.
+            The budget defaults to 3m; longer budgets give longer steps, which resolve the knee more finely. \
+            The decision is kept in the run directory (capacity.json), and `bottleneck report` (or --report html) shows \
+            it with the USL curve over the sweep.
             Exit codes: 0 done (a capacity that could not be found is a finding, not an error); 2 bad input;
             3 the run is invalid (the load generator could not keep up).
             """
@@ -65,6 +67,7 @@ struct CapacityExecution {
             directory = try await measure(settings)
         }
         let report = try CapacityReport.load(directory: directory, settings: settings, inputs: inputs)
+        try report.record()
         try reports.write(directory: directory, sloP99Milliseconds: sloMs)
         if json {
             print(String(decoding: try RunJSON.encode(report), as: UTF8.self))

@@ -6,7 +6,12 @@ import Glibc
 
 @Suite("bottleneck capacity, run as a user would", .serialized)
 struct CapacityCommandTests {
-    static let fixture = CLI.packageRoot.appendingPathComponent("Tests/BottleneckTests/Fixtures/runs/slow-model").path
+    /// A scratch copy of the recorded slow-model run per use: capacity keeps capacity.json in the run directory.
+    static var fixture: String {
+        let copy = (try? CLI.temporaryDirectory())?.appendingPathComponent("slow-model").path ?? NSTemporaryDirectory() + "slow-model-\(UUID())"
+        try? FileManager.default.copyItem(atPath: CLI.packageRoot.appendingPathComponent("Tests/BottleneckTests/Fixtures/runs/slow-model").path, toPath: copy)
+        return copy
+    }
 
     static func json(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
@@ -122,7 +127,7 @@ struct CapacityCommandLiveTests {
         defer { server.stop() }
         let result = try CLI.run(["capacity", "--target", "http://127.0.0.1:\(server.port)/", "--slo", "p99=200ms", "--budget", "40s",
                                   "--peak-rps", "500", "--server-pid", String(server.pid), "--core-hour-price", "0.05",
-                                  "--out", scratch.appendingPathComponent("run").path, "--json"])
+                                  "--out", scratch.appendingPathComponent("run").path, "--json", "--report", "html", "--report", "markdown"])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try CapacityCommandTests.json(result.stdout)
         let capacity = try #require(report["capacityRps"] as? Double, "\(result.stdout)")
@@ -135,6 +140,17 @@ struct CapacityCommandLiveTests {
         let plan = try #require(report["plan"] as? [String: Any])
         #expect((plan["instances"] as? Int ?? 0) >= 13)  // 500 / (55 × 0.7)
         #expect(report["coresPerInstance"] as? Double != nil)
+        // The plan reaches the reports: the figures, the USL curve over the measured sweep, the assumptions.
+        let run = scratch.appendingPathComponent("run")
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("capacity.json").path))
+        let html = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
+        let section = try #require(html.range(of: "<section id=\"capacity\">"), "no capacity section in report.html")
+        #expect(section.lowerBound > html.range(of: "id=\"verdicts\"")!.lowerBound && section.lowerBound < html.range(of: "id=\"charts\"")!.lowerBound)
+        #expect(html.contains("capacity per instance") && html.contains("instances") && html.contains("/month"))
+        #expect(html.contains("<figure id=\"chart-usl\">") && html.contains("data-series=\"measured\"") && html.contains("data-series=\"USL fit\""))
+        #expect(html.contains("Capacity scales linearly with instances"))
+        let markdown = try String(contentsOf: run.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(markdown.contains("## Capacity plan") && markdown.contains("| capacity per instance |"))
         // Replaying the run directory gives the same answer.
         let replay = try CLI.run(["capacity", "--from", scratch.appendingPathComponent("run").path, "--slo", "p99=200ms", "--json"])
         #expect(try CapacityCommandTests.json(replay.stdout)["capacityRps"] as? Double == capacity)

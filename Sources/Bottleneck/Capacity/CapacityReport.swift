@@ -112,7 +112,33 @@ public struct CapacityReport: Sendable, Codable {
     public var assumptions: [String]
     public var unknowns: [String]
 
-    /// Reads `summary.json` in `directory` and decides.
+    /// The file in the run directory that keeps the decision, for the reports.
+    public static let fileName = "capacity.json"
+
+    /// Keeps the report in its run directory, so `bottleneck report` shows the plan.
+    public func record() throws {
+        let path = runDirectory + "/" + Self.fileName
+        do {
+            try RunJSON.encode(self).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw CapacityError(.badInput, "cannot write \(path) (\(error.localizedDescription)); the run directory is kept")
+        }
+    }
+
+    /// The report a capacity run left in `directory`; nil when it has none.
+    /// - Throws: ``AnalysisError`` when the file is there but does not parse.
+    public static func recorded(in directory: String) throws -> CapacityReport? {
+        guard let data = FileManager.default.contents(atPath: directory + "/" + fileName) else { return nil }
+        do {
+            return try RunJSON.decode(CapacityReport.self, from: data)
+        } catch {
+            throw AnalysisError("\(directory)/\(fileName) does not parse (\(error)); was it written by a newer bottleneck?")
+        }
+    }
+
+    /// Reads `summary.json` in `directory` and decides; the run is invalid when the load
+    /// generator was saturated or any load-generator rule fired on the run's evidence (the
+    /// same test as the diagnosis and the reports).
     public static func load(directory: String, settings: CapacityRun.Settings, inputs: Inputs) throws -> CapacityReport {
         guard let data = FileManager.default.contents(atPath: directory + "/summary.json") else {
             throw CapacityError(.badInput, "\(directory): no summary.json; give a directory a bottleneck run wrote (runs/<time>-<name>/)")
@@ -123,7 +149,16 @@ public struct CapacityReport: Sendable, Codable {
         } catch {
             throw CapacityError(.badInput, "\(directory)/summary.json does not parse (\(error)); was it written by a newer bottleneck?")
         }
-        return try make(summary: summary, runDirectory: directory, settings: settings, inputs: inputs)
+        var report = try make(summary: summary, runDirectory: directory, settings: settings, inputs: inputs)
+        let diagnosis = try DiagnosisResult.evaluate(directory: directory, sloP99Milliseconds: settings.sloP99Milliseconds,
+                                                     rules: DefaultRules.load(catalog: EvidenceCatalog.catalog))
+        if !diagnosis.valid {
+            report.valid = false
+            for verdict in diagnosis.verdicts where verdict.culprit == .loadGenerator {
+                report.warnings.append("the load generator could not keep up (rule \(verdict.rule)): \(verdict.explain)")
+            }
+        }
+        return report
     }
 
     /// The decision on a run's steps and sampling summary.

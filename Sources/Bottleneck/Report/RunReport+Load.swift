@@ -38,7 +38,8 @@ extension RunReport {
         let distributions = try hlog.map { try Self.distributions(hlog: $0, stepNames: summary.steps.map(\.name)) } ?? []
         return RunReportData(directory: directory, run: run, summary: summary, diagnosis: diagnosis, breakdown: breakdown,
                              cpu: cpuWithLimit, sampled: usage?.sampled ?? RunReportData.SampledSeries(),
-                             payload: payloadScatter(requests.payloadPoints), distributions: distributions)
+                             payload: payloadScatter(requests.payloadPoints), distributions: distributions,
+                             capacity: try CapacityReport.recorded(in: directory))
     }
 
     /// Latency, service and server time against payload size, or nil when sizes do not vary by at

@@ -9,6 +9,7 @@ extension RunReport {
             out += "started \(run.startedAt), \(run.tool), host \(run.host.hostname) (\(cores(run.host.allowedCores)) cores allowed)\n"
         }
         out += "\n" + DiagnosisReportText.render(data.diagnosis)
+        if let capacity = data.capacity { out += "\n" + capacity.renderText() }
         for table in [stepTable(data), breakdownTable(data)] where !table.rows.isEmpty {
             out += "\n" + table.title + "\n" + aligned(table)
         }

@@ -73,6 +73,8 @@ public struct RunReportData: Sendable {
     public var sampled: SampledSeries
     public var payload: PayloadScatter?
     public var distributions: [Distribution]
+    /// `capacity.json`, when `bottleneck capacity` or `playbook run capacity-plan` wrote the run.
+    public var capacity: CapacityReport?
 
     public var sloP99Milliseconds: Double { diagnosis.sloP99Ms }
 

@@ -236,6 +236,7 @@ def teardown(state: State) -> list[str]:
     for r in res:
         if r["kind"] == "cgroup":
             errors.extend(cgroups.remove(r))
+    errors.extend(cgroups.restore_controllers([r for r in res if r["kind"] == "cgroup"]))
     # 4. files
     for r in res:
         if r["kind"] == "dir" and os.path.isdir(r["path"]) and PREFIX in os.path.basename(r["path"]):
@@ -794,7 +795,7 @@ def cmd_run(args) -> int:
                 log(json.dumps(rep))
     finally:
         if own:
-            for e in cgroups.remove(own):
+            for e in cgroups.remove(own) + cgroups.restore_controllers([own]):
                 log(e)
     return rc
 

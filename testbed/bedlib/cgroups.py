@@ -81,6 +81,7 @@ def create(name: str, cores: float) -> dict:
     info = detect()
     quota = max(1000, int(cores * PERIOD_US))
     paths = []
+    enabled = None
     if info["version"] == 2:
         root = info["root"]
         sub = _read(os.path.join(root, "cgroup.subtree_control")).split()
@@ -89,6 +90,8 @@ def create(name: str, cores: float) -> dict:
                 _write(os.path.join(root, "cgroup.subtree_control"), "+cpu")
             except OSError as e:
                 raise CgroupError(f"cannot enable the cpu controller in {root}: {e}") from e
+            # Recorded so that restore_controllers() turns it off again: the bed leaves the host as it found it.
+            enabled = os.path.join(root, "cgroup.subtree_control")
         path = os.path.join(root, name)
         os.makedirs(path, exist_ok=True)
         paths.append(path)
@@ -104,7 +107,7 @@ def create(name: str, cores: float) -> dict:
             os.makedirs(acct, exist_ok=True)
             paths.append(acct)
     return {"name": name, "version": info["version"], "paths": paths, "cores": cores,
-            "quota_us": quota, "period_us": PERIOD_US}
+            "quota_us": quota, "period_us": PERIOD_US, "enabled_cpu_in": enabled}
 
 
 def join(rec: dict, pid: int = 0) -> None:
@@ -178,6 +181,22 @@ def remove(rec: dict, timeout: float = 8.0) -> list[str]:
                 time.sleep(0.1)
                 if time.time() > deadline - timeout / 2:
                     sig = signal.SIGKILL
+    return errors
+
+
+def restore_controllers(records: list) -> list[str]:
+    """v2: turn the cpu controller off again where create() turned it on, once no bnk-*
+    cgroup is left under that root; return errors (empty when the host is as it was)."""
+    errors = []
+    for control in sorted({r["enabled_cpu_in"] for r in records if r.get("enabled_cpu_in")}):
+        root = os.path.dirname(control)
+        if any(e.startswith(PREFIX) and os.path.isdir(os.path.join(root, e)) for e in os.listdir(root)):
+            errors.append(f"cpu controller left on in {control}: bnk-* cgroups remain under {root}")
+            continue
+        try:
+            _write(control, "-cpu")
+        except OSError as e:
+            errors.append(f"cannot turn the cpu controller off again in {control} (turned on by the bed): {e}")
     return errors
 
 

@@ -11,6 +11,19 @@ struct RequestAggregates {
         var segmentSumMs: [ServerTimingSegments.Segment: Double] = [:]
         var payloadBytesSum = 0.0
         var pixelsSum = 0.0
+        /// The same sums over the step's tail: the requests whose latency reached the step's p99.
+        var tail = Tail()
+    }
+
+    /// Where the slowest requests' time went: sums over the requests at or above a step's p99.
+    struct Tail {
+        var count = 0
+        var latencySumMs = 0.0
+        /// Latency − service time: schedule lag and connection wait, the generator's own time.
+        var generatorSumMs = 0.0
+        var serviceSumMs = 0.0
+        var withTiming = 0
+        var segmentSumMs: [ServerTimingSegments.Segment: Double] = [:]
     }
 
     /// One successful request with a payload, as the size fits and the payload scatter see it.
@@ -57,7 +70,9 @@ struct RequestAggregates {
     }
     static let minimumFitPoints = 20
 
-    static func read(path: String, segments: ServerTimingSegments) throws -> RequestAggregates {
+    /// One pass over `requests.csv`. `tailThresholdsMs` (step → its p99 latency) selects the
+    /// requests whose sums also go to the step's ``Tail``.
+    static func read(path: String, segments: ServerTimingSegments, tailThresholdsMs: [Int: Double] = [:]) throws -> RequestAggregates {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw AnalysisError("cannot read \(path); is this a run directory written by bottleneck load?")
         }
@@ -78,13 +93,14 @@ struct RequestAggregates {
                     first = false
                     continue
                 }
-                result.add(fields, columns: columns, segments: segments)
+                result.add(fields, columns: columns, segments: segments, tailThresholdsMs: tailThresholdsMs)
             }
         }
         return result
     }
 
-    private mutating func add(_ fields: [Substring], columns: [String: Int], segments: ServerTimingSegments) {
+    private mutating func add(_ fields: [Substring], columns: [String: Int], segments: ServerTimingSegments,
+                              tailThresholdsMs: [Int: Double]) {
         func field(_ name: String) -> Substring? {
             guard let index = columns[name], index < fields.count else { return nil }
             return fields[index]
@@ -102,11 +118,20 @@ struct RequestAggregates {
         entry.pixelsSum += pixels
         var preprocess = 0.0
         var server: Double?
+        let inTail = tailThresholdsMs[step].map { latencyMs >= $0 } ?? false
+        if inTail {
+            entry.tail.count += 1
+            entry.tail.latencySumMs += latencyMs
+            entry.tail.generatorSumMs += max(0, latencyMs - serviceMs)
+            entry.tail.serviceSumMs += serviceMs
+        }
         if segments.readsServerTiming, let timing = field("server_timing"), !timing.isEmpty {
             entry.withTiming += 1
+            if inTail { entry.tail.withTiming += 1 }
             for metric in ServerTiming.parseCompact(timing) {
                 guard let duration = metric.duration, let segment = segments.segment(for: metric.name) else { continue }
                 entry.segmentSumMs[segment, default: 0] += duration
+                if inTail { entry.tail.segmentSumMs[segment, default: 0] += duration }
                 server = (server ?? 0) + duration
                 if segment == .preprocess { preprocess += duration }
             }

@@ -50,7 +50,11 @@ public struct RunEvidence: EvidenceSource {
         let description = FileManager.default.contents(atPath: directory + "/run.json")
             .flatMap { try? RunJSON.decode(RunDescription.self, from: $0) }
         let ephemeralPorts = description?.host.ephemeralPorts
-        let requests = try RequestAggregates.read(path: directory + "/requests.csv", segments: segments)
+        // HdrHistogram reports a percentile as the top of its bucket (3 significant digits), up to
+        // 0.1% above the request that set it: the tail starts 0.2% below, so it holds that request.
+        let tails = Dictionary(summary.steps.filter { $0.latency.count > 0 }.map { ($0.index, $0.latency.p99 * 0.998) }, uniquingKeysWith: { a, _ in a })
+        let requests = try RequestAggregates.read(path: directory + "/requests.csv", segments: segments, tailThresholdsMs: tails)
+        let wire = TargetURLPort.parse(summary.target).flatMap { WireAttribution.load(directory: directory, frontPort: $0) }
         let sampling = Dictionary((summary.sampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
         let proxySampling = Dictionary((summary.proxySampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
 
@@ -70,6 +74,8 @@ public struct RunEvidence: EvidenceSource {
             m["load.local_error_rate"] = Double(localFailures) / attempted
             m["load.connections_per_request"] = Double(result.connectionsOpened) / attempted
             m["load.schedule_lag_p99_ms"] = result.scheduleLag.p99
+            m["load.schedule_lag_p50_ms"] = result.scheduleLag.p50
+            m["load.schedule_lag_max_ms"] = result.scheduleLag.max
             if let trend = result.latencyTrend {
                 m["latency.first_third_mean_ms"] = trend.firstThirdMeanMs
                 m["latency.last_third_mean_ms"] = trend.lastThirdMeanMs
@@ -83,6 +89,10 @@ public struct RunEvidence: EvidenceSource {
             if result.latency.count > 0 {
                 m["latency.p50_ms"] = result.latency.p50
                 m["latency.p99_ms"] = result.latency.p99
+                m["latency.mean_ms"] = result.latency.mean
+                m["latency.p90_ms"] = result.latency.p90
+                m["latency.p999_ms"] = result.latency.p999
+                m["latency.max_ms"] = result.latency.max
                 m["service.p99_ms"] = result.serviceTime.p99
                 if let baselineP99, baselineP99 > 0 { m["latency.p99_over_baseline"] = result.latency.p99 / baselineP99 }
             }
@@ -153,6 +163,9 @@ public struct RunEvidence: EvidenceSource {
                 if r.pixelsSum > 0, let growth = m["server.rss_growth_mb"] {
                     m["server.rss_growth_mb_per_mpx"] = growth / (r.pixelsSum / 1e6)
                 }
+                if r.payloadBytesSum > 0, let growth = m["server.rss_growth_mb"] {
+                    m["server.rss_growth_mb_per_input_mb"] = growth / (r.payloadBytesSum / 1e6)
+                }
                 m["timing.coverage"] = Double(r.withTiming) / n
                 if r.withTiming > 0 {
                     let covered = Double(r.withTiming)
@@ -172,6 +185,7 @@ public struct RunEvidence: EvidenceSource {
                     }
                 }
             }
+            m.merge(Self.attributionShares(step: result, aggregate: requests.steps[result.index], wire: wire?.steps[result.index])) { $1 }
             steps.append(m)
         }
 
@@ -185,6 +199,14 @@ public struct RunEvidence: EvidenceSource {
             run["fit.preprocess_vs_pixels_r2"] = fit.r2
         }
         run.merge(Self.sizeScaling(requests.inputSizePoints)) { $1 }
+        // Throughput against concurrency: the Universal Scalability Law over the closed-loop steps.
+        if let usl = USLFit.fit(CapacityRun.uslPoints(summary.steps, CapacityRun.Settings(sloP99Milliseconds: sloP99Milliseconds, budgetSeconds: 0))) {
+            run["fit.usl_sigma"] = usl.sigma
+            run["fit.usl_kappa"] = usl.kappa
+            run["fit.usl_r2"] = usl.r2
+            if let n = usl.peakConcurrency { run["fit.usl_peak_concurrency"] = n }
+            if let x = usl.peakThroughput { run["fit.usl_ceiling_rps"] = x }
+        }
         if let bypass = Self.bypassComparison(directory: directory, summary: summary) {
             run["bypass.p50_ms"] = bypass.backendP50
             run["proxy.added_p50_ms"] = bypass.throughP50 - bypass.backendP50
@@ -221,6 +243,37 @@ public struct RunEvidence: EvidenceSource {
 }
 
 extension RunEvidence {
+    /// The attribution segments of a step as shares of its latency: the mean request's
+    /// (``RunReportTimeBreakdown``, so they agree with the report's bars) and the tail's — the
+    /// requests at or above the step's p99. The tail's network and proxy time cannot be told
+    /// apart without per-request wire data, so it stays in `outside` (or `unknown`).
+    static func attributionShares(step: StepResult, aggregate: RequestAggregates.Step?, wire: WireAttribution.Step?) -> [String: Double] {
+        guard let aggregate, aggregate.ok > 0 else { return [:] }
+        var m: [String: Double] = [:]
+        let mean = RunReportTimeBreakdown(step: step, aggregate: aggregate, wire: wire)
+        if mean.total > 0 {
+            let parts: [(String, Double)] = [("generator", mean.generator), ("network", mean.network), ("proxy", mean.proxy),
+                                             ("queue", mean.serverQueue), ("preprocess", mean.preprocessing), ("model", mean.model),
+                                             ("postprocess", mean.postprocessing), ("outside", mean.outsideService), ("unknown", mean.unknown)]
+            for (name, value) in parts { m["attribution.\(name)_share"] = max(0, value) / mean.total }
+        }
+        let tail = aggregate.tail
+        if tail.count > 0, tail.latencySumMs > 0 {
+            func share(_ value: Double) -> Double { max(0, value) / tail.latencySumMs }
+            m["attribution.generator_p99_share"] = share(tail.generatorSumMs)
+            let phases: [(String, ServerTimingSegments.Segment)] = [("queue", .queue), ("preprocess", .preprocess), ("model", .model), ("postprocess", .postprocess)]
+            var phaseSum = 0.0
+            for (name, segment) in phases {
+                let value = tail.segmentSumMs[segment] ?? 0
+                phaseSum += value
+                m["attribution.\(name)_p99_share"] = share(value)
+            }
+            m["attribution.outside_p99_share"] = tail.withTiming > 0 ? share(tail.serviceSumMs - phaseSum) : 0
+            m["attribution.unknown_p99_share"] = tail.withTiming > 0 ? 0 : share(tail.serviceSumMs)
+        }
+        return m
+    }
+
     /// How service time scales with input size (pixels for images, else bytes), on the points a
     /// size fit uses (the least-loaded step's): the evidence that tells a fixed-cost model from
     /// size-bound preprocessing when no response carries Server-Timing.

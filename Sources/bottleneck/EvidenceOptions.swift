@@ -28,7 +28,7 @@ struct EvidenceOptions: ParsableArguments {
     @Flag(name: .customLong("capture-full"), help: "Keep whole packets in capture.pcap (default: headers only, bodies dropped).")
     var captureFull = false
 
-    @Option(name: .customLong("agent"), help: "Pull server samples from a `bottleneck agent` on the server host, e.g. http://10.0.0.5:9555.")
+    @Option(name: .customLong("agent"), help: "Sample the server through a `bottleneck agent` on its host, e.g. http://10.0.0.5:9555; --server-port/--server-pid then name processes there, and the server evidence comes from the agent's samples.")
     var agent: String?
 
     @Option(name: .customLong("agent-token-file"), help: "File holding the agent's token (mode 0600).")

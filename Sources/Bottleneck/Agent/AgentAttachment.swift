@@ -22,6 +22,14 @@ import Synchronization
 /// The pull runs on its own thread with a blocking client: it polls every `pollInterval`,
 /// reconnects with backoff (0.1 s doubling to 2 s), and at `stop` fetches everything the
 /// agent has up to that moment.
+///
+/// Then the file is folded into per-step aggregates (`summary`, `summary.json` under
+/// `agentSampling`) by the local sampler's own fold (`SampleLineReplay`): the agent's `t`s
+/// are put on the run's clock with the nearest `clock` record, and each interval goes to the
+/// run's step its midpoint falls in. The agent takes a sample when a step mark reaches it
+/// (milliseconds after the step began: one request), so the split is the local sampler's
+/// but for that delay; a mark held up by a disconnection costs at most one interval, which
+/// goes to the step it mostly belongs to. Intervals after `stop` are left out.
 public final class AgentAttachment: RunAttachment {
     public let name = "agent"
     /// The file written in the run directory.
@@ -54,9 +62,13 @@ public final class AgentAttachment: RunAttachment {
 
     private struct State {
         var statistics = Statistics()
+        /// Step marks not yet delivered to the agent.
         var steps: [(index: Int, name: String)] = []
+        /// Every step of the run and when it began (run clock).
+        var stepStarts: [SampleLineReplay.StepStart] = []
         var stopRequested = false
         var started = false
+        var summary: SamplingSummary?
     }
 
     /// - Parameters:
@@ -74,6 +86,10 @@ public final class AgentAttachment: RunAttachment {
     }
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// The server's per-step aggregates from the agent's samples, once stopped; nil when
+    /// nothing could be placed on the run's clock (no samples, or no `clock` record).
+    public var summary: SamplingSummary? { state.withLock { $0.summary } }
 
     public func start(directory: RunDirectory) throws -> [String] {
         // Configure (or just locate) the agent's stream now, so a wrong URL, token or port
@@ -105,11 +121,15 @@ public final class AgentAttachment: RunAttachment {
     }
 
     public func stepStarted(index: Int, name: String, at: UInt64) {
-        state.withLock { $0.steps.append((index, name)) }
+        state.withLock {
+            $0.steps.append((index, name))
+            $0.stepStarts.append(SampleLineReplay.StepStart(index: index, name: name, start: at))
+        }
         wake.signal()
     }
 
     public func stop(directory: RunDirectory) -> [String] {
+        let end = MonotonicClock.now()
         let started = state.withLock { s -> Bool in
             s.stopRequested = true
             return s.started
@@ -122,7 +142,22 @@ public final class AgentAttachment: RunAttachment {
         if s.gaps > 0 {
             notes.append("agent: \(s.gaps) gap(s) in \(Self.fileName) (\(s.linesLost) sample lines lost while disconnected); they are marked, not filled in")
         }
-        if s.lines == 0 { notes.append("agent: no samples received\(s.lastError.map { ": \($0)" } ?? "")") }
+        if s.lines == 0 {
+            notes.append("agent: no samples received\(s.lastError.map { ": \($0)" } ?? "")")
+            return notes
+        }
+        let path = directory.file(Self.fileName)
+        do {
+            if let clock = try AgentClock.load(path: path) {
+                let steps = state.withLock { $0.stepStarts }
+                let summary = try SampleLineReplay.summarize(path: path, steps: steps, end: end, runTime: clock.runTime)
+                state.withLock { $0.summary = summary }
+            } else {
+                notes.append("agent: \(Self.fileName) has no clock record to place the agent's samples on the run's steps; the server's evidence is missing")
+            }
+        } catch {
+            notes.append("agent: cannot read \(path) back (\(error.localizedDescription)); the server's evidence is missing")
+        }
         return notes
     }
 

@@ -42,7 +42,7 @@ public enum EvidenceCatalog: Sendable {
         ("client.retransmit_ratio", "ratio", "samples (/proc/PID/net/snmp)", "RetransSegs over OutSegs in the generator's network namespace (all its traffic)."),
         ("slo.p99_ms", "ms", "--slo", "The latency objective the run is judged against (p99)."),
         // The server, from the samplers (--server-port / --server-pid).
-        ("server.sampled", "flag", "samples", "1 when server processes were sampled in this step, else 0."),
+        ("server.sampled", "flag", "samples", "1 when server processes were sampled in this step (here, or with --agent by the agent on the server's host), else 0."),
         ("server.processes", "processes", "samples (/proc)", "Server processes sampled (the tree under --server-pid/--server-port)."),
         ("server.cpu_cores", "cores", "samples (/proc/PID/stat)", "Mean CPU of the whole server process tree."),
         ("server.allowed_cores", "cores", "samples (affinity, cgroup quota)", "Cores the server may use."),
@@ -74,7 +74,7 @@ public enum EvidenceCatalog: Sendable {
         ("host.idle_cores", "cores", "samples (/proc/stat)", "Mean idle cores on the generator's host."),
         ("host.busy_cores", "cores", "samples (/proc/stat)", "Mean busy cores on the generator's host (all processes)."),
         ("host.steal_fraction", "ratio", "samples (/proc/stat steal)", "Share of CPU time the hypervisor gave to other guests."),
-        ("host.other_cores", "cores", "samples (/proc/stat, /proc/PID/stat)", "Busy cores on the host not used by the generator, the service or the proxy: other tenants."),
+        ("host.other_cores", "cores", "samples (/proc/stat, /proc/PID/stat)", "Busy cores on the host not used by the generator, the service or the proxy: other tenants. Absent with --agent (the service is on another host)."),
         // The service's own phases, from Server-Timing.
         ("timing.coverage", "ratio", "requests.csv (Server-Timing)", "Share of responses that carried Server-Timing phases."),
         ("timing.server_ms", "ms", "requests.csv (Server-Timing)", "Mean sum of the service's named phases."),

@@ -56,6 +56,8 @@ public struct RunEvidence: EvidenceSource {
         let requests = try RequestAggregates.read(path: directory + "/requests.csv", segments: segments, tailThresholdsMs: tails)
         let wire = TargetURLPort.parse(summary.target).flatMap { WireAttribution.load(directory: directory, frontPort: $0) }
         let sampling = Dictionary((summary.sampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
+        // The service from the agent on its host when the run pulled from one, else from here.
+        let serverSampling = Dictionary((summary.serverSampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
         let proxySampling = Dictionary((summary.proxySampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
 
         var steps: [[String: Double]] = []
@@ -114,7 +116,8 @@ public struct RunEvidence: EvidenceSource {
                 m["host.idle_cores"] = Double(sample.host.cpus) - sample.host.busyCoresMean
                 m["host.busy_cores"] = sample.host.busyCoresMean
                 m["host.steal_fraction"] = sample.host.stealFractionMean
-                let server = sample.server
+            }
+            if let server = serverSampling[result.index]?.server {
                 m["server.sampled"] = server.processes > 0 ? 1 : 0
                 if server.processes > 0 {
                     m["server.processes"] = Double(server.processes)
@@ -133,7 +136,7 @@ public struct RunEvidence: EvidenceSource {
                     // connections and the SYNs the server dropped come back 1, 3, 7 s later) count for
                     // the first step: the server dropped them all the same, and whether a retry lands
                     // just before or just after the warm-up ends is chance.
-                    let beforeSteps = result.index == summary.steps.first?.index ? sampling[-1]?.server.listenOverflows ?? 0 : 0
+                    let beforeSteps = result.index == summary.steps.first?.index ? serverSampling[-1]?.server.listenOverflows ?? 0 : 0
                     m["server.listen_overflows"] = Double(server.listenOverflows + beforeSteps)
                     m["server.accept_queue_max"] = Double(server.acceptQueueMax)
                     if let ratio = server.retransmitRatio { m["server.retransmit_ratio"] = ratio }
@@ -149,7 +152,7 @@ public struct RunEvidence: EvidenceSource {
                 m["proxy.run_delay_fraction"] = proxy.runDelayFraction
             }
 
-            if let busy = m["host.busy_cores"], let server = m["server.cpu_cores"] {
+            if summary.agentSampling == nil, let busy = m["host.busy_cores"], let server = m["server.cpu_cores"] {
                 // Only meaningful when the service runs on the generator's host (sampled locally).
                 let ours = server + (m["proxy.cpu_cores"] ?? 0) + (m["client.cpu_cores"] ?? 0)
                 m["host.other_cores"] = max(0, busy - ours)

@@ -198,7 +198,7 @@ public struct CapacityReport: Sendable, Codable {
         var cores = inputs.coresPerInstance
         if cores != nil {
             coresSource = "--cores-per-instance"
-        } else if let sampled = CapacityRun.sampledServerCores(summary.sampling) {
+        } else if let sampled = CapacityRun.sampledServerCores(summary.serverSampling) {
             cores = sampled
             coresSource = "sampled server cores"
         }

@@ -18,7 +18,7 @@ extension RunReport {
     }
 
     static func stepTable(_ data: RunReportData) -> RunReportTable {
-        let sampling = Dictionary((data.summary.sampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
+        let sampling = Dictionary((data.summary.serverSampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
         let rows = data.summary.steps.map { s -> [String] in
             let server = sampling[s.index].map { $0.server.processes > 0 ? cores($0.server.cpuCoresMean) : "–" } ?? "–"
             return [String(s.index + 1), s.name, data.loadLabel(of: s), String(format: "%.1f", s.achievedRate),

@@ -111,6 +111,7 @@ public final class LoadRun: Sendable {
         let samplers = started.compactMap { $0 as? SamplingAttachment }
         summary.sampling = samplers.first { $0.role == .service }?.summary
         summary.proxySampling = samplers.first { $0.role == .proxy }?.summary
+        summary.agentSampling = started.lazy.compactMap { $0 as? AgentAttachment }.first?.summary
         summary.warnings += RunSummary.hostWarnings(steps: results, sampling: summary.sampling)
         try directory.write(summary, to: "summary.json")
         if let failure { throw failure }

@@ -94,6 +94,14 @@ public struct RunSummary: Sendable, Codable {
     public var sampling: SamplingSummary?
     /// The same for the reverse proxy in front of the service, when it was sampled apart.
     public var proxySampling: SamplingSummary?
+    /// The same from a `bottleneck agent` on the server host (`--agent`; `source` `agent`):
+    /// `server` is the service, `host` the server's host, `client` empty. `sampling` then
+    /// holds the generator alone.
+    public var agentSampling: SamplingSummary?
+
+    /// The aggregates that sampled the service: the agent's when the run pulled from one,
+    /// else the local sampler's.
+    public var serverSampling: SamplingSummary? { agentSampling ?? sampling }
 
     public init(name: String, target: String, runDirectory: String, plannedSteps: Int, interrupted: Bool,
                 steps: [StepResult], requestsRecorded: UInt64, generatorPeakRSSBytes: UInt64) {

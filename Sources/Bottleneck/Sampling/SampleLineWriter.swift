@@ -36,7 +36,7 @@ import Darwin
 ///   `last_cpu`, `utime_ticks`, `stime_ticks`, `user_cores`, `sys_cores`, `cores`,
 ///   `rss_bytes`, `rss_peak_bytes`, `voluntary_ctxt`, `nonvoluntary_ctxt` (+`_per_s`, over `ctxt_dt`),
 ///   `run_delay_ns` (+ `run_delay_fraction`: seconds waiting for a CPU per second),
-///   `fds`, `fd_limit`, `cgroup`.
+///   `fds`, `fd_limit`, `allowed_cpus` (CPUs its affinity allows), `cgroup`.
 /// - `thread` (multi-threaded processes): `pid`, `tid`, `comm`, `last_cpu`, `utime_ticks`,
 ///   `stime_ticks`, `cores`, `run_delay_ns`, `run_delay_fraction`.
 /// - `tree`: per root, the master and its workers together: `root`, `processes`, `cores`, `rss_bytes`.

@@ -442,6 +442,7 @@ final class Sampler {
             w.field("run_delay_ns", runDelay)
             w.field("fds", fds.map { UInt64($0) })
             w.field("fd_limit", entry.fdLimit == UInt64.max ? nil : entry.fdLimit)
+            w.field("allowed_cpus", status.allowedCPUs.map { UInt64($0) })
             if let cgroup = entry.cgroup { w.field("cgroup", cgroup.path) }
             var cores: Double = 0
             var tickIncrease: UInt64 = 0

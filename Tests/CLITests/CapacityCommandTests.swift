@@ -117,7 +117,14 @@ final class SleepyServer {
     }
 }
 
-@Suite("bottleneck capacity against a server of known capacity", .serialized)
+/// The capacity runs that put real load on a real server, one at a time: run beside each other
+/// on two cores their generators starve each other, the runs are (rightly) declared invalid and
+/// the servers' capacities shift.
+@Suite("bottleneck capacity under real load", .serialized)
+struct CapacityUnderRealLoadTests {}
+
+extension CapacityUnderRealLoadTests {
+@Suite("bottleneck capacity against a server of known capacity")
 struct CapacityCommandLiveTests {
     @Test(.enabled(if: SleepyServer.available || TestRequirements.enforced, "needs /usr/bin/python3 for the one-thread test server"))
     func findsAbout50RequestsPerSecond() throws {
@@ -125,9 +132,17 @@ struct CapacityCommandLiveTests {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let server = try SleepyServer(directory: scratch)
         defer { server.stop() }
-        let result = try CLI.run(["capacity", "--target", "http://127.0.0.1:\(server.port)/", "--slo", "p99=200ms", "--budget", "40s",
+        // Exit 3 is a run the generator could not keep up with (other tests share the two cores):
+        // it says nothing of the server, so it is measured again, at most twice more.
+        var result = CLI.Result(status: -1, stdout: "", stderr: "")
+        for attempt in 1...3 {
+            try? FileManager.default.removeItem(at: scratch.appendingPathComponent("run"))
+            result = try CLI.run(["capacity", "--target", "http://127.0.0.1:\(server.port)/", "--slo", "p99=200ms", "--budget", "40s",
                                   "--peak-rps", "500", "--server-pid", String(server.pid), "--core-hour-price", "0.05",
                                   "--out", scratch.appendingPathComponent("run").path, "--json", "--report", "html", "--report", "markdown"])
+            guard result.status == 3 else { break }
+            print("capacity attempt \(attempt): the run was invalid (the generator could not keep up); measuring again")
+        }
         #expect(result.status == 0, "\(result.stderr)")
         let report = try CapacityCommandTests.json(result.stdout)
         let capacity = try #require(report["capacityRps"] as? Double, "\(result.stdout)")
@@ -183,7 +198,7 @@ struct CapacityCommandLiveTests {
 /// what wrk measures on it (as its check in testbed/checks does): one Python process that never
 /// uses more than one core, so throughput has a hard ceiling. wrk runs first, at the check's 8
 /// connections, then capacity, on the same bed with the same tensor body.
-@Suite("bottleneck capacity against a test-bed scenario", .serialized)
+@Suite("bottleneck capacity against a test-bed scenario")
 struct CapacityOnTheTestBedTests {
     @Test(.enabled(if: TestBed.available || TestRequirements.enforced, "needs root and the test bed's virtualenv (make setup)"))
     func theCeilingMatchesWhatWrkMeasuresAndTheCapacityStaysUnderIt() throws {
@@ -232,4 +247,5 @@ struct CapacityOnTheTestBedTests {
         // a short step the sweep's throughput ceiling caps.
         #expect(capacity <= 1.2 * high && capacity <= 1.05 * best, "capacity \(capacity) req/s, wrk \(low)–\(high), closed-loop best \(best) req/s")
     }
+}
 }

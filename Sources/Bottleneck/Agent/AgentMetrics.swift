@@ -139,9 +139,10 @@ public enum AgentMetrics: Sendable {
         return out.text
     }
 
+    /// A numeric field. (No `is Bool` test: Foundation bridges an NSNumber of 0 or 1 to Bool,
+    /// so that test dropped every idle tree's `"cores":0`; the fields read here are never booleans.)
     static func number(_ value: Any?) -> Double? {
-        guard let n = value as? NSNumber, !(value is Bool) else { return nil }
-        return n.doubleValue
+        (value as? NSNumber)?.doubleValue
     }
 
     static func integer(_ value: Any?) -> Int? { (value as? NSNumber)?.intValue }

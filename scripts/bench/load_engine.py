@@ -208,5 +208,12 @@ def main():
     os.makedirs(os.path.join(ROOT, "bench-out"), exist_ok=True)
     with open(os.path.join(ROOT, "bench-out", "load-engine.json"), "w") as f:
         json.dump(results, f, indent=2)
+    # Exit 1 when any must-show line failed, so `make bench` says so at its end.
+    verdicts = [results[k]["pass"] for k in ("efficiency", "memory") if k in results]
+    verdicts += [r["pass"] for r in results.get("open_loop", [])]
+    failed = not all(verdicts)
+    if failed:
+        print("load engine: at least one must-show line FAILED (above)", flush=True)
+    return 1 if failed else 0
 
-main()
+sys.exit(main())

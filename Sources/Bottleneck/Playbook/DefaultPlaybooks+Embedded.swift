@@ -364,8 +364,11 @@ Automated: `bottleneck playbook run slow-endpoint --target URL …` runs these s
      service time. Make the model cheaper (quantise, smaller batch, ONNX Runtime threads) or add cores.
    - `preprocessing` (`preprocessing-bound`): decode/resize dominate; see input-size-and-memory.md.
    - `server` (`single-process-pinned`, `accept-queue-overflow`, `server-cpu-throttled`): see python-workers-and-gil.md.
-3. No Server-Timing? Add it to the service (`Server-Timing: preprocess;dur=12.1, model;dur=41.3`) — without
-   it model and preprocessing can only be told apart by how time scales with input size (`fit.*` metrics).
+3. No Server-Timing? Then the verdict rests on how service time scales with input size (`fit.size_scaled_share`,
+   `fit.service_fixed_ms`; give `--payload` a size range): `preprocessing-scales-with-input` when most of the time
+   grows with the input, `model-fixed-cost` when it stays flat while the CPU is busy. Add Server-Timing to the
+   service to confirm (`Server-Timing: preprocess;dur=12.1, model;dur=41.3`); phases named otherwise map with
+   `--phase NAME=SEGMENT` (e.g. `--phase gpu=model`).
 4. Re-diagnose a recorded run after changing rules or SLO, without new load:
    `bottleneck diagnose --from runs/<run> --slo p99=200ms`.
 

@@ -67,7 +67,7 @@ struct CapacityExecution {
             directory = try await measure(settings)
         }
         let report = try CapacityReport.load(directory: directory, settings: settings, inputs: inputs)
-        try report.record()
+        do { try report.record() } catch { LoadProgressDisplay.note("\(error)") }
         try reports.write(directory: directory, sloP99Milliseconds: sloMs)
         if json {
             print(String(decoding: try RunJSON.encode(report), as: UTF8.self))

@@ -6,7 +6,7 @@ import Bottleneck
 struct PhaseOptions: ParsableArguments {
     @Option(name: .customLong("phase"), help: ArgumentHelp(
         "Map Server-Timing metrics whose name starts with NAME to SEGMENT (queue, preprocess, model, postprocess), before the defaults (repeatable).",
-        discussion: "Defaults: queue, wait -> queue; pre, decode, resize, tokeni, normali -> preprocess; model, infer, predict, forward -> model; post, serializ, encode -> postprocess. The longest matching prefix wins.",
+        discussion: "Defaults: queue, wait -> queue; pre, decode, resize, tokeni, normali -> preprocess; model, infer, predict, forward -> model; post, serializ, encode -> postprocess. Your prefixes are tried first (the longest matching one wins), the defaults only for names none of yours matches.",
         valueName: "NAME=SEGMENT"))
     var mappings: [String] = []
     @Flag(name: .customLong("no-server-timing"), help: "Analyse as if no response carried Server-Timing: model and preprocessing are then told apart by how service time scales with input size.")

@@ -8,7 +8,8 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Render a recorded run as a self-contained HTML report, Markdown, text or JSON.",
         discussion: """
-            The HTML report (the default) has the verdicts first, then charts of latency against load, achieved rate,
+            The HTML report (the default) has the verdicts first, then the capacity plan when the run was made by \
+            `capacity` (capacity.json), then charts of latency against load, achieved rate,
             where the time goes, CPU and memory over time, host CPU per core, latency, service and server time against
             payload size and the latency distribution, then the
             tables, configuration and host. It needs no network. Without --out, HTML is written to RUN_DIR/report.html

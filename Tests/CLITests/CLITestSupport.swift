@@ -25,11 +25,22 @@ enum CLI {
         try Subprocess.run(binary.path, arguments, in: directory, interruptAfter: interruptAfter)
     }
 
+    /// A fresh directory under this test process's own scratch root, which is removed when the
+    /// process exits: run directories and fixture copies do not pile up in /tmp.
     static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bottleneck-cli-\(UUID().uuidString)")
+        let url = scratchRoot.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    static let scratchRoot: URL = {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("bottleneck-cli-\(getpid())")
+        try? FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        atexit {
+            try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent("bottleneck-cli-\(getpid())"))
+        }
+        return root
+    }()
 }
 
 /// A throwaway nginx on loopback, started with the project's own script.

@@ -236,7 +236,10 @@ def teardown(state: State) -> list[str]:
     for r in res:
         if r["kind"] == "cgroup":
             errors.extend(cgroups.remove(r))
-    errors.extend(cgroups.restore_controllers([r for r in res if r["kind"] == "cgroup"]))
+    # Not an error that keeps the state file: the cgroups are gone; a controller another
+    # cgroup now uses cannot be turned off, and the next `bed up` must still work.
+    for warning in cgroups.restore_controllers([r for r in res if r["kind"] == "cgroup"]):
+        log("warning: " + warning)
     # 4. files
     for r in res:
         if r["kind"] == "dir" and os.path.isdir(r["path"]) and PREFIX in os.path.basename(r["path"]):

@@ -93,9 +93,22 @@ def create(name: str, cores: float) -> dict:
             # Recorded so that restore_controllers() turns it off again: the bed leaves the host as it found it.
             enabled = os.path.join(root, "cgroup.subtree_control")
         path = os.path.join(root, name)
-        os.makedirs(path, exist_ok=True)
-        paths.append(path)
-        _write(os.path.join(path, "cpu.max"), f"{quota} {PERIOD_US}")
+        try:
+            os.makedirs(path, exist_ok=True)
+            paths.append(path)
+            _write(os.path.join(path, "cpu.max"), f"{quota} {PERIOD_US}")
+        except OSError as e:
+            if os.path.isdir(path):
+                try:
+                    os.rmdir(path)
+                except OSError:
+                    pass
+            if enabled:
+                try:
+                    _write(enabled, "-cpu")
+                except OSError:
+                    pass
+            raise CgroupError(f"cannot create cgroup {path} with a CPU quota: {e}") from e
     else:
         path = os.path.join(info["cpu"], name)
         os.makedirs(path, exist_ok=True)

@@ -126,14 +126,18 @@ struct RequestAggregates {
             entry.tail.serviceSumMs += serviceMs
         }
         if segments.readsServerTiming, let timing = field("server_timing"), !timing.isEmpty {
-            entry.withTiming += 1
-            if inTail { entry.tail.withTiming += 1 }
+            // A response counts as timed only when at least one of its metrics maps to a segment
+            // (`total` or `db` alone name no phase): otherwise its service time stays unknown.
             for metric in ServerTiming.parseCompact(timing) {
                 guard let duration = metric.duration, let segment = segments.segment(for: metric.name) else { continue }
                 entry.segmentSumMs[segment, default: 0] += duration
                 if inTail { entry.tail.segmentSumMs[segment, default: 0] += duration }
                 server = (server ?? 0) + duration
                 if segment == .preprocess { preprocess += duration }
+            }
+            if server != nil {
+                entry.withTiming += 1
+                if inTail { entry.tail.withTiming += 1 }
             }
         }
         steps[step] = entry

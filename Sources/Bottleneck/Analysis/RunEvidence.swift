@@ -254,11 +254,14 @@ extension RunEvidence {
         guard let aggregate, aggregate.ok > 0 else { return [:] }
         var m: [String: Double] = [:]
         let mean = RunReportTimeBreakdown(step: step, aggregate: aggregate, wire: wire)
-        if mean.total > 0 {
-            let parts: [(String, Double)] = [("generator", mean.generator), ("network", mean.network), ("proxy", mean.proxy),
-                                             ("queue", mean.serverQueue), ("preprocess", mean.preprocessing), ("model", mean.model),
-                                             ("postprocess", mean.postprocessing), ("outside", mean.outsideService), ("unknown", mean.unknown)]
-            for (name, value) in parts { m["attribution.\(name)_share"] = max(0, value) / mean.total }
+        let parts: [(String, Double)] = [("generator", mean.generator), ("network", mean.network), ("proxy", mean.proxy),
+                                         ("queue", mean.serverQueue), ("preprocess", mean.preprocessing), ("model", mean.model),
+                                         ("postprocess", mean.postprocessing), ("outside", mean.outsideService), ("unknown", mean.unknown)]
+        // Over the sum of the parts as shown (a negative remainder — phases longer than the service
+        // time the client saw — counts as 0), so the shares add up to 1.
+        let total = parts.reduce(0) { $0 + max(0, $1.1) }
+        if total > 0 {
+            for (name, value) in parts { m["attribution.\(name)_share"] = max(0, value) / total }
         }
         let tail = aggregate.tail
         if tail.count > 0, tail.latencySumMs > 0 {

@@ -5,7 +5,7 @@
 /// ignored rather than guessed.
 ///
 /// Configurable on the command line (`--phase NAME=SEGMENT`, `--no-server-timing`): a user's
-/// prefixes go before the defaults and win over them at the same length.
+/// prefixes are tried first (the longest of them wins), the defaults only for names none matches.
 public struct ServerTimingSegments: Sendable {
     public enum Segment: String, Sendable, CaseIterable, Codable {
         case queue, preprocess, model, postprocess
@@ -14,6 +14,8 @@ public struct ServerTimingSegments: Sendable {
     /// (prefix, segment) pairs, lower case. Of the prefixes a name starts with, the longest wins;
     /// between equally long ones, the first.
     public var prefixes: [(String, Segment)]
+    /// The user's pairs (`--phase`), tried before `prefixes`.
+    public var overrides: [(String, Segment)]
     /// False to analyse a run as if no response had carried Server-Timing (`--no-server-timing`):
     /// what the diagnosis says from size scaling and the client's clock alone.
     public var readsServerTiming: Bool
@@ -25,21 +27,25 @@ public struct ServerTimingSegments: Sendable {
         ("post", .postprocess), ("serializ", .postprocess), ("encode", .postprocess),
     ])
 
-    public init(prefixes: [(String, Segment)], readsServerTiming: Bool = true) {
+    public init(prefixes: [(String, Segment)], overrides: [(String, Segment)] = [], readsServerTiming: Bool = true) {
         self.prefixes = prefixes.map { ($0.0.lowercased(), $0.1) }
+        self.overrides = overrides.map { ($0.0.lowercased(), $0.1) }
         self.readsServerTiming = readsServerTiming
     }
 
     public func segment(for name: String) -> Segment? {
         let lower = name.lowercased()
-        var best: (length: Int, segment: Segment)?
-        for (prefix, segment) in prefixes where lower.hasPrefix(prefix) && prefix.count > (best?.length ?? -1) {
-            best = (prefix.count, segment)
+        func longest(_ pairs: [(String, Segment)]) -> Segment? {
+            var best: (length: Int, segment: Segment)?
+            for (prefix, segment) in pairs where lower.hasPrefix(prefix) && prefix.count > (best?.length ?? -1) {
+                best = (prefix.count, segment)
+            }
+            return best?.segment
         }
-        return best?.segment
+        return longest(overrides) ?? longest(prefixes)
     }
 
-    /// The defaults with `mappings` ("PREFIX=SEGMENT", e.g. `gpu=model`, `tok=preprocess`) put first.
+    /// The defaults with `mappings` ("PREFIX=SEGMENT", e.g. `gpu=model`, `tok=preprocess`) tried first.
     ///
     /// - Throws: ``AnalysisError`` (exit 2) naming the entry and the accepted form.
     public static func parse(mappings: [String], readsServerTiming: Bool = true) throws -> ServerTimingSegments {
@@ -54,6 +60,6 @@ public struct ServerTimingSegments: Sendable {
             }
             return (String(parts[0]), segment)
         }
-        return ServerTimingSegments(prefixes: user + defaults.prefixes, readsServerTiming: readsServerTiming)
+        return ServerTimingSegments(prefixes: defaults.prefixes, overrides: user, readsServerTiming: readsServerTiming)
     }
 }

@@ -25,14 +25,19 @@ public struct WireAttribution: Sendable, Equatable {
     /// Per step index: the means over the covered requests.
     public var steps: [Int: Step]
 
-    /// Front and back exchanges from `capture-exchanges.jsonl`: by X-Request-Id, and the front
-    /// leg's also by client port in the order they began, for requests whose id the capture lost.
+    /// Front and back exchanges from `capture-exchanges.jsonl`: every front-leg exchange by
+    /// client port in the order they began, the ones whose X-Request-Id was captured also by id.
     struct Exchanges {
         typealias Timings = (t1: UInt64, t2: UInt64, t3: UInt64, t4: UInt64)
-        var front: [String: Timings] = [:]
+        struct Entry {
+            /// First request byte (or first response byte), capture clock (ns since the epoch).
+            var start: UInt64
+            /// Nil when the exchange is incomplete (missing or reordered segments, a reset…): not trusted.
+            var timings: Timings?
+        }
+        var byPort: [UInt16: [Entry]] = [:]
+        var front: [String: (port: UInt16, index: Int)] = [:]
         var back: [String: UInt64] = [:]
-        /// Every front exchange from a client port, by first byte; nil where it did not complete.
-        var frontByPort: [UInt16: [Timings?]] = [:]
     }
 
     private struct Line: Decodable {
@@ -40,29 +45,41 @@ public struct WireAttribution: Sendable, Equatable {
         var clientPort: UInt16?
         var t1: UInt64?, t2: UInt64?, t3: UInt64?, t4: UInt64?
         var requestID: String?
+        var complete: Bool?
     }
 
     /// Reads the run directory's capture; nil when there is none or it has no front leg.
     public static func load(directory: String, frontPort: UInt16) -> WireAttribution? {
         guard let data = FileManager.default.contents(atPath: directory + "/capture-exchanges.jsonl") else { return nil }
         var exchanges = Exchanges()
-        var portOrder: [UInt16: [(start: UInt64, timings: Exchanges.Timings?)]] = [:]
+        var ids: [UInt16: [(start: UInt64, id: String)]] = [:]
         let decoder = JSONDecoder()
         for line in data.split(separator: 0x0A) where !line.isEmpty {
             guard let e = try? decoder.decode(Line.self, from: Data(line)) else { continue }
             var timings: Exchanges.Timings?
-            if let t1 = e.t1, let t2 = e.t2, let t3 = e.t3, let t4 = e.t4, t1 <= t2, t2 <= t3, t3 <= t4 { timings = (t1, t2, t3, t4) }
+            if e.complete ?? true, let t1 = e.t1, let t2 = e.t2, let t3 = e.t3, let t4 = e.t4, t1 <= t2, t2 <= t3, t3 <= t4 {
+                timings = (t1, t2, t3, t4)
+            }
             if e.serverPort == frontPort {
-                if let port = e.clientPort, let start = e.t1 ?? e.t3 { portOrder[port, default: []].append((start, timings)) }
-                if let id = e.requestID, let timings, exchanges.front[id] == nil { exchanges.front[id] = timings }
+                guard let port = e.clientPort, let start = e.t1 ?? e.t3 else { continue }
+                exchanges.byPort[port, default: []].append(Exchanges.Entry(start: start, timings: timings))
+                if let id = e.requestID { ids[port, default: []].append((start, id)) }
             } else if let id = e.requestID, let timings, exchanges.back[id] == nil {
                 exchanges.back[id] = timings.t3 - timings.t2
             }
         }
-        exchanges.frontByPort = portOrder.mapValues { $0.sorted { $0.start < $1.start }.map(\.timings) }
-        guard !portOrder.isEmpty,
+        for (port, entries) in exchanges.byPort {
+            let sorted = entries.sorted { $0.start < $1.start }
+            exchanges.byPort[port] = sorted
+            for (start, id) in ids[port] ?? [] where exchanges.front[id] == nil {
+                if let index = sorted.firstIndex(where: { $0.start == start }) { exchanges.front[id] = (port, index) }
+            }
+        }
+        guard !exchanges.byPort.isEmpty,
               let csv = FileManager.default.contents(atPath: directory + "/requests.csv") else { return nil }
-        return attribute(requestsCSV: csv, exchanges: exchanges)
+        let run = FileManager.default.contents(atPath: directory + "/run.json").flatMap { try? RunJSON.decode(RunDescription.self, from: $0) }
+        let offset = run.map { Int64(bitPattern: $0.wallStartNs &- $0.monotonicStartNs) }
+        return attribute(requestsCSV: csv, exchanges: exchanges, wallMinusMonotonicNs: offset)
     }
 
     /// One row of `requests.csv`, as the join needs it.
@@ -75,10 +92,16 @@ public struct WireAttribution: Sendable, Equatable {
         var sentNs: UInt64
     }
 
-    /// Joins each successful request to its front-leg exchange: by X-Request-Id, else by its
-    /// position among the requests sent from its local port (by send time) against the exchanges
-    /// from that port (by first byte) — the fallback for captures that lost the header.
-    static func attribute(requestsCSV: Data, exchanges: Exchanges) -> WireAttribution {
+    /// A request without its id in the capture takes the unused exchange from its local port whose
+    /// first byte is nearest its send time, within this much (capture and generator clocks agree
+    /// to microseconds; requests on one keep-alive connection are a service time apart).
+    static let sendTimeTolerance: UInt64 = 20_000_000
+
+    /// Joins each successful request to its front-leg exchange: by X-Request-Id, else — when
+    /// `run.json` gives the clocks' offset — by local port and send time (exchanges of the warm-up,
+    /// which `requests.csv` does not record, and of failed requests are passed over; each exchange
+    /// is used once).
+    static func attribute(requestsCSV: Data, exchanges: Exchanges, wallMinusMonotonicNs: Int64?) -> WireAttribution {
         var records: [Record] = []
         var columns: [String: Int] = [:]
         for (number, line) in requestsCSV.split(separator: 0x0A).enumerated() {
@@ -93,21 +116,49 @@ public struct WireAttribution: Sendable, Equatable {
                                   requestID: field("request_id") ?? "", localPort: field("local_port").flatMap { UInt16($0) }.flatMap { $0 == 0 ? nil : $0 },
                                   sentNs: field("sent_ns").flatMap { UInt64($0) } ?? 0))
         }
-        // Every request sent from a port counts for the order, failed ones too: their exchanges were captured as well.
-        var ordinal = [Int?](repeating: nil, count: records.count)
-        var byPort: [UInt16: [Int]] = [:]
-        for (i, r) in records.enumerated() { if let port = r.localPort { byPort[port, default: []].append(i) } }
-        for (_, list) in byPort {
-            for (position, i) in list.sorted(by: { (records[$0].sentNs, $0) < (records[$1].sentNs, $1) }).enumerated() { ordinal[i] = position }
+        var used: [UInt16: Set<Int>] = [:]
+        var matched = [Exchanges.Timings?](repeating: nil, count: records.count)
+        var unmatched: [Int] = []
+        for (i, record) in records.enumerated() where record.ok {
+            if let (port, index) = exchanges.front[record.requestID] {
+                used[port, default: []].insert(index)
+                matched[i] = exchanges.byPort[port]?[index].timings
+            } else {
+                unmatched.append(i)
+            }
+        }
+        if let offset = wallMinusMonotonicNs {
+            for i in unmatched {
+                guard let port = records[i].localPort, let entries = exchanges.byPort[port] else { continue }
+                let sent = UInt64(clamping: Int64(clamping: records[i].sentNs) &+ offset)
+                // Binary search for the first exchange at or after the send, then outward within the tolerance.
+                var low = 0, high = entries.count
+                while low < high {
+                    let mid = (low + high) / 2
+                    if entries[mid].start < sent { low = mid + 1 } else { high = mid }
+                }
+                var best: (distance: UInt64, index: Int)?
+                func consider(_ index: Int) -> Bool {
+                    let start = entries[index].start
+                    let distance = start > sent ? start - sent : sent - start
+                    guard distance <= Self.sendTimeTolerance else { return false }
+                    if !(used[port]?.contains(index) ?? false), distance < (best?.distance ?? .max) { best = (distance, index) }
+                    return true
+                }
+                var after = low
+                while after < entries.count, consider(after) { after += 1 }
+                var before = low - 1
+                while before >= 0, consider(before) { before -= 1 }
+                if let best {
+                    used[port, default: []].insert(best.index)
+                    matched[i] = entries[best.index].timings
+                }
+            }
         }
 
         var sums: [Int: Step] = [:]
         for (i, record) in records.enumerated() {
-            guard record.ok, let serviceMs = record.serviceMs else { continue }
-            let byOrder = record.localPort.flatMap { port in
-                ordinal[i].flatMap { n in exchanges.frontByPort[port].flatMap { n < $0.count ? $0[n] : nil } }
-            }
-            guard let front = exchanges.front[record.requestID] ?? byOrder else { continue }
+            guard record.ok, let serviceMs = record.serviceMs, let front = matched[i] else { continue }
             let id = record.requestID
             let step = record.step
             let wireMs = Double(front.t4 - front.t1) / 1e6

@@ -47,7 +47,8 @@ extension RunReport {
 
     /// Measured closed-loop throughput against concurrency, with the USL curve over it.
     static func uslChart(_ c: CapacityReport) -> LineChart? {
-        let measured = c.steps.filter { $0.mode == "closed" && $0.concurrency != nil }
+        // The steps the fit used: closed loop, within the error budget (CapacityRun.uslPoints).
+        let measured = c.steps.filter { $0.mode == "closed" && $0.concurrency != nil && $0.achievedRps > 0 && $0.errorRate <= c.errorBudget }
             .map { ChartPoint(x: Double($0.concurrency!), y: $0.achievedRps) }
         guard measured.count >= 2 else { return nil }
         var series = [ChartSeries(name: "measured", points: measured, style: ChartSeriesStyle(marker: .circle))]
@@ -67,8 +68,15 @@ extension RunReport {
                          yAxis: ChartAxis(label: "Throughput", unit: "req/s"), series: series, referenceLines: references)
     }
 
-    static func capacityHTML(_ c: CapacityReport) -> String {
+    /// Said when the plan was made against another SLO than the one this report judges by.
+    static func sloNote(_ c: CapacityReport, reportSLO: Double) -> String? {
+        guard abs(c.sloP99Ms - reportSLO) > 1e-9 else { return nil }
+        return "This plan was made against p99 ≤ \(formatRate(c.sloP99Ms)) ms (capacity.json); the verdicts above judge by p99 ≤ \(formatRate(reportSLO)) ms."
+    }
+
+    static func capacityHTML(_ c: CapacityReport, reportSLO: Double) -> String {
         var out = "<section id=\"capacity\"><h2>Capacity plan</h2>\n"
+        if let note = sloNote(c, reportSLO: reportSLO) { out += "<p class=\"bn-meta\">\(h(note))</p>\n" }
         if !c.valid {
             out += "<p class=\"bn-invalid\" role=\"alert\"><strong>Not a capacity:</strong> the load generator could not keep up, so these figures understate the service.</p>\n"
         }
@@ -82,8 +90,9 @@ extension RunReport {
         return out + "</section>\n"
     }
 
-    static func capacityMarkdown(_ c: CapacityReport) -> String {
+    static func capacityMarkdown(_ c: CapacityReport, reportSLO: Double) -> String {
         var out = "## Capacity plan\n\n"
+        if let note = sloNote(c, reportSLO: reportSLO) { out += "\(escape(note))\n\n" }
         if !c.valid { out += "> **Not a capacity**: the load generator could not keep up, so these figures understate the service.\n\n" }
         out += markdownTable(capacityTable(c)) + "\n"
         out += "Assumptions:\n\n" + c.assumptions.map { "- \(escape($0))\n" }.joined() + "\n"

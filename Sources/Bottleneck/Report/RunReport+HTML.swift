@@ -21,7 +21,7 @@ extension RunReport {
                 """
         }
         body += verdictsHTML(data)
-        if let capacity = data.capacity { body += capacityHTML(capacity) }
+        if let capacity = data.capacity { body += capacityHTML(capacity, reportSLO: data.sloP99Milliseconds) }
         body += "<section id=\"charts\"><h2>Charts</h2><div class=\"bn-grid\">\n"
         for (id, svg, note) in charts(data) {
             body += "<figure id=\"\(id)\">\(svg)"

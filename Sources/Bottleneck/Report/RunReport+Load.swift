@@ -3,7 +3,8 @@ import Histogram
 
 extension RunReport {
     /// At most this many points are drawn in the payload scatter: enough to see the shape,
-    /// few enough that the HTML stays small (the fit still uses every request).
+    /// few enough that the HTML stays small (the fit uses the requests of the diagnosis's size
+    /// fit: the first step's when it has 20 or more, else every step's).
     public static let scatterPointLimit = 1500
     /// Server processes drawn one by one in the CPU chart (the busiest); the rest are in the "server" total.
     static let serverProcessLimit = 3

@@ -30,7 +30,7 @@ extension RunReport {
         if !d.missingEvidence.isEmpty {
             out += "Evidence not available in this run: " + d.missingEvidence.map { "`\($0)`" }.joined(separator: ", ") + "\n\n"
         }
-        if let capacity = data.capacity { out += capacityMarkdown(capacity) }
+        if let capacity = data.capacity { out += capacityMarkdown(capacity, reportSLO: data.sloP99Milliseconds) }
         for table in tables(data) {
             out += "## \(table.title)\n\n" + markdownTable(table) + "\n"
         }

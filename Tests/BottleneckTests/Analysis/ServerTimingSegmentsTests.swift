@@ -24,8 +24,10 @@ struct ServerTimingSegmentsTests {
         let segments = try ServerTimingSegments.parse(mappings: ["gpu=model", "Total=postprocess", "pre=model"])
         #expect(segments.segment(for: "gpu_kernel") == .model)
         #expect(segments.segment(for: "total") == .postprocess)
-        // Same length as the default `pre`: the user's entry, listed first, wins.
+        // The user's `pre` is tried before the defaults: preprocess is the model here.
         #expect(segments.segment(for: "preprocess") == .model)
+        // A user's prefix wins even over a longer default one (`encode` is postprocessing by default).
+        #expect(try ServerTimingSegments.parse(mappings: ["enc=model"]).segment(for: "encode_gpu") == .model)
         // Defaults still apply to everything else.
         #expect(segments.segment(for: "decode") == .preprocess)
         #expect(segments.readsServerTiming)

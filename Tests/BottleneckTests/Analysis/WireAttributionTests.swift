@@ -47,7 +47,8 @@ struct WireAttributionTests {
     }
 
     /// The capture lost every X-Request-Id on the front leg (a snap length that cut the headers,
-    /// a proxy that strips them): requests join their exchanges by local port and send order instead.
+    /// a proxy that strips them) and holds a warm-up exchange on every connection: requests join
+    /// their exchanges by local port and send time instead, passing the warm-up over.
     @Test func withoutRequestIdsTheFrontLegJoinsByLocalPortAndOrder() throws {
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("wire-legs-no-ids-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.copyItem(atPath: Self.directory, toPath: copy.path)
@@ -56,15 +57,29 @@ struct WireAttributionTests {
         let port = try #require(TargetURLPort.parse(summary.target))
         let exchanges = try String(contentsOfFile: Self.directory + "/capture-exchanges.jsonl", encoding: .utf8)
         var stripped = 0
+        var warmUp: [String] = []
+        var seenPorts: Set<Substring> = []
         let lines = exchanges.split(separator: "\n").map { line -> String in
             guard line.contains("\"serverPort\":\(port),"), let range = line.range(of: #","requestID":"[^"]*""#, options: .regularExpression) else {
                 return String(line)
             }
             stripped += 1
-            return line.replacingCharacters(in: range, with: "")
+            let withoutID = line.replacingCharacters(in: range, with: "")
+            // A warm-up exchange on the same connection 0.5 s before its first recorded request
+            // (requests.csv keeps no warm-up rows): the join must pass it over, not shift by one.
+            if let client = withoutID.firstMatch(of: #/"clientPort":(\d+)/#)?.1, seenPorts.insert(client).inserted {
+                var early = withoutID
+                for key in ["t1", "t2", "t3", "t4"] {
+                    if let m = early.firstMatch(of: try! Regex("\"\(key)\":(\\d+)")), let value = UInt64(String(early[m.range].split(separator: ":")[1])) {
+                        early.replaceSubrange(m.range, with: "\"\(key)\":\(value - 500_000_000)")
+                    }
+                }
+                warmUp.append(early)
+            }
+            return withoutID
         }
-        #expect(stripped > 100)
-        try (lines.joined(separator: "\n") + "\n").write(toFile: copy.path + "/capture-exchanges.jsonl", atomically: true, encoding: .utf8)
+        #expect(stripped > 100 && !warmUp.isEmpty)
+        try ((warmUp + lines).joined(separator: "\n") + "\n").write(toFile: copy.path + "/capture-exchanges.jsonl", atomically: true, encoding: .utf8)
 
         let byID = try #require(WireAttribution.load(directory: Self.directory, frontPort: port))
         let byOrder = try #require(WireAttribution.load(directory: copy.path, frontPort: port))

@@ -18,6 +18,10 @@ public struct RunEvidence: EvidenceSource {
     public let kneeStep: Int?
     /// The SLO the knee was judged against (p99, ms).
     public let sloP99Milliseconds: Double
+    /// The per-step sums over `requests.csv` and the capture's split the metrics came from,
+    /// kept for the report's charts so the files are read once.
+    let requests: RequestAggregates
+    let wire: WireAttribution?
 
     public var stepCount: Int { steps.count }
 
@@ -241,7 +245,7 @@ public struct RunEvidence: EvidenceSource {
         var knee = summary.steps.firstIndex { !meetsObjective($0, sloP99Milliseconds: sloP99Milliseconds) }
         if knee == nil && !steps.isEmpty { knee = steps.count - 1 }
         return RunEvidence(directory: directory, summary: summary, steps: steps, run: run, kneeStep: knee,
-                           sloP99Milliseconds: sloP99Milliseconds)
+                           sloP99Milliseconds: sloP99Milliseconds, requests: requests, wire: wire)
     }
 }
 

@@ -34,6 +34,7 @@ public struct WireAttribution: Sendable, Equatable {
             var start: UInt64
             /// Nil when the exchange is incomplete (missing or reordered segments, a reset…): not trusted.
             var timings: Timings?
+            var requestID: String?
         }
         var byPort: [UInt16: [Entry]] = [:]
         var front: [String: (port: UInt16, index: Int)] = [:]
@@ -52,7 +53,6 @@ public struct WireAttribution: Sendable, Equatable {
     public static func load(directory: String, frontPort: UInt16) -> WireAttribution? {
         guard let data = FileManager.default.contents(atPath: directory + "/capture-exchanges.jsonl") else { return nil }
         var exchanges = Exchanges()
-        var ids: [UInt16: [(start: UInt64, id: String)]] = [:]
         let decoder = JSONDecoder()
         for line in data.split(separator: 0x0A) where !line.isEmpty {
             guard let e = try? decoder.decode(Line.self, from: Data(line)) else { continue }
@@ -62,8 +62,7 @@ public struct WireAttribution: Sendable, Equatable {
             }
             if e.serverPort == frontPort {
                 guard let port = e.clientPort, let start = e.t1 ?? e.t3 else { continue }
-                exchanges.byPort[port, default: []].append(Exchanges.Entry(start: start, timings: timings))
-                if let id = e.requestID { ids[port, default: []].append((start, id)) }
+                exchanges.byPort[port, default: []].append(Exchanges.Entry(start: start, timings: timings, requestID: e.requestID))
             } else if let id = e.requestID, let timings, exchanges.back[id] == nil {
                 exchanges.back[id] = timings.t3 - timings.t2
             }
@@ -71,8 +70,8 @@ public struct WireAttribution: Sendable, Equatable {
         for (port, entries) in exchanges.byPort {
             let sorted = entries.sorted { $0.start < $1.start }
             exchanges.byPort[port] = sorted
-            for (start, id) in ids[port] ?? [] where exchanges.front[id] == nil {
-                if let index = sorted.firstIndex(where: { $0.start == start }) { exchanges.front[id] = (port, index) }
+            for (index, entry) in sorted.enumerated() {
+                if let id = entry.requestID, exchanges.front[id] == nil { exchanges.front[id] = (port, index) }
             }
         }
         guard !exchanges.byPort.isEmpty,

@@ -21,12 +21,13 @@ extension RunReport {
             throw AnalysisError("\(directory): no such directory; give a run directory bottleneck load wrote (runs/<time>-<name>/)")
         }
         let ruleSet = try rules ?? DefaultRules.load(catalog: EvidenceCatalog.catalog)
-        let diagnosis = try DiagnosisResult.evaluate(directory: directory, sloP99Milliseconds: sloP99Milliseconds, rules: ruleSet, segments: segments)
-        // evaluate() already parsed summary.json; read it again rather than widen its API.
-        let summary = try RunJSON.decode(RunSummary.self, from: FileManager.default.contents(atPath: directory + "/summary.json") ?? Data())
+        // One read of summary.json, requests.csv and the capture: the evidence's, which the charts share.
+        let evidence = try RunEvidence.load(directory: directory, sloP99Milliseconds: sloP99Milliseconds, segments: segments)
+        let diagnosis = DiagnosisResult.evaluate(evidence: evidence, rules: ruleSet)
+        let summary = evidence.summary
         let run = FileManager.default.contents(atPath: directory + "/run.json").flatMap { try? RunJSON.decode(RunDescription.self, from: $0) }
-        let requests = try RequestAggregates.read(path: directory + "/requests.csv", segments: segments)
-        let wire = TargetURLPort.parse(summary.target).flatMap { WireAttribution.load(directory: directory, frontPort: $0) }
+        let requests = evidence.requests
+        let wire = evidence.wire
         let breakdown = summary.steps.map {
             RunReportTimeBreakdown(step: $0, aggregate: requests.steps[$0.index], wire: wire?.steps[$0.index])
         }

@@ -86,6 +86,8 @@ struct CapacityExecution {
         var request = LoadRun.Request(plan: built.plan, name: "capacity", outputDirectory: load.out, command: CommandLine.arguments,
                                       probe: "capacity-search", payloadSpecs: built.payloadSpecs, body: load.body,
                                       payloadDescriptors: built.payloadDescriptors)
+        var evidence = evidence
+        request.topology = try evidence.locateServices(target: built.plan.target.description, backend: load.backend)
         request.attachments = try evidence.attachments(targetPort: built.plan.target.port)
         return try await RunExecution.execute(request).1
     }

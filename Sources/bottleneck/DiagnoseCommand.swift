@@ -66,7 +66,11 @@ struct DiagnoseCommand: AsyncParsableCommand {
         let fixedLoad = rate != nil || concurrency != nil
         if !fixedLoad { options.concurrency = "1" }
         var built = try LoadPlanBuilder.build(options, runTag: LoadPlanBuilder.makeRunTag())
-        if !fixedLoad {
+        if fixedLoad {
+            // The stated load after a short one-connection baseline: the reference without queueing
+            // that the size and transfer fits and the loss check are judged on.
+            built.plan.steps.insert(DiagnosisProbe.fixedLoadBaseline, at: 0)
+        } else {
             let probe = DiagnosisProbe.steps(budgetSeconds: budgetSeconds)
             built.plan.steps = [probe.baseline]
             built.plan.nextStep = DiagnosisProbe.ramp(budgetSeconds: budgetSeconds, sloP99Milliseconds: sloMs)
@@ -74,6 +78,8 @@ struct DiagnoseCommand: AsyncParsableCommand {
         var request = LoadRun.Request(plan: built.plan, name: "diagnose", outputDirectory: load.out, command: CommandLine.arguments,
                                       probe: fixedLoad ? nil : "diagnose-ramp", payloadSpecs: built.payloadSpecs, body: load.body,
                                       payloadDescriptors: built.payloadDescriptors)
+        var evidence = evidence
+        request.topology = try evidence.locateServices(target: built.plan.target.description, backend: load.backend)
         request.attachments = try evidence.attachments(targetPort: built.plan.target.port)
         let directory = try await RunExecution.execute(request).1
         try await load.measureBypass(after: directory, step: built.plan.steps[0])
@@ -90,6 +96,8 @@ struct DiagnosisLoadOptions: ParsableArguments {
     @Option(help: "Time to spend on probes (default 2m; capacity 3m).") var budget: String?
     @Option(name: .customLong("payload"), help: "Request body kinds, as for `load` (repeatable).") var payloads: [String] = []
     @Option(help: "raw, multipart:FIELD or json-base64:FIELD.") var body: String?
+    @Option(name: [.customShort("X"), .long], help: "HTTP method: GET, POST, PUT, PATCH or DELETE (default GET, or POST with --payload).")
+    var method: String?
     @Option(name: [.customShort("H"), .customLong("header")], help: "A request header (repeatable).") var headers: [String] = []
     @Option(help: "Load before the first step, not measured, so cold starts (model loading, caches, JIT) do not count (default 2s; 0s for none).")
     var warmup = "2s"
@@ -126,6 +134,7 @@ struct DiagnosisLoadOptions: ParsableArguments {
         options.target = target
         options.payloads = payloads.isEmpty ? nil : payloads
         options.body = body
+        options.method = method
         options.headers = headers.isEmpty ? nil : headers
         options.warmup = warmup
         return options

@@ -46,6 +46,19 @@ struct EvidenceOptions: ParsableArguments {
         return met
     }
 
+    /// With no process named (and no agent), the service and the proxy serving `target` and
+    /// `backend` from this host, found through their listening sockets; says what it found.
+    mutating func locateServices(target: String, backend: String?) throws -> RunTopology? {
+        guard agent == nil else { return nil }
+        let plan = ServiceLocator.plan(target: try TargetURL(parsing: target), backend: try backend.map { try TargetURL(parsing: $0) },
+                                       findServer: serverPIDs.isEmpty && serverPorts.isEmpty,
+                                       findProxy: proxyPIDs.isEmpty && proxyPorts.isEmpty)
+        serverPIDs += plan.serverPIDs
+        proxyPIDs += plan.proxyPIDs
+        for note in plan.notes { LoadProgressDisplay.note(note) }
+        return plan.topology
+    }
+
     /// The samplers, agent and capture to attach to a run against `targetPort`.
     func attachments(targetPort: Int) throws -> [any RunAttachment] {
         var attachments: [any RunAttachment] = []

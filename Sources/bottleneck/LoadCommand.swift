@@ -58,7 +58,7 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Open loop: most connections opened in total (default 1024).")
     var maxConnections: String?
 
-    @Option(help: "HTTP method (default GET, or POST with --payload).")
+    @Option(name: [.customShort("X"), .long], help: "HTTP method: GET, POST, PUT, PATCH or DELETE (default GET, or POST with --payload).")
     var method: String?
 
     @Option(name: [.customShort("H"), .customLong("header")], help: "A request header, 'Name: value' (repeatable).")

@@ -115,6 +115,8 @@ struct PlaybookRunCommand: AsyncParsableCommand {
         var request = LoadRun.Request(plan: built.plan, name: playbook.name, outputDirectory: load.out, command: CommandLine.arguments,
                                       probe: "playbook:\(playbook.name)", payloadSpecs: built.payloadSpecs, body: load.body,
                                       payloadDescriptors: built.payloadDescriptors)
+        var evidence = evidence
+        request.topology = try evidence.locateServices(target: built.plan.target.description, backend: load.backend)
         request.attachments = try evidence.attachments(targetPort: built.plan.target.port)
         let directory = try await RunExecution.execute(request).1
         if let first = steps.steps.first { try await load.measureBypass(after: directory, step: first) }

@@ -46,7 +46,7 @@ public struct DiagnosisResult: Sendable, Codable {
         let steps = evidence.summary.steps
         func meets(_ step: StepResult) -> Bool { RunEvidence.meetsObjective(step, sloP99Milliseconds: sloP99Milliseconds) }
         let sloMet = !steps.isEmpty && steps.allSatisfy(meets)
-        let capacity = steps.filter(meets).map(\.achievedRate).max()
+        let capacity = evidence.run["load.capacity_at_slo_rps"]
         var knee: Knee?
         if let index = evidence.kneeStep, index < steps.count {
             let step = steps[index]
@@ -56,7 +56,8 @@ public struct DiagnosisResult: Sendable, Codable {
         return DiagnosisResult(runDirectory: directory, target: evidence.summary.target, sloP99Ms: sloP99Milliseconds,
                                valid: !outcome.invalid, healthy: !outcome.invalid && sloMet && outcome.verdicts.isEmpty,
                                sloMet: sloMet, capacityAtSloRps: capacity, knee: knee, verdicts: outcome.verdicts,
-                               missingEvidence: outcome.missingEvidence, warnings: requestWarnings(steps))
+                               missingEvidence: relevantMissing(outcome.missingEvidence, topology: evidence.topology),
+                               warnings: requestWarnings(steps) + unmappedPhaseWarnings(evidence.requests.unmappedPhaseNames))
     }
 
     /// Steps where most requests were refused by the service as bad requests (4xx).
@@ -67,6 +68,20 @@ public struct DiagnosisResult: Sendable, Codable {
             guard answered > 0, Double(rejected) >= 0.5 * Double(answered) else { return nil }
             return "step \(step.index + 1) (\(step.name)): \(rejected) of \(answered) responses were 4xx — the service rejected the request itself; check the method, --payload, --body and -H (a POST endpoint needs --payload)"
         }
+    }
+
+    /// Missing evidence without what cannot exist: with the service itself serving the target
+    /// there is no proxy to sample, bypass or capture the legs of.
+    static func relevantMissing(_ missing: [String], topology: RunTopology?) -> [String] {
+        guard topology?.targetServedBy == "service" else { return missing }
+        return missing.filter { !($0.hasPrefix("proxy.") || $0.hasPrefix("bypass.") || $0.hasPrefix("wire.proxy") || $0.hasPrefix("wire.front")) }
+    }
+
+    /// Server-Timing names that map to no segment: their time counts as outside the service's phases.
+    static func unmappedPhaseWarnings(_ names: Set<String>) -> [String] {
+        guard !names.isEmpty else { return [] }
+        let sorted = names.sorted()
+        return ["Server-Timing names \(sorted.joined(separator: ", ")) map to no phase, so their time counts as outside the service's work: map them, e.g. --phase \(sorted[0])=model (segments: preprocess, model, postprocess, queue)"]
     }
 
     /// The culprits named, best first.
@@ -88,13 +103,21 @@ public struct DiagnosisResult: Sendable, Codable {
 }
 
 /// The probe `diagnose` runs when given no load of its own: a one-connection baseline,
-/// then open-loop steps that double the rate until the SLO breaks, errors pass 1%, the
-/// achieved rate falls behind, or the time budget is spent.
+/// then open-loop steps that double the rate until a step breaks the objective (p99 over the
+/// SLO, errors over 1%, the achieved rate behind, or a queue that grows), then steps that
+/// bisect between the last rate that held and the first that broke until the two are within
+/// ``kneeResolution`` of each other — the knee to within about 15% — or the budget is spent.
 public enum DiagnosisProbe: Sendable {
+    /// The bisection stops when the first broken rate is within this factor of the last good one.
+    public static let kneeResolution = 1.15
+
+    /// The baseline before a stated load (`--rate`, `--concurrency`): 4 s at one connection.
+    public static let fixedLoadBaseline = LoadStep(name: RunEvidence.baselineStepName, shape: .closed(concurrency: 1), duration: 4_000_000_000)
+
     public static func steps(budgetSeconds: Double) -> (baseline: LoadStep, stepSeconds: Double) {
-        let baselineSeconds = min(10, max(3, budgetSeconds / 10))
-        let stepSeconds = min(15, max(3, budgetSeconds / 10))
-        return (LoadStep(name: "baseline", shape: .closed(concurrency: 1), duration: UInt64(baselineSeconds * 1e9)), stepSeconds)
+        let baselineSeconds = min(10, max(3, budgetSeconds / 12))
+        let stepSeconds = min(15, max(3, budgetSeconds / 12))
+        return (LoadStep(name: RunEvidence.baselineStepName, shape: .closed(concurrency: 1), duration: UInt64(baselineSeconds * 1e9)), stepSeconds)
     }
 
     /// The adaptive ramp after the baseline, for `LoadPlan.nextStep`.
@@ -102,21 +125,26 @@ public enum DiagnosisProbe: Sendable {
         -> @Sendable ([StepResult]) -> LoadStep? {
         let stepSeconds = steps(budgetSeconds: budgetSeconds).stepSeconds
         return { results in
-            guard let last = results.last else { return nil }
+            guard let baseline = results.first else { return nil }
             let spent = results.reduce(0) { $0 + $1.duration }
-            guard spent + stepSeconds <= budgetSeconds, results.count < 12 else { return nil }
-            if results.count > 1 {
-                let broken = last.latency.p99 > sloP99Milliseconds || last.errorRate > 0.01 || (last.achievedRatio ?? 1) < 0.95
-                if broken { return nil }
-            }
-            let next: Double
-            if let previous = last.targetRate {
-                next = previous * 2
-            } else {
-                // From the baseline: start at half of what one connection achieved.
-                next = max(1, (last.achievedRate * 0.5).rounded())
-            }
+            guard spent + stepSeconds <= budgetSeconds + 0.5, results.count < 16 else { return nil }
+            guard let next = nextRate(results, baseline: baseline, sloP99Milliseconds: sloP99Milliseconds) else { return nil }
             return LoadStep(name: "rate-\(formatRate(next))", shape: .open(rate: next, arrivals: arrivals), duration: UInt64(stepSeconds * 1e9))
         }
+    }
+
+    /// The next rate to try, or nil when the knee is known well enough. Doubling from half of
+    /// what one connection achieved until a step breaks; then the geometric middle of the last
+    /// good and the first broken rate (the knee is a ratio, so the search halves the ratio).
+    static func nextRate(_ results: [StepResult], baseline: StepResult, sloP99Milliseconds: Double) -> Double? {
+        let open = results.dropFirst().compactMap { step in step.targetRate.map { (rate: $0, ok: RunEvidence.meetsObjective(step, sloP99Milliseconds: sloP99Milliseconds)) } }
+        guard !open.isEmpty else { return max(1, (baseline.achievedRate * 0.5).rounded()) }
+        let good = open.filter(\.ok).map(\.rate).max()
+        let broken = open.filter { !$0.ok }.map(\.rate).min()
+        guard let broken else { return open.last!.rate * 2 }
+        guard let good, good < broken else { return nil }   // even the first rate broke: nothing to bisect
+        guard broken / good > kneeResolution else { return nil }
+        let middle = (good * broken).squareRoot()
+        return middle >= 10 ? middle.rounded() : (middle * 10).rounded() / 10
     }
 }

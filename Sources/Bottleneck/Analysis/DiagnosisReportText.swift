@@ -39,10 +39,10 @@ public enum DiagnosisReportText: Sendable {
             }
             if !v.next.isEmpty { out += "   next: \(v.next.joined(separator: ", "))\n" }
         }
-        if !r.missingEvidence.isEmpty {
-            out += "\nEvidence not available in this run: \(r.missingEvidence.prefix(8).joined(separator: ", "))"
-            out += r.missingEvidence.count > 8 ? " (and \(r.missingEvidence.count - 8) more)\n" : "\n"
-            out += "(server metrics need --server-port or --server-pid; wire metrics need --capture; phases need Server-Timing)\n"
+        let hints = MissingEvidenceHint.lines(r.missingEvidence)
+        if !hints.isEmpty {
+            out += "\nEvidence that could have changed this verdict but was not measured:\n"
+            for line in hints { out += "  - \(line)\n" }
         }
         out += "\nRun directory: \(r.runDirectory)\n"
         return out

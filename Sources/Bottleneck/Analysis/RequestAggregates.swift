@@ -11,6 +11,9 @@ struct RequestAggregates {
         var segmentSumMs: [ServerTimingSegments.Segment: Double] = [:]
         var payloadBytesSum = 0.0
         var pixelsSum = 0.0
+        /// Bytes the generator wrote and read on the wire (headers and bodies) for the successful requests.
+        var bytesOutSum = 0.0
+        var bytesInSum = 0.0
         /// The same sums over the step's tail: the requests whose latency reached the step's p99.
         var tail = Tail()
     }
@@ -42,10 +45,19 @@ struct RequestAggregates {
     }
 
     var steps: [Int: Step] = [:]
+    /// Server-Timing metric names (with a duration) that map to no segment, e.g. `featurize`:
+    /// the diagnosis tells the user to map them with `--phase`. At most 16 are kept.
+    var unmappedPhaseNames: Set<String> = []
     /// The first `pointLimit` requests with a payload, in file order (every step's, the first step first).
     var payloadPoints: [PayloadPoint] = []
     static let pointLimit = 50_000
 
+    /// (step, payload bytes, time outside the service's phases in ms) of every payload point: the
+    /// transfer and whatever else is not the service's own work (its whole service time when the
+    /// response carried no Server-Timing).
+    var transferPoints: [(step: Int, size: Double, ms: Double)] {
+        payloadPoints.map { ($0.step, $0.bytes, max(0, $0.serviceMs - ($0.serverMs ?? 0))) }
+    }
     /// (step, payload bytes, service ms) of every payload point.
     var sizePoints: [(step: Int, size: Double, ms: Double)] { payloadPoints.map { ($0.step, $0.bytes, $0.serviceMs) } }
     /// (step, pixels, preprocess ms) of the image requests whose response carried Server-Timing.
@@ -69,6 +81,8 @@ struct RequestAggregates {
         return chosen.map { (x: $0.size / 1e6, y: $0.ms) }
     }
     static let minimumFitPoints = 20
+    /// Server-Timing names that are the whole, not a phase: never reported as unmapped.
+    static let totals: Set<String> = ["total", "app", "server", "request", "response", "cdn-cache", "edge", "origin"]
 
     /// One pass over `requests.csv`. `tailThresholdsMs` (step → its p99 latency) selects the
     /// requests whose sums also go to the step's ``Tail``.
@@ -116,6 +130,8 @@ struct RequestAggregates {
         let pixels = field("pixels").flatMap { Double($0) } ?? 0
         entry.payloadBytesSum += bytes
         entry.pixelsSum += pixels
+        entry.bytesOutSum += field("bytes_out").flatMap { Double($0) } ?? 0
+        entry.bytesInSum += field("bytes_in").flatMap { Double($0) } ?? 0
         var preprocess = 0.0
         var server: Double?
         let inTail = tailThresholdsMs[step].map { latencyMs >= $0 } ?? false
@@ -129,7 +145,11 @@ struct RequestAggregates {
             // A response counts as timed only when at least one of its metrics maps to a segment
             // (`total` or `db` alone name no phase): otherwise its service time stays unknown.
             for metric in ServerTiming.parseCompact(timing) {
-                guard let duration = metric.duration, let segment = segments.segment(for: metric.name) else { continue }
+                guard let duration = metric.duration else { continue }
+                guard let segment = segments.segment(for: metric.name) else {
+                    if unmappedPhaseNames.count < 16 && !Self.totals.contains(metric.name.lowercased()) { unmappedPhaseNames.insert(String(metric.name)) }
+                    continue
+                }
                 entry.segmentSumMs[segment, default: 0] += duration
                 if inTail { entry.tail.segmentSumMs[segment, default: 0] += duration }
                 server = (server ?? 0) + duration

@@ -22,8 +22,13 @@ public struct RunEvidence: EvidenceSource {
     /// kept for the report's charts so the files are read once.
     let requests: RequestAggregates
     let wire: WireAttribution?
+    /// Who served the target, when the run looked (run.json).
+    public var topology: RunTopology? = nil
 
     public var stepCount: Int { steps.count }
+
+    /// The name of the one-connection step `diagnose` runs before its ramp or its stated load.
+    public static let baselineStepName = "baseline"
 
     /// Where `--backend` puts the one-connection run straight to the service behind the proxy.
     public static let bypassDirectoryName = "bypass"
@@ -121,6 +126,7 @@ public struct RunEvidence: EvidenceSource {
                 m["host.busy_cores"] = sample.host.busyCoresMean
                 m["host.steal_fraction"] = sample.host.stealFractionMean
             }
+            m["server.sampled"] = 0
             if let server = serverSampling[result.index]?.server {
                 m["server.sampled"] = server.processes > 0 ? 1 : 0
                 if server.processes > 0 {
@@ -153,6 +159,7 @@ public struct RunEvidence: EvidenceSource {
                 m["proxy.busiest_process_cores"] = proxy.busiestProcess?.cores ?? 0
                 if let ratio = proxy.throttledRatio { m["proxy.throttled_ratio"] = ratio }
                 if let ratio = proxy.retransmitRatio { m["proxy.retransmit_ratio"] = ratio }
+                m["proxy.listen_overflows"] = Double(proxy.listenOverflows)
                 m["proxy.run_delay_fraction"] = proxy.runDelayFraction
             }
 
@@ -183,6 +190,15 @@ public struct RunEvidence: EvidenceSource {
                     m["timing.preprocess_ms"] = mean(.preprocess)
                     m["timing.model_ms"] = mean(.model)
                     m["timing.postprocess_ms"] = mean(.postprocess)
+                    // The service's own work: its phases without the time it says it waited. Past the
+                    // knee queueing swells the service time, not the work, so what dominates is judged here.
+                    let work = mean(.preprocess) + mean(.model) + mean(.postprocess)
+                    m["timing.work_ms"] = work
+                    if work > 0 {
+                        m["timing.model_work_share"] = mean(.model) / work
+                        m["timing.preprocess_work_share"] = mean(.preprocess) / work
+                        m["timing.postprocess_work_share"] = mean(.postprocess) / work
+                    }
                     if service > 0 {
                         m["timing.model_share"] = mean(.model) / service
                         m["timing.preprocess_share"] = mean(.preprocess) / service
@@ -192,11 +208,26 @@ public struct RunEvidence: EvidenceSource {
                     }
                 }
             }
+            if let r = requests.steps[result.index], result.duration > 0 {
+                // What the generator put on the wire and took off it per second (headers and bodies).
+                m["load.sent_mbps"] = r.bytesOutSum * 8 / 1e6 / result.duration
+                m["load.received_mbps"] = r.bytesInSum * 8 / 1e6 / result.duration
+            }
+            m["load.slo_broken"] = meetsObjective(result, sloP99Milliseconds: sloP99Milliseconds) ? 0 : 1
+            if let saturated = Self.serviceCPUSaturated(m, serviceOnThisHost: summary.agentSampling == nil) {
+                m["server.cpu_saturated"] = saturated ? 1 : 0
+            }
             m.merge(Self.attributionShares(step: result, aggregate: requests.steps[result.index], wire: wire?.steps[result.index])) { $1 }
             steps.append(m)
         }
 
         var run: [String: Double] = ["slo.p99_ms": sloP99Milliseconds]
+        // The one-connection baseline is a closed loop: what it achieved is not a rate the service
+        // met under arrivals it does not pace, so it counts only when nothing else ran.
+        let loadedSteps = summary.steps.count > 1 ? summary.steps.filter { $0.name != baselineStepName } : summary.steps
+        if let capacity = loadedSteps.filter({ meetsObjective($0, sloP99Milliseconds: sloP99Milliseconds) }).map(\.achievedRate).max() {
+            run["load.capacity_at_slo_rps"] = capacity
+        }
         if let fit = LinearFit.leastSquares(RequestAggregates.fitPoints(requests.sizePoints)) {
             run["fit.service_ms_per_mb"] = fit.slope
             run["fit.service_vs_bytes_r2"] = fit.r2
@@ -206,6 +237,13 @@ public struct RunEvidence: EvidenceSource {
             run["fit.preprocess_vs_pixels_r2"] = fit.r2
         }
         run.merge(Self.sizeScaling(requests.inputSizePoints)) { $1 }
+        run.merge(Self.transferScaling(requests.transferPoints, service: requests.sizePoints)) { $1 }
+        if let linkMbps = run["fit.link_mbps"] {
+            for index in steps.indices {
+                let sent = steps[index]["load.sent_mbps"] ?? 0
+                if sent > 0 { steps[index]["network.link_utilisation"] = sent / linkMbps }
+            }
+        }
         // Throughput against concurrency: the Universal Scalability Law over the closed-loop steps.
         if let usl = USLFit.fit(CapacityRun.uslPoints(summary.steps, CapacityRun.Settings(sloP99Milliseconds: sloP99Milliseconds, budgetSeconds: 0))) {
             run["fit.usl_sigma"] = usl.sigma
@@ -216,6 +254,7 @@ public struct RunEvidence: EvidenceSource {
         }
         if let bypass = Self.bypassComparison(directory: directory, summary: summary) {
             run["bypass.p50_ms"] = bypass.backendP50
+            run["bypass.connections_per_request"] = bypass.backendConnectionsPerRequest
             run["proxy.added_p50_ms"] = bypass.throughP50 - bypass.backendP50
             if bypass.throughP50 > 0 { run["proxy.added_share"] = (bypass.throughP50 - bypass.backendP50) / bypass.throughP50 }
         }
@@ -239,17 +278,58 @@ public struct RunEvidence: EvidenceSource {
             if segments > 0 { run["wire.retransmit_ratio"] = Double(legs.reduce(0) { $0 + $1.retransmissions }) / Double(segments) }
         }
 
-        // The knee: the first step that breaks the SLO, drops load, errs or ends with a growing
-        // queue (a rate above what the service sustains, even when p99 has not crossed a lax SLO
-        // yet); else the last step.
-        var knee = summary.steps.firstIndex { !meetsObjective($0, sloP99Milliseconds: sloP99Milliseconds) }
-        if knee == nil && !steps.isEmpty { knee = steps.count - 1 }
+        let knee = kneeIndex(summary.steps, sloP99Milliseconds: sloP99Milliseconds)
         return RunEvidence(directory: directory, summary: summary, steps: steps, run: run, kneeStep: knee,
-                           sloP99Milliseconds: sloP99Milliseconds, requests: requests, wire: wire)
+                           sloP99Milliseconds: sloP99Milliseconds, requests: requests, wire: wire, topology: description?.topology)
     }
 }
 
 extension RunEvidence {
+    /// The knee: the least loaded step that breaks the SLO, drops load, errs or ends with a growing
+    /// queue (a rate above what the service sustains, even when p99 has not crossed a lax SLO yet);
+    /// else the most loaded step. The one-connection baseline counts only when it is the only step
+    /// or every step broke: it is the reference the loaded steps are judged against. Steps are
+    /// ordered by load (offered rate, else achieved rate), not by when they ran, because the ramp
+    /// bisects back below a broken rate.
+    static func kneeIndex(_ steps: [StepResult], sloP99Milliseconds: Double) -> Int? {
+        guard !steps.isEmpty else { return nil }
+        func load(_ step: StepResult) -> Double { step.targetRate ?? Double(step.concurrency ?? 0) }
+        let loaded = steps.count > 1 ? steps.indices.filter { steps[$0].name != baselineStepName } : Array(steps.indices)
+        guard !loaded.isEmpty else { return steps.count - 1 }
+        let byLoad = loaded.sorted { load(steps[$0]) < load(steps[$1]) }
+        if let broken = byLoad.first(where: { !meetsObjective(steps[$0], sloP99Milliseconds: sloP99Milliseconds) }) { return broken }
+        return byLoad.last ?? steps.count - 1
+    }
+
+    /// Whether the service had no CPU left at a step: it used 80% of the cores it may use (past
+    /// that, an M/M/c queue's wait grows faster than the service time), its host was 90% busy
+    /// (when the service runs here, the cores it could have had were taken), or its threads
+    /// waited for a CPU half the time. Nil when the service was not sampled.
+    static func serviceCPUSaturated(_ m: [String: Double], serviceOnThisHost: Bool) -> Bool? {
+        guard m["server.sampled"] == 1 else { return nil }
+        if let utilisation = m["server.cpu_utilisation"], utilisation >= 0.8 { return true }
+        if let delay = m["server.run_delay_fraction"], delay >= 0.5 { return true }
+        if serviceOnThisHost, let busy = m["host.busy_fraction"], busy >= 0.9 { return true }
+        return false
+    }
+
+    /// How the time outside the service's phases grows with the bytes sent, at the least loaded
+    /// step (no queue): a link's transfer time is bytes over its rate, so the slope (ms per MB)
+    /// gives the rate the path delivered to one connection, `fit.link_mbps`. `fit.transfer_share`
+    /// is the part of the mean service time the slope accounts for.
+    static func transferScaling(_ points: [(step: Int, size: Double, ms: Double)],
+                                service: [(step: Int, size: Double, ms: Double)]) -> [String: Double] {
+        let fitted = RequestAggregates.fitPoints(points)
+        guard fitted.count >= 2, let fit = LinearFit.leastSquares(fitted) else { return [:] }
+        var m = ["fit.transfer_ms_per_mb": fit.slope, "fit.transfer_vs_bytes_r2": fit.r2]
+        if fit.slope > 0 { m["fit.link_mbps"] = 8000 / fit.slope }
+        let serviceFitted = RequestAggregates.fitPoints(service)
+        let meanService = serviceFitted.reduce(0) { $0 + $1.y } / Double(max(1, serviceFitted.count))
+        let meanSize = fitted.reduce(0) { $0 + $1.x } / Double(fitted.count)
+        if meanService > 0 { m["fit.transfer_share"] = min(1, max(0, fit.slope * meanSize) / meanService) }
+        return m
+    }
+
     /// The attribution segments of a step as shares of its latency: the mean request's
     /// (``RunReportTimeBreakdown``, so they agree with the report's bars) and the tail's — the
     /// requests at or above the step's p99. The tail's network and proxy time cannot be told
@@ -306,13 +386,14 @@ extension RunEvidence {
 
     /// The run's first step through the proxy against the same step straight to the backend
     /// (`bypass/`, written by `--backend`); nil unless both ran the same load.
-    static func bypassComparison(directory: String, summary: RunSummary) -> (throughP50: Double, backendP50: Double)? {
+    static func bypassComparison(directory: String, summary: RunSummary) -> (throughP50: Double, backendP50: Double, backendConnectionsPerRequest: Double)? {
         guard let data = FileManager.default.contents(atPath: directory + "/" + bypassDirectoryName + "/summary.json"),
               let bypass = try? RunJSON.decode(RunSummary.self, from: data),
               let direct = bypass.steps.first, direct.latency.count > 0,
               let through = summary.steps.first, through.latency.count > 0,
               through.mode == direct.mode, through.concurrency == direct.concurrency, through.targetRate == direct.targetRate else { return nil }
-        return (through.latency.p50, direct.latency.p50)
+        let attempted = Double(max(1, direct.completed + direct.errors.filter { !$0.key.hasPrefix("http") }.values.reduce(0, +)))
+        return (through.latency.p50, direct.latency.p50, Double(direct.connectionsOpened) / attempted)
     }
 }
 

@@ -2,6 +2,9 @@
 /// lists and ramps, and builds the payload pool (off the hot path, from the seed).
 /// Every error names its flag and the accepted form.
 public enum LoadPlanBuilder: Sendable {
+    /// The methods a prediction endpoint is called with (`-X/--method`).
+    public static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
     /// The plan plus what `run.json` and the record writer need to describe it.
     public struct Result: Sendable {
         public var plan: LoadPlan
@@ -123,8 +126,8 @@ public enum LoadPlanBuilder: Sendable {
             throw LoadError(.badInput, "--body needs at least one --payload to wrap, like --payload image:w=256..1024")
         }
         let method = (options.method ?? (payloadSpecs.isEmpty ? "GET" : "POST")).uppercased()
-        guard !method.isEmpty, method.allSatisfy({ $0.isLetter }) else {
-            throw LoadError(.badInput, "--method \"\(options.method ?? "")\": use an HTTP method such as GET or POST")
+        guard Self.methods.contains(method) else {
+            throw LoadError(.badInput, "--method \"\(options.method ?? "")\": use one of \(Self.methods.joined(separator: ", "))")
         }
         plan.method = method
         let name = options.name ?? (steps.count > 1 ? "steps" : steps[0].name)

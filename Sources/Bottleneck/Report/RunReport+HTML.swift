@@ -93,9 +93,9 @@ extension RunReport {
             if !v.next.isEmpty { out += "<p>Next: " + v.next.map { "<code>\(h($0))</code>" }.joined(separator: ", ") + "</p>\n" }
             out += "</article>\n"
         }
-        if !d.missingEvidence.isEmpty {
-            out += "<p class=\"bn-meta\">Evidence not available in this run: " + d.missingEvidence.map { "<code>\(h($0))</code>" }.joined(separator: ", ")
-            out += " (server metrics need --server-port or --server-pid; wire metrics need --capture; phases need Server-Timing)</p>\n"
+        let hints = MissingEvidenceHint.lines(d.missingEvidence)
+        if !hints.isEmpty {
+            out += "<p class=\"bn-meta\">Evidence that could have changed this verdict but was not measured: " + hints.map { h($0) }.joined(separator: "; ") + "</p>\n"
         }
         return out + "</section>\n"
     }
@@ -114,9 +114,21 @@ extension RunReport {
             latencyReferences.append(.vertical(at: data.load(of: data.summary.steps[knee.step]),
                                                label: knee.broken ? "knee: \(knee.name)" : "last step: \(knee.name)"))
         }
+        // The one-connection baseline before an open-loop ramp is drawn apart, as markers: joined
+        // into the ramp's lines at its achieved rate, a line would double back.
+        let mixed = !data.closedLoop && byLoad.contains { $0.mode == "closed" } && byLoad.contains { $0.mode == "open" }
+        let ramp = mixed ? byLoad.filter { $0.mode == "open" } : byLoad
         func percentile(_ name: String, _ value: KeyPath<LatencyPercentiles, Double>) -> ChartSeries {
-            ChartSeries(name: name, points: byLoad.filter { $0.latency.count > 0 }
+            ChartSeries(name: name, points: ramp.filter { $0.latency.count > 0 }
                 .map { ChartPoint(x: data.load(of: $0), y: $0.latency[keyPath: value]) })
+        }
+        var latencySeries = [percentile("p50", \.p50), percentile("p90", \.p90), percentile("p99", \.p99), percentile("max", \.max)]
+        if mixed {
+            let baseline = byLoad.filter { $0.mode == "closed" && $0.latency.count > 0 }
+            latencySeries.append(ChartSeries(name: "baseline p50 (1 connection)", points: baseline.map { ChartPoint(x: data.load(of: $0), y: $0.latency.p50) },
+                                             style: ChartSeriesStyle(colorSlot: 6, dash: .dotted, marker: .diamond)))
+            latencySeries.append(ChartSeries(name: "baseline p99 (1 connection)", points: baseline.map { ChartPoint(x: data.load(of: $0), y: $0.latency.p99) },
+                                             style: ChartSeriesStyle(colorSlot: 7, dash: .dotted, marker: .square)))
         }
         // The SLO line must show; when it sits far above every measured value a linear axis
         // would flatten the curves against zero, so switch to log (each decade the same height).
@@ -126,14 +138,14 @@ extension RunReport {
         let latency = LineChart(
             title: "Latency percentiles against \(data.closedLoop ? "concurrency" : "offered load")",
             xAxis: data.loadAxis, yAxis: ChartAxis(label: "Latency", unit: "ms", scale: latencyScale),
-            series: [percentile("p50", \.p50), percentile("p90", \.p90), percentile("p99", \.p99), percentile("max", \.max)],
+            series: latencySeries,
             referenceLines: latencyReferences)
         result.append(("chart-latency", latency.svg(), "Latency from the intended send time (coordinated-omission free)."))
 
         let achieved = LineChart(
             title: data.closedLoop ? "Achieved rate against concurrency" : "Achieved against offered rate",
             xAxis: data.loadAxis, yAxis: ChartAxis(label: "Achieved", unit: "req/s"),
-            series: [ChartSeries(name: "achieved", points: byLoad.map { ChartPoint(x: data.load(of: $0), y: $0.achievedRate) })],
+            series: [ChartSeries(name: "achieved", points: ramp.map { ChartPoint(x: data.load(of: $0), y: $0.achievedRate) })],
             referenceLines: data.closedLoop ? [] : [.identity(label: "achieved = offered")])
         result.append(("chart-achieved", achieved.svg(), nil))
 

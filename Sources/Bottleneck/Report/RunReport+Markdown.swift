@@ -27,8 +27,9 @@ extension RunReport {
             }
             if !v.next.isEmpty { out += "Next: " + v.next.map { "`\($0)`" }.joined(separator: ", ") + "\n\n" }
         }
-        if !d.missingEvidence.isEmpty {
-            out += "Evidence not available in this run: " + d.missingEvidence.map { "`\($0)`" }.joined(separator: ", ") + "\n\n"
+        let hints = MissingEvidenceHint.lines(d.missingEvidence)
+        if !hints.isEmpty {
+            out += "Evidence that could have changed this verdict but was not measured:\n\n" + hints.map { "- \($0)\n" }.joined() + "\n"
         }
         if let capacity = data.capacity { out += capacityMarkdown(capacity, reportSLO: data.sloP99Milliseconds) }
         for table in tables(data) {

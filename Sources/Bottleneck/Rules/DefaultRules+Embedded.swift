@@ -50,28 +50,33 @@ extension DefaultRules {
 
 """#),
         ("network.yaml", #"""
-# Rules about the network between the generator and the service.
+# Rules about the network between the generator and the service. A rule naming the network
+# needs evidence of the network: loss that no overflowing queue explains, or transfer time that
+# grows with bytes up to the rate of a link. Time outside the service's phases is not network by
+# default, and retransmits alone never name it: an overloaded service, a starved proxy or a full
+# accept queue drop SYNs and segments too.
 # Retransmits, wherever they were counted: in the service's or the proxy's network namespace
 # (samplers) or on the wire (capture). One rule per source, because a source that was not
 # measured must not hide the others. 1% of segments retransmitted already costs RTO-scale
-# (200 ms+) stalls at the tail. Retransmits explained by SYNs dropped at a full accept queue
-# are the server's, not the network's.
+# (200 ms+) stalls at the tail. They are judged at the least loaded step (@first: diagnose's
+# one-connection baseline), where no queue can overflow: a lossy path loses packets at any load,
+# overload only under load. An overflow even there still explains them.
 - id: network-retransmits-server
   culprit: network
   cause: packet-loss
   description: "TCP retransmits in the service's network namespace: packets are lost on the way."
-  when: max_over_steps(server.retransmit_ratio) >= 0.01 and max_over_steps(server.listen_overflows) < 1
+  when: server.retransmit_ratio@first >= 0.01 and server.listen_overflows@first < 1
   severity: {warn: 0.01, high: 0.03, critical: 0.1}
-  explain: "{max_over_steps(server.retransmit_ratio):.1%} of the service's TCP segments were retransmitted: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@knee:.0f} ms)."
+  explain: "{server.retransmit_ratio@first:.1%} of the service's TCP segments were retransmitted at the lightest load ({load.achieved_rps@first:.0f} req/s), with no accept-queue overflow to explain them: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@knee:.0f} ms)."
   next: [playbooks/network-check.md]
 
 - id: network-retransmits-proxy
   culprit: network
   cause: packet-loss
   description: "TCP retransmits in the proxy's network namespace: packets are lost between the clients and the proxy or the proxy and the service."
-  when: max_over_steps(proxy.retransmit_ratio) >= 0.01
+  when: proxy.retransmit_ratio@first >= 0.01 and proxy.listen_overflows@first < 1 and proxy.throttled_ratio@first < 0.2
   severity: {warn: 0.01, high: 0.03, critical: 0.1}
-  explain: "{max_over_steps(proxy.retransmit_ratio):.1%} of the proxy's TCP segments were retransmitted: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@knee:.0f} ms)."
+  explain: "{proxy.retransmit_ratio@first:.1%} of the proxy's TCP segments were retransmitted at the lightest load ({load.achieved_rps@first:.0f} req/s), with no overflow or throttling to explain them: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@knee:.0f} ms)."
   next: [playbooks/network-check.md]
 
 - id: network-retransmits-wire
@@ -86,46 +91,59 @@ extension DefaultRules {
 - id: network-transfer-bound
   culprit: network
   cause: bandwidth
-  description: "Most of the service time is outside the service's phases and grows with payload size."
-  # r² ≥ 0.3 over a run's requests (dozens at least) is far beyond chance; 10 ms per MB is a link
-  # slower than ~800 Mbit/s, where transfer time starts to matter for ML inputs.
-  when: timing.outside_share@knee >= 0.6 and fit.service_vs_bytes_r2@run >= 0.3 and fit.service_ms_per_mb@run >= 10
-  severity: {warn: 0.6, high: 0.75, critical: 0.9}
-  explain: "{timing.outside_share@knee:.0%} of the service time is outside the service's own phases, and it grows by {fit.service_ms_per_mb@run:.0f} ms per MB of payload (r² {fit.service_vs_bytes_r2@run:.2f}): the transfer is the bottleneck. Compress or resize inputs on the client, or move closer."
+  description: "Time outside the service's phases grows with the bytes sent, and where the SLO breaks the bytes sent fill the link that slope implies."
+  # At the least loaded step (no queue) a link's transfer time is bytes over its rate: 10 ms per MB
+  # is a path slower than ~800 Mbit/s, r² 0.3 over dozens of requests is far beyond chance, and a
+  # third of the service time makes it matter. The slope gives the rate one connection got
+  # (fit.link_mbps); a link is a single server, so where the SLO breaks the bytes sent per second
+  # reaching 70% of that rate is a full link (an M/D/1 queue's wait climbs past there), and a
+  # transfer that is half of every request breaks the SLO alone. Without Server-Timing the slope
+  # could be size-bound preprocessing, so the service must have had CPU to spare.
+  when: fit.transfer_ms_per_mb@run >= 10 and fit.transfer_vs_bytes_r2@run >= 0.3 and fit.transfer_share@run >= 0.3 and load.slo_broken@knee == 1 and (network.link_utilisation@knee >= 0.7 or fit.transfer_share@run >= 0.5) and (timing.coverage@first >= 0.5 or server.cpu_saturated@knee == 0)
+  severity: {warn: 0.3, high: 0.5, critical: 0.7, on: fit.transfer_share@run}
+  explain: "At one connection the time outside the service's own phases grows by {fit.transfer_ms_per_mb@run:.0f} ms per MB sent (r² {fit.transfer_vs_bytes_r2@run:.2f}, {fit.transfer_share@run:.0%} of the service time): the path delivers about {fit.link_mbps@run:.0f} Mbit/s. Where the SLO breaks the generator sent {load.sent_mbps@knee:.1f} Mbit/s ({network.link_utilisation@knee:.0%} of it): the link is the bottleneck. Compress or resize inputs on the client, or move closer."
   next: [playbooks/network-check.md]
 
 """#),
         ("service.yaml", #"""
 # Rules about the service: where its time goes (Server-Timing) and how it uses its CPU.
+# Queueing is a symptom, not a culprit. Where the SLO breaks, most of the latency is waiting (in
+# the kernel's accept queue, a worker backlog, the framework), and the wait belongs to what the
+# workers are busy with. So these rules judge what dominates on the service's own work — its
+# phases without the time it says it waited (timing.*_work_share) — never on a share of a latency
+# that queueing has diluted, and they fire only where a step broke the objective (load.slo_broken)
+# while the service had no CPU left (server.cpu_saturated: 80% of its cores, its host 90% busy,
+# or its threads waiting for a CPU half the time).
 - id: model-bound
   culprit: model
   cause: model-compute
-  description: "The model phase dominates and the service uses the CPU it has."
-  # 60%: the model is most of what the client waits for; 70% CPU: the workers are busy, not idle-waiting.
-  when: timing.model_share@knee >= 0.6 and server.cpu_utilisation@knee >= 0.7
-  severity: {warn: 0.6, high: 0.75, critical: 0.9}
-  explain: "At {load.achieved_rps@knee:.0f} req/s the model phase is {timing.model_ms@knee:.1f} ms of {service.mean_ms@knee:.1f} ms service time, and the service uses {server.cpu_cores@knee:.2f} of {server.allowed_cores@knee:.2f} cores: add cores or make the model cheaper."
+  description: "Where the SLO breaks the service is out of CPU and the model is the largest part of its own work: the queue waits for the model."
+  # The largest phase, and at least 40% of the work: the one whose cost sets the capacity
+  # (halving it gains more than halving any other phase).
+  when: timing.model_work_share@knee >= 0.4 and timing.model_work_share@knee >= timing.preprocess_work_share@knee and load.slo_broken@knee == 1 and server.cpu_saturated@knee == 1
+  severity: {warn: 0.4, high: 0.55, critical: 0.7, on: timing.model_work_share@knee}
+  explain: "Where the SLO breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) the service has no CPU left ({server.cpu_cores@knee:.2f} of {server.allowed_cores@knee:.2f} cores, host {host.busy_fraction@knee:.0%} busy), and the model is {timing.model_ms@knee:.1f} ms of its {timing.work_ms@knee:.1f} ms of own work ({timing.model_work_share@knee:.0%}); the rest of the {latency.mean_ms@knee:.0f} ms mean latency is waiting for that work. Add cores or workers, batch, or make the model cheaper."
   next: [playbooks/slow-endpoint.md, playbooks/capacity-plan.md]
 
 - id: model-dominates-latency
   culprit: model
   cause: model-latency
-  description: "The model phase dominates latency (server CPU not sampled or not busy)."
-  # Only when the service is under pressure — the SLO broke, its CPU is 70% used, or its threads
-  # wait for a CPU half the time (schedstat run delay) — a fast service may spend its time in its model.
-  when: timing.model_share@knee >= 0.7 and (latency.p99_ms@knee > slo.p99_ms@run or server.cpu_utilisation@knee >= 0.7 or server.run_delay_fraction@knee >= 0.5)
-  severity: {warn: 0.7, high: 0.8, critical: 0.9, on: timing.model_share@knee}
-  explain: "The model phase is {timing.model_ms@knee:.1f} ms of {service.mean_ms@knee:.1f} ms service time ({timing.model_share@knee:.0%}) at {load.achieved_rps@knee:.0f} req/s."
+  description: "The model is most of the service's own work where the SLO breaks (the service's CPU was not sampled, so its saturation is not confirmed)."
+  # Without the service's CPU, a broken step and a model that is 60% of the work is the best
+  # available sign; ranked below the rules that saw the CPU.
+  when: timing.model_work_share@knee >= 0.6 and load.slo_broken@knee == 1 and server.sampled@knee == 0
+  severity: {warn: 0.6, high: 0.75, critical: 0.9, on: timing.model_work_share@knee}
+  explain: "Where the SLO breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) the model is {timing.model_ms@knee:.1f} ms of the service's {timing.work_ms@knee:.1f} ms of own work ({timing.model_work_share@knee:.0%}). The service's CPU was not sampled, so whether it was saturated is not known: run on its host, or give --agent."
   next: [playbooks/slow-endpoint.md]
 
 - id: preprocessing-bound
   culprit: preprocessing
   cause: preprocessing-compute
-  description: "Preprocessing (decode, resize, tokenise) dominates service time."
-  # Only when the service is under pressure (SLO broken or CPU busy): otherwise it is simply where a healthy service spends its time.
-  when: timing.preprocess_share@knee >= 0.5 and (latency.p99_ms@knee > slo.p99_ms@run or server.cpu_utilisation@knee >= 0.7 or server.run_delay_fraction@knee >= 0.5)
-  severity: {warn: 0.5, high: 0.7, critical: 0.85, on: timing.preprocess_share@knee}
-  explain: "Preprocessing is {timing.preprocess_ms@knee:.1f} ms of {service.mean_ms@knee:.1f} ms service time ({timing.preprocess_share@knee:.0%}); it grows by {fit.preprocess_ms_per_megapixel:.1f} ms per megapixel (r² {fit.preprocess_vs_pixels_r2:.2f}). Resize on the client, cap the input size, or use a faster decoder."
+  description: "Where the SLO breaks the service is out of CPU and preprocessing (decode, resize, tokenise) is the largest part of its own work."
+  # Same anchors as model-bound: the largest phase and at least 40% of the service's own work.
+  when: timing.preprocess_work_share@knee >= 0.4 and timing.preprocess_work_share@knee > timing.model_work_share@knee and load.slo_broken@knee == 1 and (server.cpu_saturated@knee == 1 or server.sampled@knee == 0)
+  severity: {warn: 0.4, high: 0.55, critical: 0.7, on: timing.preprocess_work_share@knee}
+  explain: "Where the SLO breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) preprocessing is {timing.preprocess_ms@knee:.1f} ms of the service's {timing.work_ms@knee:.1f} ms of own work ({timing.preprocess_work_share@knee:.0%}), with the service using {server.cpu_cores@knee:.2f} of {server.allowed_cores@knee:.2f} cores; it grows by {fit.preprocess_ms_per_megapixel:.1f} ms per megapixel (r² {fit.preprocess_vs_pixels_r2:.2f}). Resize on the client, cap the input size, or use a faster decoder."
   next: [playbooks/input-size-and-memory.md, playbooks/slow-endpoint.md]
 
 # Without Server-Timing the service's phases are unknown; how its time scales with input size
@@ -138,9 +156,9 @@ extension DefaultRules {
   cause: preprocessing-compute
   description: "No Server-Timing: service time grows with input size, so most of it is input-size work (decode, resize, tokenise), not a fixed-cost model."
   # Half of the mean service time grows with size (slope × mean size), the line explains at least
-  # half of the variation (r² 0.5), the inputs span 2× or more (else the slope is noise), and the
-  # service is under pressure (as for preprocessing-bound).
-  when: timing.coverage@knee < 0.1 and fit.size_scaled_share@run >= 0.5 and fit.service_vs_size_r2@run >= 0.5 and fit.size_range_ratio@run >= 2 and (latency.p99_ms@knee > slo.p99_ms@run or server.cpu_utilisation@knee >= 0.7 or server.run_delay_fraction@knee >= 0.5)
+  # half of the variation (r² 0.5), the inputs span 2× or more (else the slope is noise), and where
+  # the SLO breaks the service is out of CPU (as for preprocessing-bound).
+  when: timing.coverage@knee < 0.1 and fit.size_scaled_share@run >= 0.5 and fit.service_vs_size_r2@run >= 0.5 and fit.size_range_ratio@run >= 2 and load.slo_broken@knee == 1 and server.cpu_saturated@knee == 1
   severity: {warn: 0.5, high: 0.7, critical: 0.85, on: fit.size_scaled_share@run}
   explain: "No response carried Server-Timing, so this rests on how service time scales with input size: at the lightest load {fit.service_size_ms@run:.1f} ms of the {fit.service_mean_ms@run:.1f} ms mean service time grows with it ({fit.size_scaled_share@run:.0%}, r² {fit.service_vs_size_r2@run:.2f}, inputs spanning {fit.size_range_ratio@run:.1f}×), and only {fit.service_fixed_ms@run:.1f} ms is a fixed cost such as the model. Resize on the client, cap the input size, or use a faster decoder; add Server-Timing phases to confirm."
   next: [playbooks/input-size-and-memory.md, playbooks/slow-endpoint.md]
@@ -150,9 +168,9 @@ extension DefaultRules {
   cause: model-compute
   description: "No Server-Timing: service time stays flat across input sizes while the service uses the CPU it has: a fixed per-request cost, most likely the model."
   # The inputs span 2× or more yet at most a fifth of the service time grows with them, and the
-  # service's CPU is 70% used (as for model-bound): the cost is per request, not per byte.
+  # SLO breaks where the service is out of CPU (as for model-bound): the cost is per request, not per byte.
   # Ranked warn: a fixed cost could also be the framework; Server-Timing would tell.
-  when: timing.coverage@knee < 0.1 and fit.size_range_ratio@run >= 2 and fit.size_scaled_share@run <= 0.2 and server.cpu_utilisation@knee >= 0.7
+  when: timing.coverage@knee < 0.1 and fit.size_range_ratio@run >= 2 and fit.size_scaled_share@run <= 0.2 and load.slo_broken@knee == 1 and server.cpu_saturated@knee == 1
   severity: warn
   explain: "No response carried Server-Timing, so this rests on how service time scales with input size: inputs spanning {fit.size_range_ratio@run:.1f}× change it little ({fit.service_size_ms@run:.1f} of {fit.service_mean_ms@run:.1f} ms, r² {fit.service_vs_size_r2@run:.2f}); {fit.service_fixed_ms@run:.1f} ms per request is a fixed cost while the service uses {server.cpu_cores@knee:.2f} of {server.allowed_cores@knee:.2f} cores: most likely the model. Add cores or make the model cheaper; add Server-Timing phases to confirm."
   next: [playbooks/slow-endpoint.md, playbooks/capacity-plan.md]
@@ -164,7 +182,7 @@ extension DefaultRules {
   # The busiest process does 90%+ of the tree's CPU and at least half a core of it, with 2+ cores
   # allowed, while the SLO is broken: the service is serialised on one process. Ranked critical:
   # more worker processes multiply capacity.
-  when: server.busiest_process_cores@knee >= 0.5 and server.busiest_process_cores@knee >= 0.9 * server.cpu_cores@knee and server.allowed_cores@knee >= 1.9 and latency.p99_ms@knee > slo.p99_ms@run
+  when: server.busiest_process_cores@knee >= 0.5 and server.busiest_process_cores@knee >= 0.9 * server.cpu_cores@knee and server.allowed_cores@knee >= 1.9 and load.slo_broken@knee == 1
   severity: critical
   explain: "One server process uses {server.busiest_process_cores@knee:.2f} of the tree's {server.cpu_cores@knee:.2f} cores while the service may use {server.allowed_cores@knee:.0f}, and p99 is {latency.p99_ms@knee:.0f} ms: requests are serialised on one process. Run more worker processes (gunicorn -w) or move the hot loop out of Python."
   next: [playbooks/python-workers-and-gil.md]
@@ -176,7 +194,7 @@ extension DefaultRules {
   # A Python worker uses at most one core (the GIL). When the service's CPU is (nearly) all in
   # saturated workers (0.85+ of a core each), a core or more of its allowance is unused, and the
   # SLO is broken, more worker processes add capacity. One saturated worker is single-process-pinned.
-  when: server.saturated_processes@knee >= 2 and server.saturated_processes@knee >= 0.8 * server.cpu_cores@knee and server.cpu_cores@knee <= server.allowed_cores@knee - 0.8 and latency.p99_ms@knee > slo.p99_ms@run
+  when: server.saturated_processes@knee >= 2 and server.saturated_processes@knee >= 0.8 * server.cpu_cores@knee and server.cpu_cores@knee <= server.allowed_cores@knee - 0.8 and load.slo_broken@knee == 1
   severity: high
   explain: "{server.saturated_processes@knee:.0f} worker processes each use a full core ({server.cpu_cores@knee:.2f} cores in all) while the service may use {server.allowed_cores@knee:.1f}, and p99 is {latency.p99_ms@knee:.0f} ms: run as many workers as cores (gunicorn -w {server.allowed_cores@knee:.0f})."
   next: [playbooks/python-workers-and-gil.md]
@@ -209,11 +227,14 @@ extension DefaultRules {
 - id: accept-queue-overflow
   culprit: server
   cause: listen-backlog
-  description: "Connections were dropped because the accept queue was full."
-  # Any overflow is a dropped SYN or connection the client then retries after ~1 s.
-  when: max_over_steps(server.listen_overflows) >= 1
-  severity: {warn: 1, high: 10, critical: 100}
-  explain: "The listening socket overflowed {max_over_steps(server.listen_overflows):.0f} times (accept queue up to {max_over_steps(server.accept_queue_max):.0f}): raise the listen backlog and net.core.somaxconn, or add workers that accept faster."
+  description: "Connections were dropped because the accept queue was full while the service still had CPU to serve them: the backlog is too small."
+  # Any overflow is a dropped SYN or connection the client retries after ~1 s. An overflow while
+  # the service is out of CPU is a symptom of that (the queue waits for the CPU, and the rules on
+  # its work name the culprit); at a step where the service used under 80% of its cores it is the
+  # backlog itself (listen(2) backlog, net.core.somaxconn) or a worker that accepts too slowly.
+  when: any_step(server.listen_overflows >= 1 and server.cpu_utilisation < 0.8)
+  severity: {warn: 1, high: 10, critical: 100, on: max_over_steps(server.listen_overflows)}
+  explain: "The listening socket overflowed {max_over_steps(server.listen_overflows):.0f} times (accept queue up to {max_over_steps(server.accept_queue_max):.0f}) while the service used under 80% of its {server.allowed_cores@knee:.1f} cores: raise the listen backlog and net.core.somaxconn, or add workers that accept faster."
   next: [playbooks/python-workers-and-gil.md]
 
 - id: memory-grows-with-input
@@ -243,10 +264,12 @@ extension DefaultRules {
   culprit: proxy
   cause: upstream-connection-churn
   description: "The proxy opens a new upstream connection per request (no upstream keep-alive): TIME_WAIT piles up at the service."
-  # The client keeps its connections alive (few TIME_WAIT) but the service sees one closed connection per request.
-  when: server.time_wait@knee >= 100 and server.time_wait@knee >= 10 * client.time_wait@knee
+  # The client keeps its connections alive (few TIME_WAIT) but the service sees one closed connection
+  # per request, and straight to the service (--backend) the same load kept its connections: so the
+  # proxy closes them, not the service (a gunicorn sync worker closes every connection itself).
+  when: server.time_wait@knee >= 100 and server.time_wait@knee >= 10 * client.time_wait@knee and bypass.connections_per_request@run < 0.5
   severity: {warn: 100, high: 1000, critical: 10000}
-  explain: "The service has {server.time_wait@knee:.0f} sockets in TIME_WAIT on its port while the generator has {client.time_wait@knee:.0f}: the proxy opens a new upstream connection per request. Enable upstream keep-alive (nginx: keepalive N in the upstream, proxy_http_version 1.1, proxy_set_header Connection \"\")."
+  explain: "The service has {server.time_wait@knee:.0f} sockets in TIME_WAIT on its port while the generator has {client.time_wait@knee:.0f}, and straight to the service the same load opened {bypass.connections_per_request@run:.2f} connections per request: the proxy opens a new upstream connection per request. Enable upstream keep-alive (nginx: keepalive N in the upstream, proxy_http_version 1.1, proxy_set_header Connection \"\")."
   next: [playbooks/proxy-overhead.md]
 
 - id: proxy-adds-time

@@ -40,7 +40,7 @@ public struct RuleEngine: Sendable {
         return (a.step ?? -1) < (b.step ?? -1)
     }
 
-    /// The verdict if the rule fired, and every reference it found missing on the way.
+    /// The verdict if the rule fired, and the references it found missing where they left it undecided.
     func evaluate<Source: EvidenceSource>(_ rule: Rule, on source: Source) -> (Verdict?, Set<String>) {
         let steps: [Int?] = rule.condition.dependsOnCurrentStep && source.stepCount > 0
             ? Array(0..<source.stepCount) : [nil]
@@ -50,10 +50,11 @@ public struct RuleEngine: Sendable {
             let evaluator = RuleEvaluator(source: source, currentStep: step)
             var trace = RuleTrace()
             let fired = evaluator.condition(rule.condition, into: &trace)
-            missing.formUnion(trace.missing)
+            // Missing evidence matters only where it left the rule undecided: a condition that is
+            // false whatever the missing values would have been could not have changed the verdict.
+            if fired == nil { missing.formUnion(trace.missing) }
             guard fired == true else { continue }
             let verdict = makeVerdict(rule, evaluator: evaluator, trace: trace, step: step)
-            missing.formUnion(verdict.missing)
             if let current = best {
                 if (verdict.severity, verdict.confidence) > (current.severity, current.confidence) { best = verdict }
             } else {

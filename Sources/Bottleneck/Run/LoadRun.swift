@@ -20,6 +20,8 @@ public final class LoadRun: Sendable {
         public var payloadDescriptors: [RequestRecordWriter.PayloadDescriptor]
         /// Observers beside the engine (capture, samplers), started before the first step.
         public var attachments: [any RunAttachment] = []
+        /// What `diagnose` found serving the target on this host (kept in run.json).
+        public var topology: RunTopology?
 
         public init(plan: LoadPlan, name: String, outputDirectory: String?, command: [String], probe: String?,
                     payloadSpecs: [String], body: String?, payloadDescriptors: [RequestRecordWriter.PayloadDescriptor]) {
@@ -70,7 +72,7 @@ public final class LoadRun: Sendable {
             name: request.name, runTag: request.plan.runTag, startedAt: Self.iso8601(directory.wallStartNs),
             monotonicStartNs: directory.monotonicStartNs, wallStartNs: directory.wallStartNs, command: request.command,
             config: RunConfiguration(plan: request.plan, probe: request.probe, payloads: request.payloadSpecs, body: request.body),
-            host: HostFacts.current(), threads: request.plan.threads ?? engine.allowance.threads)
+            host: HostFacts.current(), threads: request.plan.threads ?? engine.allowance.threads, topology: request.topology)
         try directory.write(description, to: "run.json")
 
         var started: [any RunAttachment] = []

@@ -17,6 +17,23 @@ public struct RunDescription: Sendable, Codable {
     public var host: HostFacts
     /// Event-loop threads the engine ran.
     public var threads: Int
+    /// What was found serving the target on this host, when the run looked (absent in older runs).
+    public var topology: RunTopology? = nil
+}
+
+/// Who serves the target, as found on this host through the listening sockets
+/// (``ServiceLocator``): the service itself, or a reverse proxy in front of it.
+public struct RunTopology: Sendable, Codable, Equatable {
+    /// `service` when the target's listener is the service, `proxy` when it is a reverse proxy,
+    /// nil when nothing on this host listens there.
+    public var targetServedBy: String?
+    /// The lines saying what was found and sampled.
+    public var notes: [String]
+
+    public init(targetServedBy: String?, notes: [String]) {
+        self.targetServedBy = targetServedBy
+        self.notes = notes
+    }
 }
 
 /// The load settings as they were applied (after probe spec and flags were merged).

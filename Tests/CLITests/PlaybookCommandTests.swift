@@ -105,7 +105,7 @@ struct PlaybookCommandTests {
         // nginx's test root has no index: GET / is 403 or 404 — the load exercised an error path, not the service.
         let result = try CLI.run(["diagnose", "--target", "http://127.0.0.1:\(nginx.port)/", "--rate", "20", "--duration", "1s",
                                   "--out", try CLI.temporaryDirectory().appendingPathComponent("run").path])
-        let warning = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("WARNING: step 1 (rate-20): ") }, "\(result.stdout)")
+        let warning = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("WARNING: step 2 (rate-20): ") }, "\(result.stdout)")
         // Every response was 4xx (18..20 of them: the last ones of the second may still be in flight when it ends).
         let counts = warning.split(separator: " ").compactMap { Int($0) }
         #expect(counts.count == 3 && counts[1] == counts[2] && counts[1] >= 18, "\(warning)")

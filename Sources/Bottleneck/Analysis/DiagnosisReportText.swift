@@ -35,7 +35,9 @@ public enum DiagnosisReportText: Sendable {
             for item in v.evidence {
                 let value = item.value.map { format($0) } ?? "missing"
                 let threshold = item.threshold.map { format($0) } ?? "?"
-                out += "   - \(item.metric) = \(value)  (\(item.comparison) \(threshold))\n"
+                // A threshold that is itself an expression is shown with it, so "> 0.008" says what it is.
+                let reference = Double(item.thresholdExpression) == nil ? "\(item.thresholdExpression) = \(threshold)" : threshold
+                out += "   - \(item.metric) = \(value)  (\(item.comparison) \(reference))\n"
             }
             if !v.next.isEmpty { out += "   next: \(v.next.joined(separator: ", "))\n" }
         }

@@ -122,7 +122,7 @@ extension DefaultRules {
   # (halving it gains more than halving any other phase).
   when: timing.model_work_share@knee >= 0.4 and timing.model_work_share@knee >= timing.preprocess_work_share@knee and load.slo_broken@knee == 1 and server.cpu_saturated@knee == 1
   severity: {warn: 0.4, high: 0.55, critical: 0.7, on: timing.model_work_share@knee}
-  explain: "Where the SLO breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) the service has no CPU left ({server.cpu_cores@knee:.2f} of {server.allowed_cores@knee:.2f} cores, host {host.busy_fraction@knee:.0%} busy), and the model is {timing.model_ms@knee:.1f} ms of its {timing.work_ms@knee:.1f} ms of own work ({timing.model_work_share@knee:.0%}); the rest of the {latency.mean_ms@knee:.0f} ms mean latency is waiting for that work. Add cores or workers, batch, or make the model cheaper."
+  explain: "At the knee, where the objective breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) the service has no CPU left ({server.cpu_cores@knee:.2f} of {server.allowed_cores@knee:.2f} cores, host {host.busy_fraction@knee:.0%} busy), and the model is {timing.model_ms@knee:.1f} ms of its {timing.work_ms@knee:.1f} ms of own work ({timing.model_work_share@knee:.0%}); the rest of the {latency.mean_ms@knee:.0f} ms mean latency is waiting for that work. Add cores or workers, batch, or make the model cheaper."
   next: [playbooks/slow-endpoint.md, playbooks/capacity-plan.md]
 
 - id: model-dominates-latency
@@ -133,7 +133,7 @@ extension DefaultRules {
   # available sign; ranked below the rules that saw the CPU.
   when: timing.model_work_share@knee >= 0.6 and load.slo_broken@knee == 1 and server.sampled@knee == 0
   severity: {warn: 0.6, high: 0.75, critical: 0.9, on: timing.model_work_share@knee}
-  explain: "Where the SLO breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) the model is {timing.model_ms@knee:.1f} ms of the service's {timing.work_ms@knee:.1f} ms of own work ({timing.model_work_share@knee:.0%}). The service's CPU was not sampled, so whether it was saturated is not known: run on its host, or give --agent."
+  explain: "At the knee, where the objective breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) the model is {timing.model_ms@knee:.1f} ms of the service's {timing.work_ms@knee:.1f} ms of own work ({timing.model_work_share@knee:.0%}). The service's CPU was not sampled, so whether it was saturated is not known: run on its host, or give --agent."
   next: [playbooks/slow-endpoint.md]
 
 - id: preprocessing-bound
@@ -143,7 +143,7 @@ extension DefaultRules {
   # Same anchors as model-bound: the largest phase and at least 40% of the service's own work.
   when: timing.preprocess_work_share@knee >= 0.4 and timing.preprocess_work_share@knee > timing.model_work_share@knee and load.slo_broken@knee == 1 and (server.cpu_saturated@knee == 1 or server.sampled@knee == 0)
   severity: {warn: 0.4, high: 0.55, critical: 0.7, on: timing.preprocess_work_share@knee}
-  explain: "Where the SLO breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) preprocessing is {timing.preprocess_ms@knee:.1f} ms of the service's {timing.work_ms@knee:.1f} ms of own work ({timing.preprocess_work_share@knee:.0%}), with the service using {server.cpu_cores@knee:.2f} of {server.allowed_cores@knee:.2f} cores; it grows by {fit.preprocess_ms_per_megapixel:.1f} ms per megapixel (r² {fit.preprocess_vs_pixels_r2:.2f}). Resize on the client, cap the input size, or use a faster decoder."
+  explain: "At the knee, where the objective breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) preprocessing is {timing.preprocess_ms@knee:.1f} ms of the service's {timing.work_ms@knee:.1f} ms of own work ({timing.preprocess_work_share@knee:.0%}), with the service using {server.cpu_cores@knee:.2f} of {server.allowed_cores@knee:.2f} cores; it grows by {fit.preprocess_ms_per_megapixel:.1f} ms per megapixel (r² {fit.preprocess_vs_pixels_r2:.2f}). Resize on the client, cap the input size, or use a faster decoder."
   next: [playbooks/input-size-and-memory.md, playbooks/slow-endpoint.md]
 
 # Without Server-Timing the service's phases are unknown; how its time scales with input size

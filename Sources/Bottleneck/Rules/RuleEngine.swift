@@ -79,7 +79,8 @@ public struct RuleEngine: Sendable {
         let severity = rule.severity.severity(for: severityValue, firstOperator: firstOperator)
         let verdictStep = step ?? (trace.explicitSteps.count == 1 ? trace.explicitSteps.first : nil)
         let explain = rule.explainTemplate.render(with: evaluator, step: verdictStep, into: &trace)
-        let evidence = trace.comparisons.map {
+        // The comparisons the verdict rests on: an `or` branch that did not hold is not evidence.
+        let evidence = trace.comparisons.filter(\.supportsFiring).map {
             EvidenceItem(metric: $0.left, value: $0.lhs, threshold: $0.rhs, comparison: $0.op.rawValue,
                          thresholdExpression: $0.right, holds: $0.holds)
         }

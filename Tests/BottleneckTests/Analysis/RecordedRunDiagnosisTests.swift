@@ -33,7 +33,8 @@ struct RecordedRunDiagnosisTests {
         #expect(result.valid)
         #expect(result.culprits.first == .model)
         let verdict = try #require(result.verdicts.first)
-        #expect(verdict.evidence.contains { $0.metric.hasPrefix("timing.model_share") && ($0.value ?? 0) >= ($0.threshold ?? 1) })
+        // Judged on the service's own work, not on a share of a latency queueing has swollen.
+        #expect(verdict.evidence.contains { $0.metric.hasPrefix("timing.model_work_share") && ($0.value ?? 0) >= ($0.threshold ?? 1) })
         #expect(!verdict.explain.contains("n/a"))
     }
 
@@ -41,7 +42,12 @@ struct RecordedRunDiagnosisTests {
         let rules = try DefaultRules.load(catalog: EvidenceCatalog.catalog)
         let loose = try DiagnosisResult.evaluate(directory: Self.directory, sloP99Milliseconds: 10_000, rules: rules)
         let tight = try DiagnosisResult.evaluate(directory: Self.directory, sloP99Milliseconds: 1, rules: rules)
-        #expect(tight.knee?.step == 0 && tight.knee?.broken == true)
+        // The knee is the least loaded step that broke; the one-connection baseline is the reference, not a candidate.
+        let leastLoaded = try #require(tight.knee)
+        #expect(leastLoaded.broken && leastLoaded.name != RunEvidence.baselineStepName)
+        let evidence = try RunEvidence.load(directory: Self.directory, sloP99Milliseconds: 1)
+        let lowestRate = evidence.summary.steps.compactMap(\.targetRate).min()
+        #expect(leastLoaded.offeredRps != nil && leastLoaded.offeredRps == lowestRate)
         #expect(tight.sloMet == false && tight.capacityAtSloRps == nil)
         #expect((loose.knee?.step ?? 0) >= (tight.knee?.step ?? 0))
     }

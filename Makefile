@@ -37,6 +37,13 @@ test-diagnosis: setup
 	$(SWIFT) build --product bottleneck
 	testbed/.venv/bin/python scripts/diagnose-testbed.py $(DEBUG_BIN)
 
+# The full diagnosis matrix: both user paths (ramp to the knee; a fixed rate at a factor of the
+# capacity measured in the same run) on every test-bed scenario (about 45 minutes on 2 cores).
+.PHONY: test-diagnosis-full
+test-diagnosis-full: setup
+	$(SWIFT) build --product bottleneck
+	testbed/.venv/bin/python scripts/diagnose-testbed.py --paths ramp,rate --rate-share 1 $(DEBUG_BIN)
+
 demo: release
 	@scripts/demo.sh $(RELEASE_BIN)
 

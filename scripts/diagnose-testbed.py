@@ -1,25 +1,71 @@
 #!/usr/bin/env python3
-"""Runs `bottleneck diagnose` against every test-bed scenario and compares the culprit it
-names with the one the scenario injects. Prints a table and `N passed, N failed`.
+"""Runs `bottleneck diagnose` against the test-bed scenarios on both user paths and compares
+the culprit it names with the one each scenario expects there. Prints one row per
+scenario x path, then `N passed, N failed, N skipped` and the total wall time.
 
-Usage: scripts/diagnose-testbed.py BOTTLENECK_BIN [SCENARIO...]
-With BOTTLENECK_KEEP_EVIDENCE=DIR each scenario's evidence.json is copied to DIR/SCENARIO.json
-(how Tests/BottleneckTests/Fixtures/evidence/ was recorded).
-Each scenario: `testbed/bed up` -> diagnose at the scenario's load, sampling the service's
-process tree -> `testbed/bed down`. A scenario that `requires: [netem]` is run only when the
-test bed's own probe (bedlib/bed.py netem_available) finds tc netem; otherwise it is listed as
-SKIP with the probe's reason and counted in `N skipped`.
-Pass criterion: the culprit named equals the scenario's expected culprit; in addition the
-load-generator scenario (starved-loadgen) must exit 3 with `"valid": false`, and the scenario
-expecting no culprit (healthy) must exit 0 with `"healthy": true`. Causes are shown, not compared
-(scenario and rule cause names differ, e.g. listen-backlog-overflow vs listen-backlog).
+Usage: scripts/diagnose-testbed.py BOTTLENECK_BIN [--paths ramp,rate] [--rate-share K]
+           [--rate-offset N] [--budget 45s] [SCENARIO...]
+Run it with the test bed's Python (testbed/.venv/bin/python): it reads the scenario YAML and
+drives wrk through testbed/checks/lib.py. Needs root (the test bed does).
+
+The two user paths, both under ONE `testbed/bed up` per scenario:
+  ramp  `BIN diagnose --target URL --json --budget 45s --payload P [--backend SERVICE_URL]`:
+        no load given, the tool ramps to the knee and names what limits there.
+        Expected: the scenario's `expect.ramp` (default `expect.culprit`).
+  rate  `BIN diagnose --target URL --json --rate R --duration 8s --payload P [--backend ...]`
+        with R = `expect.rate.factor` x the capacity measured in the same run, right after
+        `bed up`: a closed-loop wrk run (testbed/checks/wrk_report.lua with the scenario's
+        payload files) at 2x the service's workers for 4 s; its 2xx requests/s is the capacity
+        (never a fixed rate). Expected: `expect.rate.culprit` (default `expect.culprit`).
+        Overload faults use factors of about 1.7-2, faults that hurt below capacity 0.5.
+No --server-pid, --proxy-pid, --server-port or --concurrency: the tool finds the service's
+and the proxy's processes by itself. --backend is the service's own URL with the target's path
+(http://10.213.1.2:8000/predict), which a user with a proxy in front knows. The starved-loadgen
+scenario runs the tool through `testbed/bed run --` (its CPU-starved cgroup); its capacity is
+measured outside that cgroup. A test bed someone else has up (the Swift CLI tests bring up
+their own) is waited for (up to 5 minutes), never torn down; the script holds the test-bed
+suite's lock (/run/bottleneck-testbed.lock) while it runs.
+
+Options:
+  --paths ramp,rate   which paths to run (default both)
+  --rate-share K      run the rate path only for every K-th scenario: those at index i of
+                      the sorted list of ALL scenario names with i % K == N % K (--rate-offset
+                      N, default 1: with K=3 that is healthy, heavy-preprocessing-mild,
+                      lossy-network-mild, single-worker-gil, slow-model-mild, starved-proxy,
+                      tiny-backlog: a third, overload and below-capacity faults both).
+                      Default 1: every scenario.
+  --budget D          the ramp path's --budget (default 45s)
+  SCENARIO...         only these (default: every testbed/scenarios/*.yaml)
+
+With BOTTLENECK_KEEP_EVIDENCE=DIR each run's evidence.json is copied to DIR/SCENARIO-ramp.json
+and DIR/SCENARIO-rate.json (how Tests/BottleneckTests/Fixtures/evidence/ is recorded).
+A scenario that `requires: [netem]` runs only when the test bed's own probe (bedlib/bed.py
+netem_available) finds tc netem; otherwise its rows are SKIP with the probe's reason.
+Pass criterion: the culprit named equals the expected one for that path; in addition a row
+expecting `load-generator` must exit 3 with `"valid": false`, and a row expecting `none` must
+exit 0 with `"healthy": true`. Causes are shown, not compared (scenario and rule cause names
+differ, e.g. listen-backlog-overflow vs listen-backlog). Exit 1 if any row failed.
 """
-import json, os, re, shutil, subprocess, sys
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from urllib.parse import urlparse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BED = os.path.join(ROOT, "testbed", "bed")
-BIN = os.path.abspath(sys.argv[1])
-ONLY = sys.argv[2:]
+TESTBED = os.path.join(ROOT, "testbed")
+BED = os.path.join(TESTBED, "bed")
+SCENARIOS = os.path.join(TESTBED, "scenarios")
+CAPACITY_SECONDS = 4
+RATE_DURATION = "8s"
+BUSY_WAIT = 300
+LOCK = "/run/bottleneck-testbed.lock"  # testbed/tests/suite.py's: one of the two at a time
+
 
 def our_payload(spec):
     """The test bed's wrk payload names, in bottleneck's payload syntax."""
@@ -31,13 +77,15 @@ def our_payload(spec):
         return "image:" + ",".join(keys)
     return spec
 
+
 _NETEM = None
+
 
 def netem_missing():
     """None when tc netem works here, else why not (the test bed's probe, run once)."""
     global _NETEM
     if _NETEM is None:
-        sys.path.insert(0, os.path.join(ROOT, "testbed", "bedlib"))
+        sys.path.insert(0, os.path.join(TESTBED, "bedlib"))
         try:
             import bed as bedlib  # testbed/bedlib/bed.py; needs the test bed's virtualenv (yaml)
             ok, why = bedlib.netem_available()
@@ -46,6 +94,7 @@ def netem_missing():
         lines = (why or "").strip().splitlines()
         _NETEM = "" if ok else "needs tc netem, probe said: " + (lines[-1][:90] if lines else "unknown error")
     return _NETEM or None
+
 
 def verdict_ok(expected, named, code, out):
     """PASS/FAIL and why, stricter where the JSON tells more than the culprit."""
@@ -57,75 +106,236 @@ def verdict_ok(expected, named, code, out):
         return "FAIL", f"want exit 0 and healthy=true, got exit {code} healthy={out.get('healthy')}; "
     return "PASS", ""
 
+
 def scenario(name):
     import yaml  # from the test bed's virtualenv
-    with open(os.path.join(ROOT, "testbed", "scenarios", f"{name}.yaml")) as f:
+    with open(os.path.join(SCENARIOS, f"{name}.yaml")) as f:
         return yaml.safe_load(f)
 
+
+def expectations(spec):
+    """{path: (expected culprit, rate factor or None)} from the scenario's `expect:`."""
+    exp = spec.get("expect") or {}
+    culprit = exp.get("culprit", "none")
+    rate = exp.get("rate") or {}
+    if not isinstance(rate, dict):
+        rate = {"factor": float(rate)}
+    return {"ramp": (exp.get("ramp", culprit), None),
+            "rate": (rate.get("culprit", culprit), float(rate.get("factor", 0.5)))}
+
+
+def measure_capacity(bed, spec, work):
+    """Closed-loop wrk at 2x the service's workers for CAPACITY_SECONDS, through the target:
+    (2xx requests/s, concurrency, the wrk report)."""
+    sys.path.insert(0, os.path.join(TESTBED, "checks"))
+    from lib import make_payloads, wrk  # testbed/checks/lib.py (numpy, Pillow: the venv)
+    files, ctype = make_payloads(spec["payload"], os.path.join(work, "capacity"), count=4)
+    workers = int((bed.get("service") or {}).get("workers") or (spec.get("service") or {}).get("workers", 2))
+    conc = max(2, 2 * workers)
+    r = wrk(bed["target"], files, ctype, connections=conc, duration=CAPACITY_SECONDS, timeout_s=20)
+    secs = r["duration_us"] / 1e6
+    ok_rps = r["status"]["2xx"] / secs if secs else 0.0
+    return ok_rps, conc, r
+
+
+def seconds(text):
+    """`45s`, `2m`, `500ms` -> seconds (120 when unparsable: the tool will say why)."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m)?", text.strip())
+    if not m:
+        return 120.0
+    return float(m.group(1)) * {"ms": 1e-3, "s": 1, "m": 60, None: 1}[m.group(2)]
+
+
+def run_diagnose(args, timeout):
+    """(exit code, parsed JSON or None, why not)."""
+    try:
+        res = subprocess.run(args, capture_output=True, text=True, timeout=timeout,
+                             stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None, None, f"diagnose did not finish within {timeout:.0f}s"
+    if res.returncode not in (0, 1, 3):
+        return res.returncode, None, f"diagnose exit {res.returncode}: {res.stderr.strip()[-160:]}"
+    try:
+        return res.returncode, json.loads(res.stdout), ""
+    except ValueError:
+        return res.returncode, None, f"diagnose exit {res.returncode}, no JSON: {res.stderr.strip()[-160:]}"
+
+
+def judge(name, path, expected, code, out, keep):
+    """(named, cause, result, detail) of one diagnose run."""
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+        src = os.path.join(out.get("runDirectory", ""), "evidence.json")
+        if os.path.isfile(src):
+            shutil.copy(src, os.path.join(keep, f"{name}-{path}.json"))
+    verdicts = out.get("verdicts") or []
+    if out.get("valid") is False:
+        named = "load-generator"
+    elif verdicts:
+        named = verdicts[0]["culprit"]
+    else:
+        named = "none"
+    cause = verdicts[0].get("cause", "-") if verdicts else "-"
+    detail = "; ".join(f"{v['culprit']}/{v.get('cause', '-')} ({v.get('rule', '-')})" for v in verdicts[:3]) \
+        or ("healthy" if out.get("healthy") else "no verdict")
+    result, why = verdict_ok(expected, named, code, out)
+    return named, cause, result, why + detail
+
+
+def bed_busy():
+    """The scenario of a test bed that is up (someone else's: a test, a developer), or None."""
+    p = subprocess.run([BED, "status"], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if p.returncode != 0:
+        return None
+    try:
+        return json.loads(p.stdout).get("scenario") or "?"
+    except ValueError:
+        return "?"
+
+
+def bed_up(name, wait=BUSY_WAIT):
+    """`bed up NAME`, after waiting (up to `wait` s) for a bed someone else has up to go down:
+    never tears down a bed this script did not bring up (the Swift CLI tests bring up their
+    own; `testbed/bed clean` removes what a crash left)."""
+    deadline = time.time() + wait
+    while True:
+        busy = bed_busy()
+        if busy is None:
+            up = subprocess.run([BED, "up", name, "--compact"], capture_output=True, text=True,
+                                timeout=180, stdin=subprocess.DEVNULL)
+            if up.returncode == 0 or "already up" not in up.stderr or time.time() > deadline:
+                return up
+        elif time.time() > deadline:
+            return subprocess.CompletedProcess([BED, "up", name], 4, "",
+                                               f"bed: FAILED: another test bed ({busy}) stayed up for {wait}s")
+        else:
+            print(f"  {name}: waiting for the test bed of {busy} to go down", file=sys.stderr, flush=True)
+        time.sleep(5)
+
+
 def main():
-    names = ONLY or sorted(f[:-5] for f in os.listdir(os.path.join(ROOT, "testbed", "scenarios")) if f.endswith(".yaml"))
-    rows = []
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap.add_argument("bin", help="the bottleneck binary")
+    ap.add_argument("scenarios", nargs="*")
+    ap.add_argument("--paths", default="ramp,rate")
+    ap.add_argument("--rate-share", type=int, default=1)
+    ap.add_argument("--rate-offset", type=int, default=1)
+    ap.add_argument("--budget", default="45s")
+    a = ap.parse_intermixed_args()
+    binary = os.path.abspath(a.bin)
+    paths = [p.strip() for p in a.paths.split(",") if p.strip()]
+    bad = [p for p in paths if p not in ("ramp", "rate")]
+    if bad or not paths:
+        ap.error(f"--paths: ramp and/or rate, got {a.paths!r}")
+    if a.rate_share < 1:
+        ap.error("--rate-share must be >= 1")
+    all_names = sorted(f[:-5] for f in os.listdir(SCENARIOS) if f.endswith(".yaml"))
+    unknown = [n for n in a.scenarios if n not in all_names]
+    if unknown:
+        ap.error(f"unknown scenario(s) {unknown}; `testbed/bed list` shows them")
+    names = [n for n in all_names if not a.scenarios or n in a.scenarios]
+    keep = os.environ.get("BOTTLENECK_KEEP_EVIDENCE")
+    t_start = time.time()
+    import fcntl
+    lock = open(LOCK, "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        print(f"waiting for the test-bed suite ({LOCK})", file=sys.stderr, flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    rows = []  # (scenario, path label, expected, named, cause, result, seconds, detail)
+
+    def row(name, label, expected, named, cause, result, secs, detail):
+        rows.append((name, label, expected, named, cause, result, secs, detail))
+        print(f"  {name} {label}: {result} (expected {expected}, named {named}, {secs:.0f}s) {detail[:160]}",
+              file=sys.stderr, flush=True)
+
     for name in names:
         spec = scenario(name)
-        expected = spec.get("expect", {}).get("culprit", "none")
-        requires = spec.get("expect", {}).get("requires", [])
-        if "netem" in requires:
+        exp = expectations(spec)
+        want = [p for p in paths if p == "ramp" or all_names.index(name) % a.rate_share == a.rate_offset % a.rate_share]
+        if not want:
+            continue
+        if "netem" in ((spec.get("expect") or {}).get("requires") or []):
             missing = netem_missing()
             if missing:
-                rows.append((name, expected, "-", "-", "SKIP", missing))
+                for p in want:
+                    row(name, p, exp[p][0], "-", "-", "SKIP", 0.0, missing)
                 continue
-        subprocess.run([BED, "down"], capture_output=True)
-        up = subprocess.run([BED, "up", name, "--compact"], capture_output=True, text=True, timeout=180)
+        t_sc = time.time()
+        up = bed_up(name)
         if up.returncode != 0:
-            rows.append((name, expected, "-", "-", "FAIL", "bed up failed: " + up.stderr.strip().splitlines()[-1][:80]))
+            err = (up.stderr.strip().splitlines() or ["?"])
+            for p in want:
+                row(name, p, exp[p][0], "-", "-", "FAIL", time.time() - t_sc, "bed up failed: " + err[-1][:100])
             continue
+        work = tempfile.mkdtemp(prefix="bnk-diag-")
         try:
             bed = json.loads(up.stdout)
-            load = spec.get("load", {})
-            args = [BIN, "diagnose", "--target", bed["target"], "--json", "--slo", "p99=300ms",
-                    "--concurrency", str(load.get("concurrency", 4)), "--duration", "8s"]
-            # The service's tree (master + workers) and, apart from it, the proxy in front.
-            args += ["--server-pid", str(bed["service"]["pid"])]
-            if bed.get("proxy") and bed["proxy"].get("pid"):
-                args += ["--proxy-pid", str(bed["proxy"]["pid"])]
+            base = ["--target", bed["target"], "--json"]
             payload = our_payload(spec.get("payload"))
-            if payload:
-                args += ["--payload", payload]
-            if spec.get("load_generator", {}).get("cpu_quota"):
-                args = [BED, "run", "--"] + args
-            res = subprocess.run(args, capture_output=True, text=True, timeout=240)
-            if res.returncode not in (0, 1, 3):
-                rows.append((name, expected, "-", "-", "FAIL", f"diagnose exit {res.returncode}: {res.stderr.strip()[-100:]}"))
-                continue
-            try:
-                out = json.loads(res.stdout)
-            except ValueError:
-                rows.append((name, expected, "-", "-", "FAIL", f"diagnose exit {res.returncode}, no JSON: {res.stderr.strip()[-100:]}"))
-                continue
-            keep = os.environ.get("BOTTLENECK_KEEP_EVIDENCE")
-            if keep:
-                os.makedirs(keep, exist_ok=True)
-                shutil.copy(os.path.join(out["runDirectory"], "evidence.json"), os.path.join(keep, f"{name}.json"))
-            if not out["valid"]:
-                named = "load-generator"
-            elif out["verdicts"]:
-                named = out["verdicts"][0]["culprit"]
-            else:
-                named = "none"
-            cause = out["verdicts"][0]["cause"] if out["verdicts"] else "-"
-            detail = "; ".join(f"{v['culprit']}/{v['cause']} ({v['rule']})" for v in out["verdicts"][:3]) or ("healthy" if out["healthy"] else "no verdict")
-            result, why = verdict_ok(expected, named, res.returncode, out)
-            rows.append((name, expected, named, cause, result, why + detail))
+            tail = ["--payload", payload] if payload else []
+            if bed.get("proxy"):
+                tail += ["--backend", bed["service"]["url"] + urlparse(bed["target"]).path]
+            wrap = [BED, "run", "--"] if (spec.get("load_generator") or {}).get("cpu_quota") else []
+            capacity = None
+            if "rate" in want:  # measured first, right after `bed up`, independent of the tool
+                t0 = time.time()
+                try:
+                    capacity, conc, _ = measure_capacity(bed, spec, work)
+                    print(f"  {name}: capacity {capacity:.1f}/s (wrk, {conc} connections, "
+                          f"{CAPACITY_SECONDS}s, {time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
+                except Exception as e:  # noqa: BLE001 - reported in the row
+                    capacity = f"capacity measurement failed: {type(e).__name__}: {str(e)[:120]}"
+            for p in want:
+                t0 = time.time()
+                expected, factor = exp[p]
+                if p == "ramp":
+                    label = "ramp"
+                    args = wrap + [binary, "diagnose"] + base + ["--budget", a.budget] + tail
+                    timeout = seconds(a.budget) + 150
+                else:
+                    if not isinstance(capacity, float) or capacity <= 0:
+                        row(name, "rate", expected, "-", "-", "FAIL", time.time() - t0,
+                            capacity if isinstance(capacity, str) else f"capacity {capacity}: no 2xx answers")
+                        continue
+                    r = max(1.0, round(factor * capacity, 1))
+                    label = f"rate R={r:g} ({factor:g}x{capacity:.0f})"
+                    args = wrap + [binary, "diagnose"] + base + ["--rate", f"{r:g}", "--duration", RATE_DURATION] + tail
+                    timeout = 8 + 150
+                code, out, why = run_diagnose(args, timeout)
+                if out is None:
+                    row(name, label, expected, "-", "-", "FAIL", time.time() - t0, why)
+                    continue
+                named, cause, result, detail = judge(name, p, expected, code, out, keep)
+                row(name, label, expected, named, cause, result, time.time() - t0, detail)
         finally:
-            subprocess.run([BED, "down"], capture_output=True)
-    width = max(len(r[0]) for r in rows)
-    cw = max([len("named cause")] + [len(r[3]) for r in rows])
-    print(f"{'scenario'.ljust(width)}  {'expected':15} {'named':15} {'named cause'.ljust(cw)} result  verdicts")
+            subprocess.run([BED, "down"], capture_output=True, stdin=subprocess.DEVNULL)
+            shutil.rmtree(work, ignore_errors=True)
+        print(f"  {name}: {time.time() - t_sc:.0f}s in all (bed up to bed down)", file=sys.stderr, flush=True)
+
+    if not rows:
+        print("no scenario selected")
+        print("0 passed, 0 failed, 0 skipped")
+        sys.exit(1)
+    w0 = max(len("scenario"), *(len(r[0]) for r in rows))
+    w1 = max(len("path"), *(len(r[1]) for r in rows))
+    w2 = max(len("expected"), *(len(r[2]) for r in rows))
+    w3 = max(len("named"), *(len(r[3]) for r in rows))
+    w4 = max(len("named cause"), *(len(r[4]) for r in rows))
+    print(f"{'scenario'.ljust(w0)}  {'path'.ljust(w1)}  {'expected'.ljust(w2)}  {'named'.ljust(w3)}  "
+          f"{'named cause'.ljust(w4)}  result   secs  verdicts")
     for r in rows:
-        print(f"{r[0].ljust(width)}  {r[1]:15} {r[2]:15} {r[3].ljust(cw)} {r[4]:6}  {r[5]}")
-    passed = sum(r[4] == "PASS" for r in rows)
-    failed = sum(r[4] == "FAIL" for r in rows)
-    print(f"{passed} passed, {failed} failed, {sum(r[4] == 'SKIP' for r in rows)} skipped")
+        print(f"{r[0].ljust(w0)}  {r[1].ljust(w1)}  {r[2].ljust(w2)}  {r[3].ljust(w3)}  {r[4].ljust(w4)}  "
+              f"{r[5]:6} {r[6]:5.0f}  {r[7]}")
+    passed = sum(r[5] == "PASS" for r in rows)
+    failed = sum(r[5] == "FAIL" for r in rows)
+    skipped = sum(r[5] == "SKIP" for r in rows)
+    print(f"total wall time {time.time() - t_start:.0f}s")
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
     sys.exit(1 if failed else 0)
 
-main()
+
+if __name__ == "__main__":
+    main()

@@ -49,11 +49,17 @@ want="$(sha256sum "$REQ" | cut -d' ' -f1)"
 if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
-echo "setup: creating $VENV with $PYTHON" >&2
-rm -rf "$VENV"
-"$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+# An existing virtualenv is brought up to requirements.txt in place (pip installs only what is
+# missing or pinned differently, e.g. Flask when it was added); a broken one is made anew.
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+  echo "setup: updating $VENV to $REQ" >&2
+else
+  echo "setup: creating $VENV with $PYTHON" >&2
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQ"
-"$VENV/bin/python" -c 'import fastapi, uvicorn, gunicorn, uvicorn_worker, sklearn, PIL, numpy, yaml, multipart'
+"$VENV/bin/python" -c 'import fastapi, uvicorn, gunicorn, uvicorn_worker, flask, sklearn, PIL, numpy, yaml, multipart'
 echo "$want" > "$stamp"
 echo "setup: ready" >&2

@@ -462,6 +462,22 @@ SERVICE_KNOBS = ("threads", "model_cost", "model_batch", "preprocess_cost", "res
                  "resize_filter", "gil_loop", "mem_per_pixel", "max_input_bytes")
 
 
+def phase_names_spec(names) -> str:
+    """Scenario `phase_names: {preprocess: [decode, resize], model: inference, queue: wait}`
+    (or already a string) -> serve.py's `--phase-names queue=wait,preprocess=decode+resize,...`."""
+    if not names:
+        return ""
+    if isinstance(names, str):
+        return names
+    if not isinstance(names, dict):
+        raise BedError(f"service.phase_names must be a mapping, got {names!r}")
+    items = []
+    for phase, value in names.items():
+        parts = value if isinstance(value, list) else [value]
+        items.append(f"{phase}={'+'.join(str(v) for v in parts)}")
+    return ",".join(items)
+
+
 def start_service(state: State, sc: dict, netns: bool, rundir: str, cg: dict | None) -> dict:
     svc = sc["service"]
     host = "0.0.0.0" if netns else "127.0.0.1"
@@ -474,6 +490,16 @@ def start_service(state: State, sc: dict, netns: bool, rundir: str, cg: dict | N
             cmd += ["--" + k.replace("_", "-"), str(svc[k])]
     if svc.get("decode_draft"):
         cmd.append("--decode-draft")
+    worker_class = str(svc.get("worker_class", "uvicorn"))
+    cmd += ["--worker-class", worker_class]
+    phase_names = phase_names_spec(svc.get("phase_names"))
+    if phase_names:
+        cmd += ["--phase-names", phase_names]
+    server_timing = svc.get("server_timing", True) not in (False, 0, "false", "off", "no")
+    if not server_timing:
+        cmd.append("--no-server-timing")
+    timing_log = os.path.join(rundir, "service-timings.jsonl")
+    cmd += ["--timing-log", timing_log]
     logpath = os.path.join(rundir, "service.log")
     pid = spawn(state, "service", cmd, NS_SVC if netns else None, cg, logpath)
     addr = LINKS["service"][5] if netns else "127.0.0.1"
@@ -489,7 +515,11 @@ def start_service(state: State, sc: dict, netns: bool, rundir: str, cg: dict | N
         time.sleep(0.2)
     return {"url": url, "port": port, "pid": pid, "pids": [pid] + descendants(pid),
             "netns": NS_SVC if netns else None, "log": logpath, "health": health,
-            "address": addr, "cgroup": cg["paths"][0] if cg else None}
+            "address": addr, "cgroup": cg["paths"][0] if cg else None,
+            "server": str(svc.get("server", "gunicorn")), "worker_class": worker_class,
+            "workers": expected, "threads": int(svc.get("threads", 4)),
+            "server_timing": server_timing, "phase_names": phase_names or None,
+            "timing_log": timing_log}
 
 
 def start_proxy(state: State, sc: dict, netns: bool, rundir: str, cg: dict | None,

@@ -1,10 +1,17 @@
 """healthy: light load is fast, every phase is reported, the proxy reuses
-upstream connections, X-Request-Id goes through, oversize input gets 413."""
+upstream connections, X-Request-Id goes through, oversize input gets 413.
+Also measures the Server-Timing phase shares at this light load: on the ramp path
+the healthy service is driven to its knee, where its CPU saturates, and the phase
+that dominates its own work is the culprit a diagnosis must name there; the
+scenario's `expect.ramp` must be that phase."""
 import os
 import time
 import urllib.request
 
-from lib import Result, nginx_log, post, setup_from, wrk
+from lib import Result, nginx_log, post, setup_from, shares, wrk
+
+CULPRIT_OF = {"preprocess": "preprocessing", "model": "model", "postprocess": "postprocessing",
+              "queue": "server"}
 
 
 def check(bed, sc, work):
@@ -19,6 +26,16 @@ def check(bed, sc, work):
     res.expect(r["requests"] > 20 and r["errors_total"] == 0 and r["status"]["5xx"] == 0,
                f"{r['requests']} requests without errors")
     res.expect(r["p99_ms"] < 100, f"p99 {r['p99_ms']:.1f} ms < 100 ms at light load")
+    sh = shares(r["server_ms"])
+    for k, v in sh.items():
+        res.fig(f"{k}_share", v)
+    top = max(sh, key=sh.get)
+    res.fig("dominant_phase", top)
+    want = (sc.get("expect") or {}).get("ramp")
+    if want:
+        res.expect(CULPRIT_OF[top] == want and sh[top] > 0.5,
+                   f"{top} dominates the service's work ({sh[top]:.0%}): expect.ramp {want!r} "
+                   f"should be {CULPRIT_OF[top]!r}")
     res.expect(r["server_timing"]["n"] == r["requests"],
                "Server-Timing on every response")
     # proxy keeps upstream connections: few connects, logs carry the timings

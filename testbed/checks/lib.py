@@ -132,6 +132,28 @@ def pixels_of(path: str) -> int:
 
 # ------------------------------------------------------------------ wrk
 
+SEGMENTS = ("queue", "preprocess", "model", "postprocess")
+# The bottleneck tool's default Server-Timing mapping (Sources/Bottleneck/Analysis/
+# ServerTimingSegments.swift): prefix, case-insensitive, the longest matching prefix wins,
+# unmatched names are ignored. Scenarios choose phase names this mapping understands.
+DEFAULT_PREFIXES = [
+    ("queue", "queue"), ("wait", "queue"),
+    ("pre", "preprocess"), ("decode", "preprocess"), ("resize", "preprocess"),
+    ("tokeni", "preprocess"), ("normali", "preprocess"),
+    ("model", "model"), ("infer", "model"), ("predict", "model"), ("forward", "model"),
+    ("post", "postprocess"), ("serializ", "postprocess"), ("encode", "postprocess"),
+]
+
+
+def segment_of(name: str) -> str | None:
+    low = name.lower()
+    best = None
+    for prefix, seg in DEFAULT_PREFIXES:
+        if low.startswith(prefix) and (best is None or len(prefix) > best[0]):
+            best = (len(prefix), seg)
+    return best[1] if best else None
+
+
 def wrk(url: str, files: list[str], ctype: str, connections: int = 2, duration: float = 3,
         threads: int | None = None, close: bool = False, timeout_s: int = 10,
         wrapper: list[str] | None = None) -> dict:
@@ -156,7 +178,16 @@ def wrk(url: str, files: list[str], ctype: str, connections: int = 2, duration: 
     r["mean_ms"] = lat["mean"] / 1e3
     st = r["server_timing"]
     n = max(1, st["n"])
-    r["server_ms"] = {k[:-3]: st[k] / n for k in ("queue_ms", "preprocess_ms", "model_ms", "postprocess_ms")}
+    # per metric name as the service sent it, then summed into the four segments
+    st["phase_ms"] = {k: v / n for k, v in st.get("phases", {}).items()}
+    seg = {k: 0.0 for k in SEGMENTS}
+    for name, total in st.get("phases", {}).items():
+        s = segment_of(name)
+        if s:
+            seg[s] += total
+    for k in SEGMENTS:
+        st[k + "_ms"] = seg[k]
+    r["server_ms"] = {k: seg[k] / n for k in SEGMENTS}
     r["server_total_ms"] = sum(r["server_ms"].values())
     r["errors_total"] = sum(r["errors"].values())
     return r
@@ -461,3 +492,58 @@ def setup_from(sc: dict, work: str, spec: str | None = None, count: int = 4):
     files, ctype = make_payloads(spec or sc["payload"], work, count=count)
     load = sc.get("load") or {}
     return files, ctype, int(load.get("concurrency", 2)), parse_duration(load.get("duration", "3s"))
+
+
+def timing_log(bed: dict, since: float = 0.0) -> list[dict]:
+    """The service's own per-request phase log (BNK_TIMING_LOG; JSON lines, ms)."""
+    rows = []
+    path = (bed.get("service") or {}).get("timing_log")
+    try:
+        with open(path) as f:
+            for line in f:
+                try:
+                    x = json.loads(line)
+                except ValueError:
+                    continue
+                if x.get("t", 0) >= since:
+                    rows.append(x)
+    except (OSError, TypeError):
+        pass
+    return rows
+
+
+def log_phases(rows: list[dict]) -> dict:
+    """Mean ms per segment of timing-log rows (status 200 only)."""
+    ok = [x for x in rows if x.get("status") == 200]
+    n = max(1, len(ok))
+    return {k: sum(x.get(k, 0.0) for x in ok) / n for k in SEGMENTS} | {"n": len(ok)}
+
+
+def server_phases(bed: dict, r: dict, since: float, res: "Result | None" = None) -> tuple[dict, str]:
+    """Mean ms per segment for the requests of a wrk run: from the Server-Timing
+    headers wrk saw, or - when the scenario's service sends none - from the service's
+    own timing log over the same interval. With `res`, also asserts the header is
+    there as configured (absent when untimed; the configured names when renamed)."""
+    svc = bed.get("service") or {}
+    if svc.get("server_timing", True) is False:
+        if res is not None:
+            res.expect(r["server_timing"]["n"] == 0,
+                       f"no Server-Timing header ({r['server_timing']['n']} responses carried one)")
+        lp = log_phases(timing_log(bed, since))
+        if res is not None:
+            res.fig("timing_log_rows", lp["n"])
+            res.expect(lp["n"] >= 0.8 * max(1, r["requests"] - 8) and lp["n"] > 0,
+                       f"service timing log has {lp['n']} rows for {r['requests']} requests")
+        return {k: lp[k] for k in SEGMENTS}, "service-log"
+    if res is not None and svc.get("phase_names"):
+        want = sorted(n for item in svc["phase_names"].split(",")
+                      for n in item.partition("=")[2].split("+"))
+        got = sorted(r["server_timing"].get("phases", {}))
+        res.expect(all(w in got for w in want) and r["server_timing"]["n"] > 0,
+                   f"Server-Timing carries the configured names {want} (got {got})")
+    return dict(r["server_ms"]), "server-timing"
+
+
+def shares(ms: dict) -> dict:
+    tot = sum(ms.get(k, 0.0) for k in SEGMENTS)
+    return {k: (ms.get(k, 0.0) / tot if tot else 0.0) for k in SEGMENTS}

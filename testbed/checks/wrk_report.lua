@@ -3,7 +3,9 @@
 --      BNK_CTYPE   = Content-Type of the bodies
 --      BNK_CLOSE   = 1 to send "Connection: close" (connection churn)
 -- done() prints one line "BNK_JSON {...}" with latency percentiles (us),
--- status counts and the Server-Timing phase sums (ms) seen in responses.
+-- status counts and the Server-Timing sums (ms) seen in responses: per metric
+-- name as sent ("phases"), and summed into queue/preprocess/model/postprocess
+-- by checks/lib.py with the default name mapping of the bottleneck tool.
 local bodies = {}
 local threads = {}
 local counter = 0
@@ -36,7 +38,7 @@ function init(args)
     table.insert(bodies, wrk.format("GET", path, hdr))
   end
   counter = id or 0
-  st_n = 0; st_queue = 0; st_pre = 0; st_model = 0; st_post = 0
+  st_n = 0; st_phases = {}
   s2xx = 0; s4xx = 0; s5xx = 0
 end
 
@@ -52,28 +54,31 @@ function response(status, headers, body)
   local st = headers["server-timing"] or headers["Server-Timing"]
   if st then
     st_n = st_n + 1
-    for name, dur in string.gmatch(st, "(%w+);dur=([%d%.]+)") do
-      local v = tonumber(dur)
-      if name == "queue" then st_queue = st_queue + v
-      elseif name == "preprocess" then st_pre = st_pre + v
-      elseif name == "model" then st_model = st_model + v
-      elseif name == "postprocess" then st_post = st_post + v end
+    for entry in string.gmatch(st, "[^,]+") do
+      local name = string.match(entry, "^%s*([%w_%.%-]+)")
+      local dur = string.match(entry, ";%s*dur=([%d%.]+)")
+      if name and dur then
+        st_phases[name] = (st_phases[name] or 0) + tonumber(dur)
+      end
     end
   end
 end
 
 function done(summary, latency, requests)
-  local t = { n = 0, queue = 0, preprocess = 0, model = 0, postprocess = 0,
-              s2xx = 0, s4xx = 0, s5xx = 0 }
+  local t = { n = 0, s2xx = 0, s4xx = 0, s5xx = 0 }
+  local phases = {}
   for _, th in ipairs(threads) do
     t.n = t.n + (th:get("st_n") or 0)
-    t.queue = t.queue + (th:get("st_queue") or 0)
-    t.preprocess = t.preprocess + (th:get("st_pre") or 0)
-    t.model = t.model + (th:get("st_model") or 0)
-    t.postprocess = t.postprocess + (th:get("st_post") or 0)
+    for name, v in pairs(th:get("st_phases") or {}) do
+      phases[name] = (phases[name] or 0) + v
+    end
     t.s2xx = t.s2xx + (th:get("s2xx") or 0)
     t.s4xx = t.s4xx + (th:get("s4xx") or 0)
     t.s5xx = t.s5xx + (th:get("s5xx") or 0)
+  end
+  local items = {}
+  for name, v in pairs(phases) do
+    table.insert(items, string.format('"%s":%.3f', name, v))
   end
   local e = summary.errors
   io.write(string.format(
@@ -81,11 +86,11 @@ function done(summary, latency, requests)
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"status":{"2xx":%d,"4xx":%d,"5xx":%d},' ..
     '"latency_us":{"min":%d,"mean":%.1f,"p50":%d,"p90":%d,"p99":%d,"max":%d},' ..
-    '"server_timing":{"n":%d,"queue_ms":%.3f,"preprocess_ms":%.3f,"model_ms":%.3f,"postprocess_ms":%.3f}}\n',
+    '"server_timing":{"n":%d,"phases":{%s}}}\n',
     summary.requests, summary.duration, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     t.s2xx, t.s4xx, t.s5xx,
     latency.min, latency.mean, latency:percentile(50), latency:percentile(90),
     latency:percentile(99), latency.max,
-    t.n, t.queue, t.preprocess, t.model, t.postprocess))
+    t.n, table.concat(items, ",")))
 end

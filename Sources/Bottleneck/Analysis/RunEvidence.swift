@@ -121,6 +121,21 @@ public struct RunEvidence: EvidenceSource {
                     m["client.port_usage"] = Double(held) / Double(ephemeralPorts)
                 }
                 if let ratio = sample.client.retransmitRatio { m["client.retransmit_ratio"] = ratio }
+                if let c = sample.client.connections, c.connectionsMax > 0 {
+                    // The kernel's own account of the generator's connections (tcp_info).
+                    m["client.tcp_rtt_ms"] = c.rttMsMean
+                    m["client.tcp_rtt_ms_max"] = c.rttMsMax
+                    m["client.tcp_delivery_mbps_max"] = c.deliveryMbpsMax
+                    if result.duration > 0 {
+                        m["client.tcp_sent_mbps"] = Double(c.bytesAcked) * 8 / 1e6 / result.duration
+                        m["client.tcp_received_mbps"] = Double(c.bytesReceived) * 8 / 1e6 / result.duration
+                    }
+                    m["client.tcp_retransmits"] = Double(c.retransmits)
+                    if c.busySeconds > 0 {
+                        m["client.tcp_rwnd_limited_share"] = min(1, c.receiveWindowLimitedSeconds / c.busySeconds)
+                        m["client.tcp_sndbuf_limited_share"] = min(1, c.sendBufferLimitedSeconds / c.busySeconds)
+                    }
+                }
                 m["host.busy_fraction"] = sample.host.busyFractionMean
                 m["host.idle_cores"] = Double(sample.host.cpus) - sample.host.busyCoresMean
                 m["host.busy_cores"] = sample.host.busyCoresMean
@@ -214,6 +229,9 @@ public struct RunEvidence: EvidenceSource {
                 m["load.received_mbps"] = r.bytesInSum * 8 / 1e6 / result.duration
             }
             m["load.slo_broken"] = meetsObjective(result, sloP99Milliseconds: sloP99Milliseconds) ? 0 : 1
+            if let available = Self.serviceAvailableCores(m, serviceOnThisHost: summary.agentSampling == nil) {
+                m["server.available_cores"] = available
+            }
             if let saturated = Self.serviceCPUSaturated(m, serviceOnThisHost: summary.agentSampling == nil) {
                 m["server.cpu_saturated"] = saturated ? 1 : 0
             }
@@ -301,16 +319,27 @@ extension RunEvidence {
         return byLoad.last ?? steps.count - 1
     }
 
-    /// Whether the service had no CPU left at a step: it used 80% of the cores it may use (past
-    /// that, an M/M/c queue's wait grows faster than the service time), its host was 90% busy
-    /// (when the service runs here, the cores it could have had were taken), or its threads
-    /// waited for a CPU half the time. Nil when the service was not sampled.
+    /// The cores the service could have used at a step: those it may use (affinity, quota), and
+    /// on this host no more than what the other processes left of the machine (the generator, a
+    /// proxy, neighbours). Nil when the service was not sampled.
+    static func serviceAvailableCores(_ m: [String: Double], serviceOnThisHost: Bool) -> Double? {
+        guard m["server.sampled"] == 1, let used = m["server.cpu_cores"] else { return nil }
+        var available = m["server.allowed_cores"] ?? .infinity
+        if serviceOnThisHost, let busy = m["host.busy_cores"], let idle = m["host.idle_cores"] {
+            let others = max(0, busy - used)
+            available = min(available, busy + idle - others)
+        }
+        return available.isFinite ? available : nil
+    }
+
+    /// Whether the service had no CPU left at a step: it used 80% of the cores it could have used
+    /// (``serviceAvailableCores(_:serviceOnThisHost:)``). Past 80% an M/M/c queue's wait grows
+    /// faster than the service time, so the queue in front of it is waiting for its CPU. A host
+    /// made busy by the generator or a proxy, with cores the service leaves idle, is not that.
     static func serviceCPUSaturated(_ m: [String: Double], serviceOnThisHost: Bool) -> Bool? {
-        guard m["server.sampled"] == 1 else { return nil }
-        if let utilisation = m["server.cpu_utilisation"], utilisation >= 0.8 { return true }
-        if let delay = m["server.run_delay_fraction"], delay >= 0.5 { return true }
-        if serviceOnThisHost, let busy = m["host.busy_fraction"], busy >= 0.9 { return true }
-        return false
+        guard let available = serviceAvailableCores(m, serviceOnThisHost: serviceOnThisHost), available > 0,
+              let used = m["server.cpu_cores"] else { return nil }
+        return used >= 0.8 * available
     }
 
     /// How the time outside the service's phases grows with the bytes sent, at the least loaded

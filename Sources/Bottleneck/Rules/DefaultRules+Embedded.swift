@@ -98,8 +98,10 @@ extension DefaultRules {
   # (fit.link_mbps); a link is a single server, so where the SLO breaks the bytes sent per second
   # reaching 70% of that rate is a full link (an M/D/1 queue's wait climbs past there), and a
   # transfer that is half of every request breaks the SLO alone. Without Server-Timing the slope
-  # could be size-bound preprocessing, so the service must have had CPU to spare.
-  when: fit.transfer_ms_per_mb@run >= 10 and fit.transfer_vs_bytes_r2@run >= 0.3 and fit.transfer_share@run >= 0.3 and load.slo_broken@knee == 1 and (network.link_utilisation@knee >= 0.7 or fit.transfer_share@run >= 0.5) and (timing.coverage@first >= 0.5 or server.cpu_saturated@knee == 0)
+  # could be size-bound preprocessing, so the service must have had CPU to spare, or the kernel's
+  # account of the generator's connections (tcp_info) must show a sender the receiver's window
+  # stopped under a fifth of its busy time: a full path, not a service that does not read.
+  when: fit.transfer_ms_per_mb@run >= 10 and fit.transfer_vs_bytes_r2@run >= 0.3 and fit.transfer_share@run >= 0.3 and load.slo_broken@knee == 1 and (network.link_utilisation@knee >= 0.7 or fit.transfer_share@run >= 0.5) and (timing.coverage@first >= 0.5 or server.cpu_saturated@knee == 0 or client.tcp_rwnd_limited_share@knee < 0.2)
   severity: {warn: 0.3, high: 0.5, critical: 0.7, on: fit.transfer_share@run}
   explain: "At one connection the time outside the service's own phases grows by {fit.transfer_ms_per_mb@run:.0f} ms per MB sent (r² {fit.transfer_vs_bytes_r2@run:.2f}, {fit.transfer_share@run:.0%} of the service time): the path delivers about {fit.link_mbps@run:.0f} Mbit/s. Where the SLO breaks the generator sent {load.sent_mbps@knee:.1f} Mbit/s ({network.link_utilisation@knee:.0%} of it): the link is the bottleneck. Compress or resize inputs on the client, or move closer."
   next: [playbooks/network-check.md]
@@ -112,8 +114,8 @@ extension DefaultRules {
 # workers are busy with. So these rules judge what dominates on the service's own work — its
 # phases without the time it says it waited (timing.*_work_share) — never on a share of a latency
 # that queueing has diluted, and they fire only where a step broke the objective (load.slo_broken)
-# while the service had no CPU left (server.cpu_saturated: 80% of its cores, its host 90% busy,
-# or its threads waiting for a CPU half the time).
+# while the service had no CPU left (server.cpu_saturated: it used 80% of the cores it could
+# get — those it may use, and on a shared host what the generator, a proxy and neighbours left).
 - id: model-bound
   culprit: model
   cause: model-compute
@@ -122,7 +124,7 @@ extension DefaultRules {
   # (halving it gains more than halving any other phase).
   when: timing.model_work_share@knee >= 0.4 and timing.model_work_share@knee >= timing.preprocess_work_share@knee and load.slo_broken@knee == 1 and server.cpu_saturated@knee == 1
   severity: {warn: 0.4, high: 0.55, critical: 0.7, on: timing.model_work_share@knee}
-  explain: "At the knee, where the objective breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) the service has no CPU left ({server.cpu_cores@knee:.2f} of {server.allowed_cores@knee:.2f} cores, host {host.busy_fraction@knee:.0%} busy), and the model is {timing.model_ms@knee:.1f} ms of its {timing.work_ms@knee:.1f} ms of own work ({timing.model_work_share@knee:.0%}); the rest of the {latency.mean_ms@knee:.0f} ms mean latency is waiting for that work. Add cores or workers, batch, or make the model cheaper."
+  explain: "At the knee, where the objective breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) the service has no CPU left (it uses {server.cpu_cores@knee:.2f} of the {server.available_cores@knee:.2f} cores it can get), and the model is {timing.model_ms@knee:.1f} ms of its {timing.work_ms@knee:.1f} ms of own work ({timing.model_work_share@knee:.0%}); the rest of the {latency.mean_ms@knee:.0f} ms mean latency is waiting for that work. Add cores or workers, batch, or make the model cheaper."
   next: [playbooks/slow-endpoint.md, playbooks/capacity-plan.md]
 
 - id: model-dominates-latency
@@ -143,7 +145,7 @@ extension DefaultRules {
   # Same anchors as model-bound: the largest phase and at least 40% of the service's own work.
   when: timing.preprocess_work_share@knee >= 0.4 and timing.preprocess_work_share@knee > timing.model_work_share@knee and load.slo_broken@knee == 1 and (server.cpu_saturated@knee == 1 or server.sampled@knee == 0)
   severity: {warn: 0.4, high: 0.55, critical: 0.7, on: timing.preprocess_work_share@knee}
-  explain: "At the knee, where the objective breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) preprocessing is {timing.preprocess_ms@knee:.1f} ms of the service's {timing.work_ms@knee:.1f} ms of own work ({timing.preprocess_work_share@knee:.0%}), with the service using {server.cpu_cores@knee:.2f} of {server.allowed_cores@knee:.2f} cores; it grows by {fit.preprocess_ms_per_megapixel:.1f} ms per megapixel (r² {fit.preprocess_vs_pixels_r2:.2f}). Resize on the client, cap the input size, or use a faster decoder."
+  explain: "At the knee, where the objective breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) preprocessing is {timing.preprocess_ms@knee:.1f} ms of the service's {timing.work_ms@knee:.1f} ms of own work ({timing.preprocess_work_share@knee:.0%}), with the service using {server.cpu_cores@knee:.2f} of the {server.available_cores@knee:.2f} cores it can get; it grows by {fit.preprocess_ms_per_megapixel:.1f} ms per megapixel (r² {fit.preprocess_vs_pixels_r2:.2f}). Resize on the client, cap the input size, or use a faster decoder."
   next: [playbooks/input-size-and-memory.md, playbooks/slow-endpoint.md]
 
 # Without Server-Timing the service's phases are unknown; how its time scales with input size
@@ -172,7 +174,7 @@ extension DefaultRules {
   # Ranked warn: a fixed cost could also be the framework; Server-Timing would tell.
   when: timing.coverage@knee < 0.1 and fit.size_range_ratio@run >= 2 and fit.size_scaled_share@run <= 0.2 and load.slo_broken@knee == 1 and server.cpu_saturated@knee == 1
   severity: warn
-  explain: "No response carried Server-Timing, so this rests on how service time scales with input size: inputs spanning {fit.size_range_ratio@run:.1f}× change it little ({fit.service_size_ms@run:.1f} of {fit.service_mean_ms@run:.1f} ms, r² {fit.service_vs_size_r2@run:.2f}); {fit.service_fixed_ms@run:.1f} ms per request is a fixed cost while the service uses {server.cpu_cores@knee:.2f} of {server.allowed_cores@knee:.2f} cores: most likely the model. Add cores or make the model cheaper; add Server-Timing phases to confirm."
+  explain: "No response carried Server-Timing, so this rests on how service time scales with input size: inputs spanning {fit.size_range_ratio@run:.1f}× change it little ({fit.service_size_ms@run:.1f} of {fit.service_mean_ms@run:.1f} ms, r² {fit.service_vs_size_r2@run:.2f}); {fit.service_fixed_ms@run:.1f} ms per request is a fixed cost while the service uses {server.cpu_cores@knee:.2f} of the {server.available_cores@knee:.2f} cores it can get: most likely the model. Add cores or make the model cheaper; add Server-Timing phases to confirm."
   next: [playbooks/slow-endpoint.md, playbooks/capacity-plan.md]
 
 - id: single-process-pinned

@@ -44,7 +44,12 @@ enum InetDiag {
 
     /// The netlink message asking for the TCP sockets in `states` (a bit per state, e.g.
     /// `allStates`) whose local or remote port is in `ports` (any port when it is empty).
-    static func dumpRequest(ports: [UInt16], states: UInt32, sequence: UInt32) -> [UInt8] {
+    /// `ext` bit asking for `INET_DIAG_INFO` (`struct tcp_info`) with every socket: 1 << (2 − 1).
+    static let infoExtension: UInt8 = 1 << 1
+    /// `INET_DIAG_INFO`, the attribute type of `struct tcp_info` in the answer.
+    private static let infoAttribute: UInt16 = 2
+
+    static func dumpRequest(ports: [UInt16], states: UInt32, sequence: UInt32, withInfo: Bool = false) -> [UInt8] {
         let filter = portFilter(ports)
         let attributeLength = filter.isEmpty ? 0 : 4 + filter.count   // filter.count is a multiple of 4
         var bytes: [UInt8] = []
@@ -52,7 +57,7 @@ enum InetDiag {
         appendHeader(to: &bytes, length: headerSize + requestSize + attributeLength, sequence: sequence)
         // struct inet_diag_req: family (AF_UNSPEC: all), src_len, dst_len, ext, then the
         // 48-byte socket id (all zero: no exact match), states, dbs.
-        bytes.append(contentsOf: [0, 0, 0, 0])
+        bytes.append(contentsOf: [0, 0, 0, withInfo ? infoExtension : 0])
         bytes.append(contentsOf: repeatElement(0, count: 48))
         appendNative(states, to: &bytes)
         appendNative(UInt32(0), to: &bytes)
@@ -125,7 +130,10 @@ enum InetDiag {
                     throw SamplerError.malformed(what, "socket message of \(length) bytes (truncated?)")
                 }
                 // A state this code does not know (a newer kernel's) is left out, not guessed.
-                if let socket = socket(in: batch, at: payload) { sockets.append(socket) }
+                if var socket = socket(in: batch, at: payload) {
+                    socket.info = info(in: batch, from: payload + messageSize, to: offset + length)
+                    sockets.append(socket)
+                }
             default:
                 continue   // NLMSG_NOOP, NLMSG_OVERRUN: nothing for us
             }
@@ -148,6 +156,21 @@ enum InetDiag {
         // shows 0 there, and so do we (rxQueue is the accept queue in both).
         return TCPSocket(localPort: localPort, remotePort: remotePort, state: state,
                          txQueue: state == .listen ? 0 : wqueue, rxQueue: rqueue, uid: uid, inode: UInt64(inode))
+    }
+
+    /// The `INET_DIAG_INFO` attribute among the `rtattr`s after `inet_diag_msg`, if the kernel sent one.
+    private static func info(in batch: UnsafeRawBufferPointer, from start: Int, to end: Int) -> TCPConnectionInfo? {
+        var offset = start
+        while offset + 4 <= end {
+            let length = Int(batch.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+            let type = batch.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self)
+            guard length >= 4, offset + length <= end else { return nil }
+            if type == infoAttribute {
+                return TCPConnectionInfo(UnsafeRawBufferPointer(rebasing: batch[(offset + 4)..<(offset + length)]))
+            }
+            offset += (length + 3) & ~3
+        }
+        return nil
     }
 
     private static func appendHeader(to bytes: inout [UInt8], length: Int, sequence: UInt32) {

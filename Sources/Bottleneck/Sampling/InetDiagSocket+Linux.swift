@@ -9,7 +9,7 @@ final class InetDiagSocket {
     private let fd: Int32
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var sequence: UInt32 = 0
-    private var request: (ports: [UInt16], states: UInt32, bytes: [UInt8]) = ([], 0, [])
+    private var request: (ports: [UInt16], states: UInt32, withInfo: Bool, bytes: [UInt8]) = ([], 0, false, [])
 
     /// A socket in the calling thread's network namespace.
     init() throws(SamplerError) {
@@ -53,10 +53,11 @@ final class InetDiagSocket {
 
     /// TCP sockets (IPv4 and IPv6) in `states` (`InetDiag.allStates`, `listenState`) whose
     /// local or remote port is in `ports` (any port when `ports` is empty).
-    func tcpSockets(ports: [UInt16], states: UInt32 = InetDiag.allStates) throws(SamplerError) -> [TCPSocket] {
+    /// With `withInfo`, each socket carries the kernel's `tcp_info`.
+    func tcpSockets(ports: [UInt16], states: UInt32 = InetDiag.allStates, withInfo: Bool = false) throws(SamplerError) -> [TCPSocket] {
         sequence &+= 1
-        if request.ports != ports || request.states != states || request.bytes.isEmpty {
-            request = (ports, states, InetDiag.dumpRequest(ports: ports, states: states, sequence: sequence))
+        if request.ports != ports || request.states != states || request.withInfo != withInfo || request.bytes.isEmpty {
+            request = (ports, states, withInfo, InetDiag.dumpRequest(ports: ports, states: states, sequence: sequence, withInfo: withInfo))
         } else {
             let current = sequence
             request.bytes.withUnsafeMutableBytes { $0.storeBytes(of: current, toByteOffset: 8, as: UInt32.self) }

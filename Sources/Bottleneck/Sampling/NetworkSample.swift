@@ -36,6 +36,49 @@ public struct TCPSocket: Sendable, Equatable {
     public var uid: UInt32
     /// 0 for sockets no process holds (TIME_WAIT, not-yet-accepted connections).
     public var inode: UInt64
+    /// The kernel's own account of the connection (`struct tcp_info`), when it came through
+    /// `sock_diag` (the text tables do not carry it).
+    public var info: TCPConnectionInfo? = nil
+}
+
+/// The parts of the kernel's `struct tcp_info` (linux/tcp.h) that tell a full link from a
+/// receiver that does not read: the sender's time busy, and of it the time stopped by the
+/// receiver's window (rwnd) or by its own send buffer; the rate it delivered; the RTT.
+/// Counters are cumulative over the connection's life. Fields a kernel did not send are 0.
+public struct TCPConnectionInfo: Sendable, Equatable {
+    /// Smoothed RTT, µs (`tcpi_rtt`).
+    public var rttMicros: UInt32 = 0
+    /// Retransmitted segments over the connection's life (`tcpi_total_retrans`).
+    public var totalRetransmits: UInt32 = 0
+    /// Bytes the peer acknowledged (`tcpi_bytes_acked`) and bytes received (`tcpi_bytes_received`).
+    public var bytesAcked: UInt64 = 0
+    public var bytesReceived: UInt64 = 0
+    /// The most recent delivery rate sample, bytes/s (`tcpi_delivery_rate`, Linux 4.9+).
+    public var deliveryRateBytesPerSecond: UInt64 = 0
+    /// Time with data in flight, and of it limited by the receive window or the send buffer, µs (Linux 4.10+).
+    public var busyMicros: UInt64 = 0
+    public var receiveWindowLimitedMicros: UInt64 = 0
+    public var sendBufferLimitedMicros: UInt64 = 0
+
+    public init() {}
+
+    /// Offsets in `struct tcp_info` (stable ABI: fields are only ever appended).
+    static let rttOffset = 68, totalRetransOffset = 100, bytesAckedOffset = 120, bytesReceivedOffset = 128
+    static let deliveryRateOffset = 160, busyTimeOffset = 168, rwndLimitedOffset = 176, sndbufLimitedOffset = 184
+
+    /// Parses the attribute's payload; fields beyond `bytes.count` (an older kernel) stay 0.
+    init(_ bytes: UnsafeRawBufferPointer) {
+        func u32(_ offset: Int) -> UInt32 { offset + 4 <= bytes.count ? bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self) : 0 }
+        func u64(_ offset: Int) -> UInt64 { offset + 8 <= bytes.count ? bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self) : 0 }
+        rttMicros = u32(Self.rttOffset)
+        totalRetransmits = u32(Self.totalRetransOffset)
+        bytesAcked = u64(Self.bytesAckedOffset)
+        bytesReceived = u64(Self.bytesReceivedOffset)
+        deliveryRateBytesPerSecond = u64(Self.deliveryRateOffset)
+        busyMicros = u64(Self.busyTimeOffset)
+        receiveWindowLimitedMicros = u64(Self.rwndLimitedOffset)
+        sendBufferLimitedMicros = u64(Self.sndbufLimitedOffset)
+    }
 }
 
 /// The TCP counters of a network namespace that point at network or accept-queue trouble.

@@ -137,12 +137,13 @@ final class ProcReader {
     /// the sampler's own, the netlink socket is made inside it, which needs CAP_SYS_ADMIN.
     /// Where that is not possible (no privilege, not Linux) the text tables
     /// `/proc/PID/net/tcp{,6}` are read instead: the same rows, at several times the cost.
-    func readTCPSockets(_ pid: Int32, namespace: UInt64, ports: [UInt16], listeningOnly: Bool = false) throws(SamplerError) -> [TCPSocket] {
+    func readTCPSockets(_ pid: Int32, namespace: UInt64, ports: [UInt16], listeningOnly: Bool = false, withInfo: Bool = false) throws(SamplerError) -> [TCPSocket] {
         guard !ports.isEmpty else { return [] }
         #if os(Linux)
         if let diagnostics = diagnosticsSocket(namespace: namespace, pid: pid) {
             do {
-                return try diagnostics.tcpSockets(ports: ports, states: listeningOnly ? InetDiag.listenState : InetDiag.allStates)
+                return try diagnostics.tcpSockets(ports: ports, states: listeningOnly ? InetDiag.listenState : InetDiag.allStates,
+                                                  withInfo: withInfo && !listeningOnly)
             } catch {
                 diagnosticsSockets[namespace] = nil   // a fresh socket next tick; the tables this once
             }

@@ -109,6 +109,8 @@ final class Sampler {
     private var previousHostT: UInt64 = 0
     private var previousCgroup: [String: (t: UInt64, cpu: CgroupCPU?, memory: CgroupMemory?)] = [:]
     private var previousNet: [String: (t: UInt64, counters: TCPCounters)] = [:]
+    /// The generator's connections' last `tcp_info`, by socket inode, for per-interval increases.
+    private var previousConnectionInfo: [UInt64: TCPConnectionInfo] = [:]
     private var ephemeralPorts: ClosedRange<UInt16>?
     private var lastTick: UInt64?
     private var tickCount = 0
@@ -598,7 +600,8 @@ final class Sampler {
             // Only rows of the ports any side cares about (listening inodes are on server ports
             // discovered at start, so they are covered too); only the listeners between
             // connection-state ticks.
-            let sockets = try? reader.readTCPSockets(pid, namespace: namespace, ports: socketPorts, listeningOnly: !connectionStates)
+            let sockets = try? reader.readTCPSockets(pid, namespace: namespace, ports: socketPorts, listeningOnly: !connectionStates,
+                                                     withInfo: roles.contains(.client))
             for role in roles {
                 var interval = RoleInterval()
                 writeNetwork(t: t, role: role, namespace: namespace, pid: pid, counters: counters, sockets: sockets,
@@ -665,10 +668,41 @@ final class Sampler {
                 w.field("accept_queue", UInt64(s.rxQueue))
             }
             interval.acceptQueueMax = listening.map { Int($0.rxQueue) }.max() ?? 0
+            if role == .client && connectionStates {
+                writeConnectionInfo(sockets ?? [], into: &interval)
+            }
         }
         if role == .client, let range = ephemeralPorts {
             w.array("ephemeral_ports", [UInt64(range.lowerBound), UInt64(range.upperBound)])
         }
         w.end()
+    }
+
+    /// The generator's established connections to the target: what `tcp_info` says happened on
+    /// them since the last sample, into the interval and the `net` record (`tcp_info`).
+    private func writeConnectionInfo(_ sockets: [TCPSocket], into interval: inout RoleInterval) {
+        var account = ConnectionInterval()
+        var seen: [UInt64: TCPConnectionInfo] = [:]
+        for s in sockets where s.state == .established && targetPorts.contains(s.remotePort) && s.inode != 0 {
+            guard let info = s.info else { continue }
+            account.add(info, previous: previousConnectionInfo[s.inode])
+            seen[s.inode] = info
+        }
+        previousConnectionInfo = seen
+        guard account.sampled > 0 else { return }
+        interval.connections = account
+        let w = writer
+        w.object("tcp_info") {
+            w.field("connections", UInt64(account.sampled))
+            w.field("rtt_us_mean", account.rttMicrosSum / Double(account.sampled))
+            w.field("rtt_us_max", account.rttMicrosMax)
+            w.field("delivery_rate_bps_max", account.deliveryBytesPerSecondMax * 8)
+            w.field("busy_us", account.busyMicros)
+            w.field("rwnd_limited_us", account.receiveWindowLimitedMicros)
+            w.field("sndbuf_limited_us", account.sendBufferLimitedMicros)
+            w.field("bytes_acked", account.bytesAcked)
+            w.field("bytes_received", account.bytesReceived)
+            w.field("retransmits", account.retransmits)
+        }
     }
 }

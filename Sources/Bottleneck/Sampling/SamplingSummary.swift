@@ -82,9 +82,33 @@ public struct RoleAggregate: Sendable, Codable, Equatable {
     public var acceptQueueMax: Int = 0
     public var runDelayFraction: Double = 0
     public var nonvoluntaryContextSwitchesPerSecond: Double = 0
+    /// The kernel's account of the side's connections to the target (the generator's, from
+    /// `tcp_info` through sock_diag); nil where it was not read.
+    public var connections: TCPConnectionAccount?
 
     /// The share of one core from which a process counts as saturated.
     public static let saturatedProcessCores = 0.85
+
+    public init() {}
+}
+
+/// What `tcp_info` says about a side's connections over a step: sums of the per-connection
+/// increases between samples, and the RTT and delivery rate the kernel last measured.
+public struct TCPConnectionAccount: Sendable, Codable, Equatable {
+    /// Most connections with `tcp_info` seen in one sample.
+    public var connectionsMax: Int = 0
+    /// Mean over samples and connections of the smoothed RTT, and its largest value, ms.
+    public var rttMsMean: Double = 0
+    public var rttMsMax: Double = 0
+    /// The highest delivery rate one connection reached, Mbit/s.
+    public var deliveryMbpsMax: Double = 0
+    /// Time with data in flight, and of it stopped by the receiver's window or the send buffer, s (summed over connections).
+    public var busySeconds: Double = 0
+    public var receiveWindowLimitedSeconds: Double = 0
+    public var sendBufferLimitedSeconds: Double = 0
+    public var bytesAcked: UInt64 = 0
+    public var bytesReceived: UInt64 = 0
+    public var retransmits: UInt64 = 0
 
     public init() {}
 }

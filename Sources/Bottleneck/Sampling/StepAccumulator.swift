@@ -15,6 +15,49 @@ struct RoleInterval {
     var acceptQueueMax = 0
     var runDelayNanoseconds: UInt64 = 0
     var nonvoluntarySwitches: UInt64 = 0
+    var connections = ConnectionInterval()
+}
+
+/// `tcp_info` of one side's connections in one interval: increases since the last sample.
+struct ConnectionInterval {
+    var sampled = 0
+    var rttMicrosSum: Double = 0
+    var rttMicrosMax: Double = 0
+    var deliveryBytesPerSecondMax: Double = 0
+    var busyMicros: UInt64 = 0
+    var receiveWindowLimitedMicros: UInt64 = 0
+    var sendBufferLimitedMicros: UInt64 = 0
+    var bytesAcked: UInt64 = 0
+    var bytesReceived: UInt64 = 0
+    var retransmits: UInt64 = 0
+
+    mutating func add(_ other: ConnectionInterval) {
+        sampled += other.sampled
+        rttMicrosSum += other.rttMicrosSum
+        rttMicrosMax = max(rttMicrosMax, other.rttMicrosMax)
+        deliveryBytesPerSecondMax = max(deliveryBytesPerSecondMax, other.deliveryBytesPerSecondMax)
+        busyMicros += other.busyMicros
+        receiveWindowLimitedMicros += other.receiveWindowLimitedMicros
+        sendBufferLimitedMicros += other.sendBufferLimitedMicros
+        bytesAcked += other.bytesAcked
+        bytesReceived += other.bytesReceived
+        retransmits += other.retransmits
+    }
+
+    /// One connection's sample against its previous one (nil: opened since, counted from 0).
+    mutating func add(_ now: TCPConnectionInfo, previous: TCPConnectionInfo?) {
+        func increase<T: FixedWidthInteger>(_ a: T, _ b: T?) -> UInt64 { UInt64(a >= (b ?? 0) ? a - (b ?? 0) : 0) }
+        sampled += 1
+        rttMicrosSum += Double(now.rttMicros)
+        rttMicrosMax = max(rttMicrosMax, Double(now.rttMicros))
+        deliveryBytesPerSecondMax = max(deliveryBytesPerSecondMax, Double(now.deliveryRateBytesPerSecond))
+        busyMicros += increase(now.busyMicros, previous?.busyMicros)
+        receiveWindowLimitedMicros += increase(now.receiveWindowLimitedMicros, previous?.receiveWindowLimitedMicros)
+        sendBufferLimitedMicros += increase(now.sendBufferLimitedMicros, previous?.sendBufferLimitedMicros)
+        bytesAcked += increase(now.bytesAcked, previous?.bytesAcked)
+        bytesReceived += increase(now.bytesReceived, previous?.bytesReceived)
+        retransmits += increase(now.totalRetransmits, previous?.totalRetransmits)
+    }
 }
 
 extension RoleInterval {
@@ -26,6 +69,7 @@ extension RoleInterval {
         net.listenDrops += other.net.listenDrops
         for (state, n) in other.socketStates { socketStates[state, default: 0] += n }
         acceptQueueMax = max(acceptQueueMax, other.acceptQueueMax)
+        connections.add(other.connections)
     }
 }
 
@@ -64,6 +108,9 @@ struct StepAccumulator {
         var throttled: UInt64 = 0
         var runDelay: UInt64 = 0
         var nonvoluntary: UInt64 = 0
+        var connections = ConnectionInterval()
+        var connectionSamples = 0
+        var connectionsMax = 0
     }
 
     init(index: Int, name: String, start: UInt64, clockTicksPerSecond: Double) {
@@ -122,6 +169,10 @@ struct StepAccumulator {
         side.aggregate.acceptQueueMax = max(side.aggregate.acceptQueueMax, r.acceptQueueMax)
         side.runDelay += r.runDelayNanoseconds
         side.nonvoluntary += r.nonvoluntarySwitches
+        if r.connections.sampled > 0 {
+            side.connections.add(r.connections)
+            side.connectionsMax = max(side.connectionsMax, r.connections.sampled)
+        }
         sides[i] = side
     }
 
@@ -142,6 +193,21 @@ struct StepAccumulator {
             a.retransmitRatio = a.outSegments > 0 ? Double(a.retransmittedSegments) / Double(a.outSegments) : nil
             a.runDelayFraction = Double(side.runDelay) / 1e9 / span
             a.nonvoluntaryContextSwitchesPerSecond = Double(side.nonvoluntary) / span
+            let c = side.connections
+            if c.sampled > 0 {
+                var account = TCPConnectionAccount()
+                account.connectionsMax = side.connectionsMax
+                account.rttMsMean = c.rttMicrosSum / Double(c.sampled) / 1000
+                account.rttMsMax = c.rttMicrosMax / 1000
+                account.deliveryMbpsMax = c.deliveryBytesPerSecondMax * 8 / 1e6
+                account.busySeconds = Double(c.busyMicros) / 1e6
+                account.receiveWindowLimitedSeconds = Double(c.receiveWindowLimitedMicros) / 1e6
+                account.sendBufferLimitedSeconds = Double(c.sendBufferLimitedMicros) / 1e6
+                account.bytesAcked = c.bytesAcked
+                account.bytesReceived = c.bytesReceived
+                account.retransmits = c.retransmits
+                a.connections = account
+            }
             return a
         }
         let host = HostAggregate(cpus: hostCPUs, busyCoresMean: hostBusy / span * Double(hostCPUs),

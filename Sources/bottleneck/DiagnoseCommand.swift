@@ -8,12 +8,20 @@ struct DiagnoseCommand: AsyncParsableCommand {
         commandName: "diagnose",
         abstract: "Find where a prediction service's time goes: run probes, apply the rules, rank the culprits.",
         discussion: """
-            Without a load of its own, diagnose warms up (--warmup), runs a one-connection baseline — with random-size \
-            payloads it is also the payload-size sweep: server time is fitted against input size on it — then open-loop \
-            steps that double the rate until the SLO breaks (--slo, default p99=300ms), errors pass 1%, or the budget is \
-            spent. With --rate or --concurrency it measures that load only. With --backend it repeats the first step \
-            straight to the service behind the proxy. --from RUN_DIR re-diagnoses a recorded run without new load. The \
-            conclusion and its evidence are kept in the run directory (diagnosis.json, evidence.json).
+            Two paths. Given nothing but --target (and --payload for a POST endpoint), diagnose warms up (--warmup), \
+            runs a one-connection baseline — with random-size payloads it is also the payload-size sweep — then \
+            open-loop steps that double the rate until a step breaks the objective (p99 over --slo, default \
+            p99=300ms; errors over 1%; the achieved rate behind; a growing queue), then bisects between the last \
+            rate that held and the first that broke until the knee is known within 15%, or the budget is spent, \
+            and names what limits there. Given --rate R (your production load) it runs a 4 s baseline, then R, \
+            and answers at R: a culprit, or healthy. --concurrency N does the same closed-loop.
+
+            The service's and the proxy's processes are found by their listening sockets on this host, in any \
+            network namespace, and sampled; the first lines say what was found. --backend URL names the service \
+            behind a proxy (its first step is also repeated straight to it, to tell what the proxy adds); \
+            --server-pid/--proxy-pid override; --agent URL samples a service on another host. --from RUN_DIR \
+            re-diagnoses a recorded run without new load. The conclusion and its evidence are kept in the run \
+            directory (diagnosis.json, evidence.json).
 
             Exit codes: 0 diagnosed; 1 a culprit named in --fail-on was found; 2 bad input; 3 the run is invalid (the \
             load generator could not keep up).
@@ -22,8 +30,8 @@ struct DiagnoseCommand: AsyncParsableCommand {
 
     @OptionGroup var load: DiagnosisLoadOptions
     @Option(help: "Re-diagnose this run directory without new load.") var from: String?
-    @Option(help: "Measure only this open-loop rate instead of ramping.") var rate: String?
-    @Option(help: "Measure only this closed-loop concurrency instead of ramping.") var concurrency: String?
+    @Option(help: "Your production load: answer at this open-loop rate (after a 4 s baseline) instead of ramping to the knee.") var rate: String?
+    @Option(help: "Answer at this closed-loop concurrency (after a 4 s baseline) instead of ramping.") var concurrency: String?
     @Option(help: "Step length when --rate or --concurrency is given (default 10s).") var duration: String?
     @OptionGroup var evidence: EvidenceOptions
     @OptionGroup var phases: PhaseOptions
@@ -93,7 +101,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
 struct DiagnosisLoadOptions: ParsableArguments {
     @Option(help: "The endpoint, e.g. http://127.0.0.1:8080/predict.") var target: String?
     @Option(help: "Latency objective, p99=DURATION (default p99=300ms).") var slo = "p99=300ms"
-    @Option(help: "Time to spend on probes (default 2m; capacity 3m).") var budget: String?
+    @Option(help: "Time to spend on probes; diagnose counts wall time, warm-up and drains included (default 2m; capacity 3m).") var budget: String?
     @Option(name: .customLong("payload"), help: "Request body kinds, as for `load` (repeatable).") var payloads: [String] = []
     @Option(help: "raw, multipart:FIELD or json-base64:FIELD.") var body: String?
     @Option(name: [.customShort("X"), .long], help: "HTTP method: GET, POST, PUT, PATCH or DELETE (default GET, or POST with --payload).")
@@ -102,7 +110,7 @@ struct DiagnosisLoadOptions: ParsableArguments {
     @Option(help: "Load before the first step, not measured, so cold starts (model loading, caches, JIT) do not count (default 2s; 0s for none).")
     var warmup = "2s"
     @Option(help: "Write the run directory here.") var out: String?
-    @Option(help: "The service behind the proxy, e.g. http://10.0.0.2:8000/predict: after the run, its first step is repeated straight to it (RUN_DIR/bypass) to tell what the proxy adds.")
+    @Option(help: "The service behind the proxy, e.g. http://10.0.0.2:8000/predict: its processes are found and sampled when it runs on this host, and after the run the first step is repeated straight to it (RUN_DIR/bypass) to tell what the proxy adds.")
     var backend: String?
 
     /// Measures the backend directly with the run's first step (same shape and length), into

@@ -80,6 +80,12 @@ struct PlaybookRunCommand: AsyncParsableCommand {
         }
         let sloMs = try SLOSpec.parseP99Milliseconds(load.slo)
         let failCulprits = try failOn.map { try Culprit.parseList($0) } ?? []
+        // The processes found by their sockets meet the playbook's needs as the flags would.
+        var evidence = evidence
+        var topology: RunTopology?
+        if from == nil, let target = load.target {
+            topology = try evidence.locateServices(target: target, backend: load.backend)
+        }
         var met = evidence.metNeeds
         if load.payloads.contains(where: { $0.contains("..") }) { met.insert(.payload) }
         let unmet = PlaybookRun.unmetNeeds(playbook, met: met)
@@ -88,7 +94,7 @@ struct PlaybookRunCommand: AsyncParsableCommand {
             directory = from
         } else {
             for need in unmet { LoadProgressDisplay.note("playbook \(playbook.name) wants \(need.rawValue) evidence: give \(need.flags)") }
-            directory = try await measure(playbook, sloMs: sloMs)
+            directory = try await measure(playbook, sloMs: sloMs, evidence: evidence, topology: topology)
         }
         let segments = try phases.segments()
         let found = try RunEvidence.load(directory: directory, sloP99Milliseconds: sloMs, segments: segments)
@@ -105,7 +111,7 @@ struct PlaybookRunCommand: AsyncParsableCommand {
         if diagnosis.culprits.contains(where: failCulprits.contains) { throw CommandExit(code: 1) }
     }
 
-    private func measure(_ playbook: Playbook, sloMs: Double) async throws -> String {
+    private func measure(_ playbook: Playbook, sloMs: Double, evidence: EvidenceOptions, topology: RunTopology?) async throws -> String {
         var options = try load.loadOptions()
         options.concurrency = "1"  // replaced by the playbook's steps; build needs a shape
         var built = try LoadPlanBuilder.build(options, runTag: LoadPlanBuilder.makeRunTag())
@@ -115,8 +121,7 @@ struct PlaybookRunCommand: AsyncParsableCommand {
         var request = LoadRun.Request(plan: built.plan, name: playbook.name, outputDirectory: load.out, command: CommandLine.arguments,
                                       probe: "playbook:\(playbook.name)", payloadSpecs: built.payloadSpecs, body: load.body,
                                       payloadDescriptors: built.payloadDescriptors)
-        var evidence = evidence
-        request.topology = try evidence.locateServices(target: built.plan.target.description, backend: load.backend)
+        request.topology = topology
         request.attachments = try evidence.attachments(targetPort: built.plan.target.port)
         let directory = try await RunExecution.execute(request).1
         if let first = steps.steps.first { try await load.measureBypass(after: directory, step: first) }

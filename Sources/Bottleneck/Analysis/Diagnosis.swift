@@ -31,6 +31,8 @@ public struct DiagnosisResult: Sendable, Codable {
     /// Problems with the requests themselves (e.g. most answered 4xx): the load did not
     /// exercise the service, so its numbers describe an error path.
     public var warnings: [String] = []
+    /// What was found serving the target on this host and sampled (run.json's topology).
+    public var found: [String]? = nil
 
     /// Evaluates the rules on a recorded run.
     public static func evaluate(directory: String, sloP99Milliseconds: Double, rules: [Rule],
@@ -57,7 +59,8 @@ public struct DiagnosisResult: Sendable, Codable {
                                valid: !outcome.invalid, healthy: !outcome.invalid && sloMet && outcome.verdicts.isEmpty,
                                sloMet: sloMet, capacityAtSloRps: capacity, knee: knee, verdicts: outcome.verdicts,
                                missingEvidence: relevantMissing(outcome.missingEvidence, topology: evidence.topology),
-                               warnings: requestWarnings(steps) + unmappedPhaseWarnings(evidence.requests.unmappedPhaseNames))
+                               warnings: requestWarnings(steps) + unmappedPhaseWarnings(evidence.requests.unmappedPhaseNames),
+                               found: evidence.topology?.notes)
     }
 
     /// Steps where most requests were refused by the service as bad requests (4xx).
@@ -124,10 +127,14 @@ public enum DiagnosisProbe: Sendable {
     public static func ramp(budgetSeconds: Double, sloP99Milliseconds: Double, arrivals: ArrivalProcess = .poisson)
         -> @Sendable ([StepResult]) -> LoadStep? {
         let stepSeconds = steps(budgetSeconds: budgetSeconds).stepSeconds
+        // The budget is wall time: the warm-up and each step's drain (an overloaded step's queue
+        // empties after it) count too, not only the steps' scheduled lengths.
+        let started = MonotonicClock.now()
         return { results in
             guard let baseline = results.first else { return nil }
             let spent = results.reduce(0) { $0 + $1.duration }
-            guard spent + stepSeconds <= budgetSeconds + 0.5, results.count < 16 else { return nil }
+            let wall = Double(MonotonicClock.now() - started) / 1e9
+            guard max(spent, wall) + stepSeconds <= budgetSeconds + 0.5, results.count < 16 else { return nil }
             guard let next = nextRate(results, baseline: baseline, sloP99Milliseconds: sloP99Milliseconds) else { return nil }
             return LoadStep(name: "rate-\(formatRate(next))", shape: .open(rate: next, arrivals: arrivals), duration: UInt64(stepSeconds * 1e9))
         }

@@ -11,10 +11,11 @@ public enum DiagnosisReportText: Sendable {
         }
         for warning in r.warnings { out += "WARNING: \(warning).\n" }
         if !r.warnings.isEmpty { out += "\n" }
+        for line in r.found ?? [] { out += "Found: \(line)\n" }
         if let knee = r.knee {
             let offered = knee.offeredRps.map { "\(formatRate($0)) req/s offered, " } ?? ""
             out += knee.broken
-                ? "Knee: step \(knee.step + 1) (\(knee.name)): \(offered)\(String(format: "%.1f", knee.achievedRps)) req/s achieved, p99 \(String(format: "%.1f", knee.p99Ms)) ms: the first step that missed the SLO p99 ≤ \(formatRate(r.sloP99Ms)) ms, the 1% error budget or 95% of its schedule, or left a growing queue.\n"
+                ? "Knee: step \(knee.step + 1) (\(knee.name)): \(offered)\(String(format: "%.1f", knee.achievedRps)) req/s achieved, p99 \(String(format: "%.1f", knee.p99Ms)) ms: the least loaded step that missed the SLO p99 ≤ \(formatRate(r.sloP99Ms)) ms, the 1% error budget or 95% of its schedule, or left a growing queue.\n"
                 : "The SLO p99 ≤ \(formatRate(r.sloP99Ms)) ms held up to step \(knee.step + 1) (\(knee.name)): \(offered)\(String(format: "%.1f", knee.achievedRps)) req/s, p99 \(String(format: "%.1f", knee.p99Ms)) ms.\n"
         }
         if let capacity = r.capacityAtSloRps {

@@ -131,6 +131,8 @@ public struct RunEvidence: EvidenceSource {
                         m["client.tcp_received_mbps"] = Double(c.bytesReceived) * 8 / 1e6 / result.duration
                     }
                     m["client.tcp_retransmits"] = Double(c.retransmits)
+                    if let segments = c.segmentsOut, segments > 0 { m["client.tcp_retransmit_ratio"] = Double(c.retransmits) / Double(segments) }
+                    if result.duration > 0 { m["client.tcp_busy_share"] = c.busySeconds / result.duration }
                     if c.busySeconds > 0 {
                         m["client.tcp_rwnd_limited_share"] = min(1, c.receiveWindowLimitedSeconds / c.busySeconds)
                         m["client.tcp_sndbuf_limited_share"] = min(1, c.sendBufferLimitedSeconds / c.busySeconds)
@@ -232,9 +234,10 @@ public struct RunEvidence: EvidenceSource {
             if let available = Self.serviceAvailableCores(m, serviceOnThisHost: summary.agentSampling == nil) {
                 m["server.available_cores"] = available
             }
-            if let saturated = Self.serviceCPUSaturated(m, serviceOnThisHost: summary.agentSampling == nil) {
-                m["server.cpu_saturated"] = saturated ? 1 : 0
+            if let busy = Self.serviceCPUBusy(m, serviceOnThisHost: summary.agentSampling == nil) {
+                m["server.cpu_busy"] = busy ? 1 : 0
             }
+            m["proxy.saturated"] = Self.proxySaturated(m) ? 1 : 0
             m.merge(Self.attributionShares(step: result, aggregate: requests.steps[result.index], wire: wire?.steps[result.index])) { $1 }
             steps.append(m)
         }
@@ -242,7 +245,7 @@ public struct RunEvidence: EvidenceSource {
         var run: [String: Double] = ["slo.p99_ms": sloP99Milliseconds]
         // The one-connection baseline is a closed loop: what it achieved is not a rate the service
         // met under arrivals it does not pace, so it counts only when nothing else ran.
-        let loadedSteps = summary.steps.count > 1 ? summary.steps.filter { $0.name != baselineStepName } : summary.steps
+        let loadedSteps = summary.steps.filter { !isReference($0, in: summary.steps) }
         if let capacity = loadedSteps.filter({ meetsObjective($0, sloP99Milliseconds: sloP99Milliseconds) }).map(\.achievedRate).max() {
             run["load.capacity_at_slo_rps"] = capacity
         }
@@ -256,6 +259,10 @@ public struct RunEvidence: EvidenceSource {
         }
         run.merge(Self.sizeScaling(requests.inputSizePoints)) { $1 }
         run.merge(Self.transferScaling(requests.transferPoints, service: requests.sizePoints)) { $1 }
+        // A path slower than ~800 Mbit/s (10 ms per MB, fitted well): always answered, 0 when the
+        // requests carried nothing to transfer, so rules can exclude it without needing payloads.
+        let slowPath = (run["fit.transfer_ms_per_mb"] ?? 0) >= 10 && (run["fit.transfer_vs_bytes_r2"] ?? 0) >= 0.3
+        run["fit.transfer_slow_path"] = slowPath ? 1 : 0
         if let linkMbps = run["fit.link_mbps"] {
             for index in steps.indices {
                 let sent = steps[index]["load.sent_mbps"] ?? 0
@@ -312,7 +319,7 @@ extension RunEvidence {
     static func kneeIndex(_ steps: [StepResult], sloP99Milliseconds: Double) -> Int? {
         guard !steps.isEmpty else { return nil }
         func load(_ step: StepResult) -> Double { step.targetRate ?? Double(step.concurrency ?? 0) }
-        let loaded = steps.count > 1 ? steps.indices.filter { steps[$0].name != baselineStepName } : Array(steps.indices)
+        let loaded = steps.indices.filter { !isReference(steps[$0], in: steps) }
         guard !loaded.isEmpty else { return steps.count - 1 }
         let byLoad = loaded.sorted { load(steps[$0]) < load(steps[$1]) }
         if let broken = byLoad.first(where: { !meetsObjective(steps[$0], sloP99Milliseconds: sloP99Milliseconds) }) { return broken }
@@ -332,14 +339,36 @@ extension RunEvidence {
         return available.isFinite ? available : nil
     }
 
-    /// Whether the service had no CPU left at a step: it used 80% of the cores it could have used
-    /// (``serviceAvailableCores(_:serviceOnThisHost:)``). Past 80% an M/M/c queue's wait grows
-    /// faster than the service time, so the queue in front of it is waiting for its CPU. A host
-    /// made busy by the generator or a proxy, with cores the service leaves idle, is not that.
-    static func serviceCPUSaturated(_ m: [String: Double], serviceOnThisHost: Bool) -> Bool? {
+    /// Whether a step is the one-connection reference of a run rather than one of its loads: the
+    /// step named `baseline`, or a closed loop at one connection in a run that also has open-loop
+    /// steps (a playbook's baseline under another name), when other steps exist.
+    static func isReference(_ step: StepResult, in steps: [StepResult]) -> Bool {
+        guard steps.count > 1 else { return false }
+        if step.name == baselineStepName { return true }
+        return step.mode == "closed" && step.concurrency == 1 && steps.contains { $0.mode == "open" }
+    }
+
+    /// Whether the service was busy enough at a step that the queue in front of it waits for
+    /// it: it used half or more of the cores it could get (``serviceAvailableCores(_:serviceOnThisHost:)``).
+    /// At utilisation ρ a queue's mean wait is ρ/(1−ρ) service times (M/M/1), so from ρ = 0.5 a
+    /// request waits on average as long as the service works on it, and the p99 wait several
+    /// times that: a service whose SLO is a few times its own work breaks it there, long before
+    /// its CPU is full. A host made busy by the generator or a proxy, with cores the service
+    /// leaves idle, does not count.
+    static func serviceCPUBusy(_ m: [String: Double], serviceOnThisHost: Bool) -> Bool? {
         guard let available = serviceAvailableCores(m, serviceOnThisHost: serviceOnThisHost), available > 0,
               let used = m["server.cpu_cores"] else { return nil }
-        return used >= 0.8 * available
+        return used >= 0.5 * available
+    }
+
+    /// Whether a sampled proxy ran out of CPU at a step: its cgroup throttled in a fifth of the
+    /// periods (each throttle stalls it for the rest of the period), or its busiest process — an
+    /// nginx worker is single-threaded — at 90% of a core. 0 when no proxy was sampled: then no
+    /// proxy is known to be saturated.
+    static func proxySaturated(_ m: [String: Double]) -> Bool {
+        if let throttled = m["proxy.throttled_ratio"], throttled >= 0.2 { return true }
+        if let busiest = m["proxy.busiest_process_cores"], busiest >= 0.9 { return true }
+        return false
     }
 
     /// How the time outside the service's phases grows with the bytes sent, at the least loaded

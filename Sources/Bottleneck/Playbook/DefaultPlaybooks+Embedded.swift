@@ -354,22 +354,59 @@ outcomes:
 
 Automated: `bottleneck playbook run slow-endpoint --target URL …` runs these steps and rules (see `bottleneck playbook show slow-endpoint`; a real run is in [slow-endpoint_example.txt](slow-endpoint_example.txt)). By hand:
 
-1. Baseline, then a ramp to the knee, sampling the service (and the proxy if there is one):
-   ```sh
-   bottleneck diagnose --target http://HOST:PORT/predict --server-port 8000 --proxy-port 80 \
-       --payload image:w=224..1024,format=jpeg --slo p99=300ms
-   ```
-2. Read the verdicts top down. Each shows the metric, its value and the threshold it crossed.
-   - `model` (rules `model-bound`, `model-dominates-latency`): the `model` Server-Timing phase is most of the
-     service time. Make the model cheaper (quantise, smaller batch, ONNX Runtime threads) or add cores.
-   - `preprocessing` (`preprocessing-bound`): decode/resize dominate; see input-size-and-memory.md.
-   - `server` (`single-process-pinned`, `accept-queue-overflow`, `server-cpu-throttled`): see python-workers-and-gil.md.
-3. No Server-Timing? Then the verdict rests on how service time scales with input size (`fit.size_scaled_share`,
+1. Pick the path that matches your question.
+   - **How much can it take, and what limits it?** Give nothing but the URL (and a payload for a POST
+     endpoint). `diagnose` runs a one-connection baseline, doubles an open-loop rate until a step breaks
+     the objective (p99 over the SLO, over 1% errors, the achieved rate behind, or a queue that grows),
+     then bisects between the last rate that held and the first that broke until the two are within
+     15%: that is the knee, and the verdict says what limits there.
+     ```sh
+     bottleneck diagnose --target http://HOST:PORT/predict --payload image:w=224..1024,format=jpeg
+     ```
+   - **Does it hold my production load?** State it. `diagnose` runs a 4 s baseline, then your rate, and
+     answers at that rate: a culprit, or "Healthy: the SLO held at every step and no rule found a
+     bottleneck" when that is the truth.
+     ```sh
+     bottleneck diagnose --target http://HOST:PORT/predict --rate 120 --payload dir:./samples
+     ```
+   With a proxy in front, add the service's own address, `--backend http://SERVICE:8000/predict`: the
+   tool then samples the proxy and the service apart and measures what the proxy adds.
+2. Check the first lines it prints: `sampling the service: …` and `sampling the proxy: …` say which
+   process trees it found by their listening sockets (any network namespace on this host). If the
+   service runs elsewhere, start `bottleneck agent` there and add `--agent URL`; `--server-pid` and
+   `--proxy-pid` override what was found.
+3. Read the verdicts top down. Each shows the metrics it rests on, their values and thresholds.
+   Queueing is a symptom, never the culprit: past the knee most of the latency is waiting, and the
+   verdict names what the queue waits for, judged on the service's own work (its phases without the
+   time it waited) and on whether it had CPU left (80% of the cores it could get).
+   - `model` (`model-bound`): where the objective breaks the service is out of CPU and the model is the
+     largest part of its own work. Make the model cheaper (quantise, batch, ONNX Runtime threads), or
+     add cores or workers. `model-dominates-latency` says the same when the service's CPU could not be
+     sampled (run on its host, or `--agent`).
+   - `preprocessing` (`preprocessing-bound`): decode/resize are the largest part of the work; see
+     input-size-and-memory.md.
+   - `server` (`single-process-pinned`, `workers-fewer-than-cores`, `accept-queue-overflow`,
+     `server-cpu-throttled`): one worker holds the work, too few workers, a backlog that overflows while
+     the service still has CPU, or a CPU quota; see python-workers-and-gil.md.
+   - `proxy` (`proxy-cpu-throttled`, `proxy-adds-time`, `proxy-connection-churn`): see proxy-overhead.md.
+     Churn is named only when, straight to the service (`--backend`), the same load kept its
+     connections: a gunicorn sync worker closes every connection itself, and that is not the proxy.
+   - `network`: only with evidence of the network. Loss (`network-retransmits-*`) is judged at the
+     one-connection baseline, where no queue can overflow: retransmits under overload come from full
+     queues, not from the wire. Bandwidth (`network-transfer-bound`) needs time outside the service's
+     phases that grows with the bytes sent at the baseline, and where the objective breaks the bytes sent
+     per second reaching 70% of the rate that slope implies; the kernel's account of the generator's
+     connections (`client.tcp_*`, from `tcp_info`) tells a full path from a service that does not read.
+4. No Server-Timing? Then the verdict rests on how service time scales with input size (`fit.size_scaled_share`,
    `fit.service_fixed_ms`; give `--payload` a size range): `preprocessing-scales-with-input` when most of the time
-   grows with the input, `model-fixed-cost` when it stays flat while the CPU is busy. Add Server-Timing to the
-   service to confirm (`Server-Timing: preprocess;dur=12.1, model;dur=41.3`); phases named otherwise map with
-   `--phase NAME=SEGMENT` (e.g. `--phase gpu=model`).
-4. Re-diagnose a recorded run after changing rules or SLO, without new load:
+   grows with the input, `model-fixed-cost` when it stays flat while the service is out of CPU. Add Server-Timing
+   to the service to confirm (`Server-Timing: preprocess;dur=12.1, model;dur=41.3`); the defaults map names
+   starting with pre, decode, resize, tokeni to preprocessing, model, infer, predict to the model, post to
+   postprocessing, queue and wait to the server's queue. Names it cannot map are listed in a warning; map them
+   with `--phase NAME=SEGMENT` (e.g. `--phase gpu=model`).
+5. "Evidence that could have changed this verdict but was not measured" lists only evidence a rule needed
+   and did not have, each with what would give it (`--backend`, `--capture IFACE`, `--agent URL`).
+6. Re-diagnose a recorded run after changing rules or SLO, without new load:
    `bottleneck diagnose --from runs/<run> --slo p99=200ms`.
 
 """#),

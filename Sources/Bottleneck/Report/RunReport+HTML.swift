@@ -12,7 +12,11 @@ extension RunReport {
         var meta = ["target <code>\(h(data.summary.target))</code>", "SLO p99 ≤ \(formatRate(d.sloP99Ms)) ms",
                     "run directory <code>\(h(data.directory))</code>"]
         if let run = data.run { meta.append("started \(h(run.startedAt))") }
-        body += "<p class=\"bn-meta\">\(meta.joined(separator: " · "))</p></header>\n"
+        body += "<p class=\"bn-meta\">\(meta.joined(separator: " · "))</p>\n"
+        if let found = d.found, !found.isEmpty {
+            body += "<p class=\"bn-meta\">Found: \(h(found.joined(separator: "; ")))</p>\n"
+        }
+        body += "</header>\n"
         if !d.valid {
             body += """
                 <div class="bn-invalid" role="alert"><strong>This run is invalid:</strong> the load generator could not keep up, \

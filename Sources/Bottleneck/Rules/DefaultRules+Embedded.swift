@@ -60,23 +60,40 @@ extension DefaultRules {
 # measured must not hide the others. 1% of segments retransmitted already costs RTO-scale
 # (200 ms+) stalls at the tail. They are judged at the least loaded step (@first: diagnose's
 # one-connection baseline), where no queue can overflow: a lossy path loses packets at any load,
-# overload only under load. An overflow even there still explains them.
+# overload only under load. An overflow even there still explains them. Critical: from 1% of
+# segments lost, more than 1% of requests wait a retransmit timeout (200 ms or more), so the p99
+# of every load is set by the network, whatever the service's capacity.
+- id: network-retransmits-client
+  culprit: network
+  cause: packet-loss
+  description: "The generator's own connections to the target retransmitted segments at the lightest load: packets are lost on the way."
+  # The kernel's account of exactly these connections (tcp_info), so neither other traffic in the
+  # generator's namespace nor the proxy's upstream leg dilutes or inflates it.
+  when: client.tcp_retransmit_ratio@first >= 0.01
+  severity: critical
+  explain: "{client.tcp_retransmit_ratio@first:.1%} of the segments the generator's connections sent were retransmitted at the lightest load ({load.achieved_rps@first:.0f} req/s, where no queue overflows): each loss stalls a request for a retransmit timeout (200 ms or more), so p99 is set by the network (p99 {latency.p99_ms@knee:.0f} ms at the knee)."
+  next: [playbooks/network-check.md]
+
 - id: network-retransmits-server
   culprit: network
   cause: packet-loss
   description: "TCP retransmits in the service's network namespace: packets are lost on the way."
-  when: server.retransmit_ratio@first >= 0.01 and server.listen_overflows@first < 1
-  severity: {warn: 0.01, high: 0.03, critical: 0.1}
-  explain: "{server.retransmit_ratio@first:.1%} of the service's TCP segments were retransmitted at the lightest load ({load.achieved_rps@first:.0f} req/s), with no accept-queue overflow to explain them: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@knee:.0f} ms)."
+  # A proxy in front that was out of CPU reads late and drops what the service sends it: those
+  # retransmits are the proxy's, not the network's.
+  when: server.retransmit_ratio@first >= 0.01 and server.listen_overflows@first < 1 and proxy.saturated@first == 0
+  severity: critical
+  explain: "{server.retransmit_ratio@first:.1%} of the service's TCP segments were retransmitted at the lightest load ({load.achieved_rps@first:.0f} req/s), with no accept-queue overflow or starved proxy to explain them: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@knee:.0f} ms)."
   next: [playbooks/network-check.md]
 
 - id: network-retransmits-proxy
   culprit: network
   cause: packet-loss
   description: "TCP retransmits in the proxy's network namespace: packets are lost between the clients and the proxy or the proxy and the service."
-  when: proxy.retransmit_ratio@first >= 0.01 and proxy.listen_overflows@first < 1 and proxy.throttled_ratio@first < 0.2
-  severity: {warn: 0.01, high: 0.03, critical: 0.1}
-  explain: "{proxy.retransmit_ratio@first:.1%} of the proxy's TCP segments were retransmitted at the lightest load ({load.achieved_rps@first:.0f} req/s), with no overflow or throttling to explain them: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@knee:.0f} ms)."
+  # Half the threshold: a proxy forwards every request over two legs, so its namespace counts
+  # the segments of both, and loss on one leg shows at about half its rate.
+  when: proxy.retransmit_ratio@first >= 0.005 and proxy.listen_overflows@first < 1 and proxy.saturated@first == 0
+  severity: critical
+  explain: "{proxy.retransmit_ratio@first:.1%} of the proxy's TCP segments (both its legs) were retransmitted at the lightest load ({load.achieved_rps@first:.0f} req/s), with no overflow or throttling to explain them: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@knee:.0f} ms)."
   next: [playbooks/network-check.md]
 
 - id: network-retransmits-wire
@@ -91,19 +108,20 @@ extension DefaultRules {
 - id: network-transfer-bound
   culprit: network
   cause: bandwidth
-  description: "Time outside the service's phases grows with the bytes sent, and where the SLO breaks the bytes sent fill the link that slope implies."
+  description: "Time outside the service's phases grows with the bytes sent: the transfer is most of every request, or where the SLO breaks the bytes sent fill the link that slope implies."
   # At the least loaded step (no queue) a link's transfer time is bytes over its rate: 10 ms per MB
-  # is a path slower than ~800 Mbit/s, r² 0.3 over dozens of requests is far beyond chance, and a
-  # third of the service time makes it matter. The slope gives the rate one connection got
-  # (fit.link_mbps); a link is a single server, so where the SLO breaks the bytes sent per second
-  # reaching 70% of that rate is a full link (an M/D/1 queue's wait climbs past there), and a
-  # transfer that is half of every request breaks the SLO alone. Without Server-Timing the slope
-  # could be size-bound preprocessing, so the service must have had CPU to spare, or the kernel's
-  # account of the generator's connections (tcp_info) must show a sender the receiver's window
-  # stopped under a fifth of its busy time: a full path, not a service that does not read.
-  when: fit.transfer_ms_per_mb@run >= 10 and fit.transfer_vs_bytes_r2@run >= 0.3 and fit.transfer_share@run >= 0.3 and load.slo_broken@knee == 1 and (network.link_utilisation@knee >= 0.7 or fit.transfer_share@run >= 0.5) and (timing.coverage@first >= 0.5 or server.cpu_saturated@knee == 0 or client.tcp_rwnd_limited_share@knee < 0.2)
+  # is a path slower than ~800 Mbit/s and r² 0.3 over dozens of requests is far beyond chance
+  # (fit.transfer_slow_path). The slope gives the rate one connection got (fit.link_mbps). Either
+  # the transfer is half or more of a request's service time at one connection — the network is
+  # where the time goes, at any load — or it is a third of it and, where the SLO breaks, the bytes
+  # sent per second reach 70% of that rate: a link is a single server, and an M/D/1 queue's wait
+  # climbs past there. Without Server-Timing the slope could be size-bound preprocessing, so the
+  # service must have left half its cores idle, or the kernel's account of the generator's
+  # connections (tcp_info) must show the path transmitting 70% of the time or more, with the
+  # receiver's window stopping it under a fifth of that: a full path, not a service that does not read.
+  when: fit.transfer_slow_path@run == 1 and (fit.transfer_share@run >= 0.5 or (fit.transfer_share@run >= 0.3 and load.slo_broken@knee == 1 and network.link_utilisation@knee >= 0.7)) and (timing.coverage@first >= 0.5 or server.cpu_busy@knee == 0 or (client.tcp_busy_share@knee >= 0.7 and client.tcp_rwnd_limited_share@knee < 0.2))
   severity: {warn: 0.3, high: 0.5, critical: 0.7, on: fit.transfer_share@run}
-  explain: "At one connection the time outside the service's own phases grows by {fit.transfer_ms_per_mb@run:.0f} ms per MB sent (r² {fit.transfer_vs_bytes_r2@run:.2f}, {fit.transfer_share@run:.0%} of the service time): the path delivers about {fit.link_mbps@run:.0f} Mbit/s. Where the SLO breaks the generator sent {load.sent_mbps@knee:.1f} Mbit/s ({network.link_utilisation@knee:.0%} of it): the link is the bottleneck. Compress or resize inputs on the client, or move closer."
+  explain: "At one connection the time outside the service's own phases grows by {fit.transfer_ms_per_mb@run:.0f} ms per MB sent (r² {fit.transfer_vs_bytes_r2@run:.2f}): the transfer is {fit.transfer_share@run:.0%} of the service time, and the path delivers about {fit.link_mbps@run:.0f} Mbit/s. At {load.achieved_rps@knee:.1f} req/s the generator sent {load.sent_mbps@knee:.1f} Mbit/s ({network.link_utilisation@knee:.0%} of it), p99 {latency.p99_ms@knee:.0f} ms. Compress or resize inputs on the client, or move closer."
   next: [playbooks/network-check.md]
 
 """#),
@@ -114,17 +132,22 @@ extension DefaultRules {
 # workers are busy with. So these rules judge what dominates on the service's own work — its
 # phases without the time it says it waited (timing.*_work_share) — never on a share of a latency
 # that queueing has diluted, and they fire only where a step broke the objective (load.slo_broken)
-# while the service had no CPU left (server.cpu_saturated: it used 80% of the cores it could
-# get — those it may use, and on a shared host what the generator, a proxy and neighbours left).
+# while the queue waited for the service: it used half or more of the cores it could get
+# (server.cpu_busy — from ρ = 0.5 a queue's mean wait equals the work, M/M/1 W = ρ/(1−ρ)·S; the
+# cores it could get are those it may use and, on a shared host, what the generator, a proxy and
+# neighbours left) and no sampled proxy in front had run out of CPU (proxy.saturated).
+# Ranked high at most: a busy service whose work is mostly one phase is how capacity ends for
+# every service, so a fault that shows at any load (loss, a starved proxy, a pinned worker)
+# ranks above it.
 - id: model-bound
   culprit: model
   cause: model-compute
   description: "Where the SLO breaks the service is out of CPU and the model is the largest part of its own work: the queue waits for the model."
   # The largest phase, and at least 40% of the work: the one whose cost sets the capacity
   # (halving it gains more than halving any other phase).
-  when: timing.model_work_share@knee >= 0.4 and timing.model_work_share@knee >= timing.preprocess_work_share@knee and load.slo_broken@knee == 1 and server.cpu_saturated@knee == 1
-  severity: {warn: 0.4, high: 0.55, critical: 0.7, on: timing.model_work_share@knee}
-  explain: "At the knee, where the objective breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) the service has no CPU left (it uses {server.cpu_cores@knee:.2f} of the {server.available_cores@knee:.2f} cores it can get), and the model is {timing.model_ms@knee:.1f} ms of its {timing.work_ms@knee:.1f} ms of own work ({timing.model_work_share@knee:.0%}); the rest of the {latency.mean_ms@knee:.0f} ms mean latency is waiting for that work. Add cores or workers, batch, or make the model cheaper."
+  when: timing.model_work_share@knee >= 0.4 and timing.model_work_share@knee >= timing.preprocess_work_share@knee and load.slo_broken@knee == 1 and server.cpu_busy@knee == 1 and proxy.saturated@knee == 0
+  severity: {warn: 0.4, high: 0.55, on: timing.model_work_share@knee}
+  explain: "At the knee, where the objective breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) the service is busy (it uses {server.cpu_cores@knee:.2f} of the {server.available_cores@knee:.2f} cores it can get), and the model is {timing.model_ms@knee:.1f} ms of its {timing.work_ms@knee:.1f} ms of own work ({timing.model_work_share@knee:.0%}); the rest of the {latency.mean_ms@knee:.0f} ms mean latency is waiting for that work. Add cores or workers, batch, or make the model cheaper."
   next: [playbooks/slow-endpoint.md, playbooks/capacity-plan.md]
 
 - id: model-dominates-latency
@@ -134,7 +157,7 @@ extension DefaultRules {
   # Without the service's CPU, a broken step and a model that is 60% of the work is the best
   # available sign; ranked below the rules that saw the CPU.
   when: timing.model_work_share@knee >= 0.6 and load.slo_broken@knee == 1 and server.sampled@knee == 0
-  severity: {warn: 0.6, high: 0.75, critical: 0.9, on: timing.model_work_share@knee}
+  severity: {warn: 0.6, high: 0.75, on: timing.model_work_share@knee}
   explain: "At the knee, where the objective breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) the model is {timing.model_ms@knee:.1f} ms of the service's {timing.work_ms@knee:.1f} ms of own work ({timing.model_work_share@knee:.0%}). The service's CPU was not sampled, so whether it was saturated is not known: run on its host, or give --agent."
   next: [playbooks/slow-endpoint.md]
 
@@ -143,8 +166,8 @@ extension DefaultRules {
   cause: preprocessing-compute
   description: "Where the SLO breaks the service is out of CPU and preprocessing (decode, resize, tokenise) is the largest part of its own work."
   # Same anchors as model-bound: the largest phase and at least 40% of the service's own work.
-  when: timing.preprocess_work_share@knee >= 0.4 and timing.preprocess_work_share@knee > timing.model_work_share@knee and load.slo_broken@knee == 1 and (server.cpu_saturated@knee == 1 or server.sampled@knee == 0)
-  severity: {warn: 0.4, high: 0.55, critical: 0.7, on: timing.preprocess_work_share@knee}
+  when: timing.preprocess_work_share@knee >= 0.4 and timing.preprocess_work_share@knee > timing.model_work_share@knee and load.slo_broken@knee == 1 and (server.cpu_busy@knee == 1 or server.sampled@knee == 0) and proxy.saturated@knee == 0
+  severity: {warn: 0.4, high: 0.55, on: timing.preprocess_work_share@knee}
   explain: "At the knee, where the objective breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) preprocessing is {timing.preprocess_ms@knee:.1f} ms of the service's {timing.work_ms@knee:.1f} ms of own work ({timing.preprocess_work_share@knee:.0%}), with the service using {server.cpu_cores@knee:.2f} of the {server.available_cores@knee:.2f} cores it can get; it grows by {fit.preprocess_ms_per_megapixel:.1f} ms per megapixel (r² {fit.preprocess_vs_pixels_r2:.2f}). Resize on the client, cap the input size, or use a faster decoder."
   next: [playbooks/input-size-and-memory.md, playbooks/slow-endpoint.md]
 
@@ -160,8 +183,8 @@ extension DefaultRules {
   # Half of the mean service time grows with size (slope × mean size), the line explains at least
   # half of the variation (r² 0.5), the inputs span 2× or more (else the slope is noise), and where
   # the SLO breaks the service is out of CPU (as for preprocessing-bound).
-  when: timing.coverage@knee < 0.1 and fit.size_scaled_share@run >= 0.5 and fit.service_vs_size_r2@run >= 0.5 and fit.size_range_ratio@run >= 2 and load.slo_broken@knee == 1 and server.cpu_saturated@knee == 1
-  severity: {warn: 0.5, high: 0.7, critical: 0.85, on: fit.size_scaled_share@run}
+  when: timing.coverage@knee < 0.1 and fit.size_scaled_share@run >= 0.5 and fit.service_vs_size_r2@run >= 0.5 and fit.size_range_ratio@run >= 2 and load.slo_broken@knee == 1 and server.cpu_busy@knee == 1 and proxy.saturated@knee == 0
+  severity: {warn: 0.5, high: 0.7, on: fit.size_scaled_share@run}
   explain: "No response carried Server-Timing, so this rests on how service time scales with input size: at the lightest load {fit.service_size_ms@run:.1f} ms of the {fit.service_mean_ms@run:.1f} ms mean service time grows with it ({fit.size_scaled_share@run:.0%}, r² {fit.service_vs_size_r2@run:.2f}, inputs spanning {fit.size_range_ratio@run:.1f}×), and only {fit.service_fixed_ms@run:.1f} ms is a fixed cost such as the model. Resize on the client, cap the input size, or use a faster decoder; add Server-Timing phases to confirm."
   next: [playbooks/input-size-and-memory.md, playbooks/slow-endpoint.md]
 
@@ -172,7 +195,7 @@ extension DefaultRules {
   # The inputs span 2× or more yet at most a fifth of the service time grows with them, and the
   # SLO breaks where the service is out of CPU (as for model-bound): the cost is per request, not per byte.
   # Ranked warn: a fixed cost could also be the framework; Server-Timing would tell.
-  when: timing.coverage@knee < 0.1 and fit.size_range_ratio@run >= 2 and fit.size_scaled_share@run <= 0.2 and load.slo_broken@knee == 1 and server.cpu_saturated@knee == 1
+  when: timing.coverage@knee < 0.1 and fit.size_range_ratio@run >= 2 and fit.size_scaled_share@run <= 0.2 and load.slo_broken@knee == 1 and server.cpu_busy@knee == 1 and proxy.saturated@knee == 0
   severity: warn
   explain: "No response carried Server-Timing, so this rests on how service time scales with input size: inputs spanning {fit.size_range_ratio@run:.1f}× change it little ({fit.service_size_ms@run:.1f} of {fit.service_mean_ms@run:.1f} ms, r² {fit.service_vs_size_r2@run:.2f}); {fit.service_fixed_ms@run:.1f} ms per request is a fixed cost while the service uses {server.cpu_cores@knee:.2f} of the {server.available_cores@knee:.2f} cores it can get: most likely the model. Add cores or make the model cheaper; add Server-Timing phases to confirm."
   next: [playbooks/slow-endpoint.md, playbooks/capacity-plan.md]
@@ -184,7 +207,9 @@ extension DefaultRules {
   # The busiest process does 90%+ of the tree's CPU and at least half a core of it, with 2+ cores
   # allowed, while the SLO is broken: the service is serialised on one process. Ranked critical:
   # more worker processes multiply capacity.
-  when: server.busiest_process_cores@knee >= 0.5 and server.busiest_process_cores@knee >= 0.9 * server.cpu_cores@knee and server.allowed_cores@knee >= 1.9 and load.slo_broken@knee == 1
+  # A process above 1.15 cores runs native code in parallel threads (the GIL released): it is
+  # not serialised, whatever share of the tree it has.
+  when: server.busiest_process_cores@knee >= 0.5 and server.busiest_process_cores@knee <= 1.15 and server.busiest_process_cores@knee >= 0.9 * server.cpu_cores@knee and server.allowed_cores@knee >= 1.9 and load.slo_broken@knee == 1
   severity: critical
   explain: "One server process uses {server.busiest_process_cores@knee:.2f} of the tree's {server.cpu_cores@knee:.2f} cores while the service may use {server.allowed_cores@knee:.0f}, and p99 is {latency.p99_ms@knee:.0f} ms: requests are serialised on one process. Run more worker processes (gunicorn -w) or move the hot loop out of Python."
   next: [playbooks/python-workers-and-gil.md]
@@ -269,8 +294,10 @@ extension DefaultRules {
   # The client keeps its connections alive (few TIME_WAIT) but the service sees one closed connection
   # per request, and straight to the service (--backend) the same load kept its connections: so the
   # proxy closes them, not the service (a gunicorn sync worker closes every connection itself).
+  # Critical: a proxy setting that makes every request pay a connection setup and a TIME_WAIT
+  # at the service, at any load — it ranks above where the service's capacity ends.
   when: server.time_wait@knee >= 100 and server.time_wait@knee >= 10 * client.time_wait@knee and bypass.connections_per_request@run < 0.5
-  severity: {warn: 100, high: 1000, critical: 10000}
+  severity: critical
   explain: "The service has {server.time_wait@knee:.0f} sockets in TIME_WAIT on its port while the generator has {client.time_wait@knee:.0f}, and straight to the service the same load opened {bypass.connections_per_request@run:.2f} connections per request: the proxy opens a new upstream connection per request. Enable upstream keep-alive (nginx: keepalive N in the upstream, proxy_http_version 1.1, proxy_set_header Connection \"\")."
   next: [playbooks/proxy-overhead.md]
 
@@ -282,7 +309,10 @@ extension DefaultRules {
   # microseconds of CPU and one more hop). 2 ms and a fifth of the median is more than forwarding:
   # a starved or throttled proxy, request or response buffering to disk, a new upstream connection
   # or a DNS lookup per request.
-  when: proxy.added_p50_ms@run >= 2 and proxy.added_share@run >= 0.2
+  # The bypass may take another path to the service: when time grows with the bytes sent at 10 ms
+  # per MB or more (fit.transfer_slow_path), the difference is a slow link the proxy sits behind —
+  # a proxy's own cost per MB (copying, buffering to the page cache) is about a millisecond.
+  when: proxy.added_p50_ms@run >= 2 and proxy.added_share@run >= 0.2 and fit.transfer_slow_path@run == 0
   severity: {warn: 0.2, high: 0.4, critical: 0.6, on: proxy.added_share@run}
   explain: "Through the proxy the median latency is {proxy.added_p50_ms@run:.1f} ms longer than straight to the backend ({bypass.p50_ms@run:.1f} ms): the proxy is {proxy.added_share@run:.0%} of it. Check its CPU and quota, buffering (proxy_buffering, client_body_buffer_size) and upstream keep-alive."
   next: [playbooks/proxy-overhead.md]

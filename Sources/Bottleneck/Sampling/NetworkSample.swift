@@ -50,6 +50,8 @@ public struct TCPConnectionInfo: Sendable, Equatable {
     public var rttMicros: UInt32 = 0
     /// Retransmitted segments over the connection's life (`tcpi_total_retrans`).
     public var totalRetransmits: UInt32 = 0
+    /// Segments sent over the connection's life, retransmissions included (`tcpi_segs_out`, Linux 4.2+).
+    public var segmentsOut: UInt32 = 0
     /// Bytes the peer acknowledged (`tcpi_bytes_acked`) and bytes received (`tcpi_bytes_received`).
     public var bytesAcked: UInt64 = 0
     public var bytesReceived: UInt64 = 0
@@ -63,7 +65,7 @@ public struct TCPConnectionInfo: Sendable, Equatable {
     public init() {}
 
     /// Offsets in `struct tcp_info` (stable ABI: fields are only ever appended).
-    static let rttOffset = 68, totalRetransOffset = 100, bytesAckedOffset = 120, bytesReceivedOffset = 128
+    static let rttOffset = 68, totalRetransOffset = 100, bytesAckedOffset = 120, bytesReceivedOffset = 128, segsOutOffset = 136
     static let deliveryRateOffset = 160, busyTimeOffset = 168, rwndLimitedOffset = 176, sndbufLimitedOffset = 184
 
     /// Parses the attribute's payload; fields beyond `bytes.count` (an older kernel) stay 0.
@@ -72,6 +74,7 @@ public struct TCPConnectionInfo: Sendable, Equatable {
         func u64(_ offset: Int) -> UInt64 { offset + 8 <= bytes.count ? bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self) : 0 }
         rttMicros = u32(Self.rttOffset)
         totalRetransmits = u32(Self.totalRetransOffset)
+        segmentsOut = u32(Self.segsOutOffset)
         bytesAcked = u64(Self.bytesAckedOffset)
         bytesReceived = u64(Self.bytesReceivedOffset)
         deliveryRateBytesPerSecond = u64(Self.deliveryRateOffset)

@@ -703,6 +703,7 @@ final class Sampler {
             w.field("bytes_acked", account.bytesAcked)
             w.field("bytes_received", account.bytesReceived)
             w.field("retransmits", account.retransmits)
+            w.field("segs_out", account.segmentsOut)
         }
     }
 }

@@ -109,6 +109,8 @@ public struct TCPConnectionAccount: Sendable, Codable, Equatable {
     public var bytesAcked: UInt64 = 0
     public var bytesReceived: UInt64 = 0
     public var retransmits: UInt64 = 0
+    /// Segments the connections sent, retransmissions included (nil in runs before it was read).
+    public var segmentsOut: UInt64? = nil
 
     public init() {}
 }

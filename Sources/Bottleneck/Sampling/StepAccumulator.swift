@@ -30,6 +30,7 @@ struct ConnectionInterval {
     var bytesAcked: UInt64 = 0
     var bytesReceived: UInt64 = 0
     var retransmits: UInt64 = 0
+    var segmentsOut: UInt64 = 0
 
     mutating func add(_ other: ConnectionInterval) {
         sampled += other.sampled
@@ -42,6 +43,7 @@ struct ConnectionInterval {
         bytesAcked += other.bytesAcked
         bytesReceived += other.bytesReceived
         retransmits += other.retransmits
+        segmentsOut += other.segmentsOut
     }
 
     /// One connection's sample against its previous one (nil: opened since, counted from 0).
@@ -57,6 +59,7 @@ struct ConnectionInterval {
         bytesAcked += increase(now.bytesAcked, previous?.bytesAcked)
         bytesReceived += increase(now.bytesReceived, previous?.bytesReceived)
         retransmits += increase(now.totalRetransmits, previous?.totalRetransmits)
+        segmentsOut += increase(now.segmentsOut, previous?.segmentsOut)
     }
 }
 
@@ -206,6 +209,7 @@ struct StepAccumulator {
                 account.bytesAcked = c.bytesAcked
                 account.bytesReceived = c.bytesReceived
                 account.retransmits = c.retransmits
+                account.segmentsOut = c.segmentsOut
                 a.connections = account
             }
             return a

@@ -131,6 +131,7 @@ public struct RunEvidence: EvidenceSource {
                         m["client.tcp_received_mbps"] = Double(c.bytesReceived) * 8 / 1e6 / result.duration
                     }
                     m["client.tcp_retransmits"] = Double(c.retransmits)
+                    if let segments = c.segmentsOut { m["client.tcp_segments_out"] = Double(segments) }
                     if let segments = c.segmentsOut, segments > 0 { m["client.tcp_retransmit_ratio"] = Double(c.retransmits) / Double(segments) }
                     if result.duration > 0 { m["client.tcp_busy_share"] = c.busySeconds / result.duration }
                     if c.busySeconds > 0 {
@@ -167,7 +168,14 @@ public struct RunEvidence: EvidenceSource {
                     m["server.listen_overflows"] = Double(server.listenOverflows + beforeSteps)
                     m["server.accept_queue_max"] = Double(server.acceptQueueMax)
                     if let ratio = server.retransmitRatio { m["server.retransmit_ratio"] = ratio }
+                    m["server.retransmitted_segments"] = Double(server.retransmittedSegments)
+                    m["server.out_segments"] = Double(server.outSegments)
                     m["server.time_wait"] = Double(server.socketStatesMax["TIME_WAIT"] ?? 0)
+                    if let accepted = server.passiveOpens {
+                        // Connections the service accepted per request the generator made (through a
+                        // proxy: what the proxy opened upstream).
+                        m["server.connections_per_request"] = Double(accepted) / attempted
+                    }
                 }
             }
             if let proxy = proxySampling[result.index]?.server, proxy.processes > 0 {
@@ -177,6 +185,8 @@ public struct RunEvidence: EvidenceSource {
                 if let ratio = proxy.throttledRatio { m["proxy.throttled_ratio"] = ratio }
                 if let ratio = proxy.retransmitRatio { m["proxy.retransmit_ratio"] = ratio }
                 m["proxy.listen_overflows"] = Double(proxy.listenOverflows)
+                m["proxy.retransmitted_segments"] = Double(proxy.retransmittedSegments)
+                m["proxy.out_segments"] = Double(proxy.outSegments)
                 m["proxy.run_delay_fraction"] = proxy.runDelayFraction
             }
 
@@ -243,6 +253,7 @@ public struct RunEvidence: EvidenceSource {
         }
 
         var run: [String: Double] = ["slo.p99_ms": sloP99Milliseconds]
+        run.merge(Self.unexplainedLoss(steps)) { $1 }
         // The one-connection baseline is a closed loop: what it achieved is not a rate the service
         // met under arrivals it does not pace, so it counts only when nothing else ran.
         let loadedSteps = summary.steps.filter { !isReference($0, in: summary.steps) }
@@ -337,6 +348,32 @@ extension RunEvidence {
             available = min(available, busy + idle - others)
         }
         return available.isFinite ? available : nil
+    }
+
+    /// Retransmits that no overflowing queue explains, pooled over the steps where none overflowed:
+    /// no accept-queue overflow at the service or the proxy, and no proxy out of CPU. Overload
+    /// drops SYNs at a full accept queue and a starved proxy reads late, and those retransmits
+    /// are the queues'; what is left, at any load, is loss on the way. Pooled because a lossy
+    /// path loses at every load while one light step carries too few segments to tell 1% from
+    /// 0.4%. With the ratio goes the count of retransmits it rests on (rules want several: one
+    /// timeout retransmits a burst). Under 100 segments sent the ratio is absent.
+    static func unexplainedLoss(_ steps: [[String: Double]]) -> [String: Double] {
+        let calm = steps.filter {
+            ($0["server.listen_overflows"] ?? 0) < 1 && ($0["proxy.listen_overflows"] ?? 0) < 1 && ($0["proxy.saturated"] ?? 0) == 0
+        }
+        var m: [String: Double] = [:]
+        for (name, retransmitted, sent) in [("server", "server.retransmitted_segments", "server.out_segments"),
+                                            ("proxy", "proxy.retransmitted_segments", "proxy.out_segments"),
+                                            ("client", "client.tcp_retransmits", "client.tcp_segments_out")] {
+            let lost = calm.reduce(0) { $0 + ($1[retransmitted] ?? 0) }
+            let out = calm.reduce(0) { $0 + ($1[sent] ?? 0) }
+            if out >= 100 {
+                m["network.\(name)_unexplained_retransmit_ratio"] = lost / out
+                m["network.\(name)_unexplained_retransmits"] = lost
+            }
+        }
+        m["network.calm_steps"] = Double(calm.count)
+        return m
     }
 
     /// Whether a step is the one-connection reference of a run rather than one of its loads: the

@@ -213,14 +213,22 @@ outcomes:
 
 Automated: `bottleneck playbook run network-check --target URL …` runs these steps and rules (see `bottleneck playbook show network-check`; a real run is in [network-check_example.txt](network-check_example.txt)). By hand:
 
-1. Capture while loading (needs root or CAP_NET_RAW):
+1. Diagnose (the service's and the proxy's processes on this host are found by their sockets), and
+   capture while loading for wire timings per leg (needs root or CAP_NET_RAW):
    ```sh
-   bottleneck diagnose --target URL --server-port 8000 --capture eth0 --payload image:w=1024..2048,format=jpeg
+   bottleneck diagnose --target URL --capture eth0 --payload image:w=1024..2048,format=jpeg
    ```
-2. `network-retransmits-*`: 1%+ of TCP segments retransmitted (service or proxy namespace, or the capture):
-   each loss costs a retransmit timeout at the tail. Check interface errors, MTU, congested links.
-3. `network-transfer-bound`: most service time is outside the service's Server-Timing phases and grows
-   with payload bytes (`fit.service_ms_per_mb`): bandwidth. Compress or resize inputs on the client.
+2. `network-retransmits-*`: 1% or more of segments retransmitted at the one-connection baseline (the
+   generator's own connections from `tcp_info`, the service's namespace, half that in a proxy's namespace,
+   which counts both its legs, or the capture): each loss costs a retransmit timeout (200 ms or more), so
+   the p99 of every load is the network's. Retransmits only under load, with a full accept queue or a
+   starved proxy, are those queues', not the network's, and are not named here. Check interface errors,
+   MTU, congested links.
+3. `network-transfer-bound`: at the baseline the time outside the service's Server-Timing phases grows with
+   the bytes sent (`fit.transfer_ms_per_mb`, the path's rate `fit.link_mbps`), and the transfer is half of a
+   request, or where the SLO breaks the bytes sent fill 70% of that rate (`network.link_utilisation`;
+   `client.tcp_sent_mbps`, `client.tcp_busy_share` from `tcp_info` say the same without a capture):
+   bandwidth. Compress or resize inputs on the client.
 4. Offline, on a capture you already have: `bottleneck capture analyze FILE.pcap --ports 8000`.
 
 """#),
@@ -255,11 +263,13 @@ outcomes:
 
 Automated: `bottleneck playbook run proxy-overhead --target URL …` runs these steps and rules (see `bottleneck playbook show proxy-overhead`; a real run is in [proxy-overhead_example.txt](proxy-overhead_example.txt)). By hand:
 
-1. Sample the proxy apart from the service and capture both legs:
+1. Sample the proxy apart from the service (both are found by their listening sockets on this host;
+   `--backend` names the service and repeats the first step straight to it), and capture both legs:
    ```sh
-   bottleneck diagnose --target http://PROXY/predict --server-port 8000 --proxy-port 80 \
+   bottleneck diagnose --target http://PROXY/predict --backend http://SERVICE:8000/predict \
        --capture any --capture-ports 80,8000
    ```
+   (`--server-port 8000 --proxy-port 80` or `--server-pid`/`--proxy-pid` name them by hand.)
    `capture-exchanges.jsonl` holds both legs, each exchange with its X-Request-Id; proxy time per
    request is front-leg server time minus back-leg server time, summarized in `capture-summary.json`
    under `legJoin.proxyTime` (ns: `mean`, `p50`, `p99`, `count`). Both legs must be visible where
@@ -267,13 +277,17 @@ Automated: `bottleneck playbook run proxy-overhead --target URL …` runs these 
    off the host's interfaces; capture it inside the proxy's namespace (`ip netns exec NS tcpdump -w`)
    and read it with `bottleneck capture analyze`.
 2. `proxy-cpu-throttled`: the proxy's cgroup is throttled; raise its CPU limit.
-3. `proxy-connection-churn`: TIME_WAIT piles up at the service while the clients keep their connections:
-   nginx opens an upstream connection per request. Enable upstream keep-alive:
+3. `proxy-connection-churn`: TIME_WAIT piles up at the service while the clients keep their connections,
+   and straight to the service (`--backend`) the same load kept its connections: nginx opens an upstream
+   connection per request. (A gunicorn sync worker closes every connection itself; that is the service's
+   worker model, and the rule stays silent.) Enable upstream keep-alive:
    `upstream svc { server 10.0.0.2:8000; keepalive 32; }` with `proxy_http_version 1.1;` and
    `proxy_set_header Connection "";`.
 4. `proxy-adds-time`: compare with the backend directly. `--backend http://BACKEND:8000/predict` on
    `diagnose` or `playbook run` repeats the first step straight to it after the run (`RUN_DIR/bypass/`);
-   `proxy.added_p50_ms` is the median through the proxy minus the median straight to the backend, same load. By hand:
+   `proxy.added_p50_ms` is the median through the proxy minus the median straight to the backend, same load.
+   When time grows with the bytes sent at 10 ms per MB or more (`fit.transfer_slow_path`), the difference
+   is a slow link in front of the proxy, and `network-transfer-bound` speaks instead. By hand:
    `bottleneck load --target http://BACKEND:8000/predict --concurrency 1 --duration 10s` and the same through the proxy.
 
 """#),

@@ -55,45 +55,44 @@ extension DefaultRules {
 # grows with bytes up to the rate of a link. Time outside the service's phases is not network by
 # default, and retransmits alone never name it: an overloaded service, a starved proxy or a full
 # accept queue drop SYNs and segments too.
-# Retransmits, wherever they were counted: in the service's or the proxy's network namespace
-# (samplers) or on the wire (capture). One rule per source, because a source that was not
-# measured must not hide the others. 1% of segments retransmitted already costs RTO-scale
-# (200 ms+) stalls at the tail. They are judged at the least loaded step (@first: diagnose's
-# one-connection baseline), where no queue can overflow: a lossy path loses packets at any load,
-# overload only under load. An overflow even there still explains them. Critical: from 1% of
+# Retransmits, wherever they were counted: on the generator's own connections (tcp_info), in the
+# service's or the proxy's network namespace (samplers), or on the wire (capture). One rule per
+# source, because a source that was not measured must not hide the others. They are pooled over
+# the calm steps — no accept-queue overflow at the service or the proxy, no proxy out of CPU —
+# because overload drops SYNs at a full accept queue and a starved proxy reads late: those
+# retransmits are the queues'. What is left is loss on the way, at any load. Critical: from 1% of
 # segments lost, more than 1% of requests wait a retransmit timeout (200 ms or more), so the p99
-# of every load is set by the network, whatever the service's capacity.
+# of every load is set by the network, whatever the service's capacity. Five retransmits at
+# least: one retransmit timeout can resend a burst of segments, so fewer may be one unlucky event.
 - id: network-retransmits-client
   culprit: network
   cause: packet-loss
-  description: "The generator's own connections to the target retransmitted segments at the lightest load: packets are lost on the way."
-  # The kernel's account of exactly these connections (tcp_info), so neither other traffic in the
-  # generator's namespace nor the proxy's upstream leg dilutes or inflates it.
-  when: client.tcp_retransmit_ratio@first >= 0.01
+  description: "The generator's own connections to the target retransmitted segments where no queue overflowed: packets are lost on the way."
+  # The kernel's account of exactly these connections, so neither other traffic in the generator's
+  # namespace nor a proxy's second leg dilutes or inflates it.
+  when: network.client_unexplained_retransmit_ratio@run >= 0.01 and network.client_unexplained_retransmits@run >= 5
   severity: critical
-  explain: "{client.tcp_retransmit_ratio@first:.1%} of the segments the generator's connections sent were retransmitted at the lightest load ({load.achieved_rps@first:.0f} req/s, where no queue overflows): each loss stalls a request for a retransmit timeout (200 ms or more), so p99 is set by the network (p99 {latency.p99_ms@knee:.0f} ms at the knee)."
+  explain: "{network.client_unexplained_retransmit_ratio@run:.1%} of the segments the generator's connections sent were retransmitted over the {network.calm_steps@run:.0f} steps where no queue overflowed: each loss stalls a request for a retransmit timeout (200 ms or more), so p99 is set by the network (p99 {latency.p99_ms@first:.0f} ms at the lightest load)."
   next: [playbooks/network-check.md]
 
 - id: network-retransmits-server
   culprit: network
   cause: packet-loss
-  description: "TCP retransmits in the service's network namespace: packets are lost on the way."
-  # A proxy in front that was out of CPU reads late and drops what the service sends it: those
-  # retransmits are the proxy's, not the network's.
-  when: server.retransmit_ratio@first >= 0.01 and server.listen_overflows@first < 1 and proxy.saturated@first == 0
+  description: "TCP retransmits in the service's network namespace where no queue overflowed: packets are lost on the way."
+  when: network.server_unexplained_retransmit_ratio@run >= 0.01 and network.server_unexplained_retransmits@run >= 5
   severity: critical
-  explain: "{server.retransmit_ratio@first:.1%} of the service's TCP segments were retransmitted at the lightest load ({load.achieved_rps@first:.0f} req/s), with no accept-queue overflow or starved proxy to explain them: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@knee:.0f} ms)."
+  explain: "{network.server_unexplained_retransmit_ratio@run:.1%} of the service's TCP segments were retransmitted over the {network.calm_steps@run:.0f} steps with no accept-queue overflow or starved proxy to explain them: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@first:.0f} ms at the lightest load)."
   next: [playbooks/network-check.md]
 
 - id: network-retransmits-proxy
   culprit: network
   cause: packet-loss
-  description: "TCP retransmits in the proxy's network namespace: packets are lost between the clients and the proxy or the proxy and the service."
-  # Half the threshold: a proxy forwards every request over two legs, so its namespace counts
-  # the segments of both, and loss on one leg shows at about half its rate.
-  when: proxy.retransmit_ratio@first >= 0.005 and proxy.listen_overflows@first < 1 and proxy.saturated@first == 0
+  description: "TCP retransmits in the proxy's network namespace where no queue overflowed: packets are lost between the clients and the proxy or the proxy and the service."
+  # Half the threshold: a proxy forwards every request over two legs, so its namespace counts the
+  # segments of both, and loss on one leg shows at about half its rate.
+  when: network.proxy_unexplained_retransmit_ratio@run >= 0.005 and network.proxy_unexplained_retransmits@run >= 5
   severity: critical
-  explain: "{proxy.retransmit_ratio@first:.1%} of the proxy's TCP segments (both its legs) were retransmitted at the lightest load ({load.achieved_rps@first:.0f} req/s), with no overflow or throttling to explain them: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@knee:.0f} ms)."
+  explain: "{network.proxy_unexplained_retransmit_ratio@run:.1%} of the proxy's TCP segments (both its legs) were retransmitted over the {network.calm_steps@run:.0f} steps with no overflow or starved proxy to explain them: each loss costs a retransmit timeout at the tail (p99 {latency.p99_ms@first:.0f} ms at the lightest load)."
   next: [playbooks/network-check.md]
 
 - id: network-retransmits-wire
@@ -290,15 +289,17 @@ extension DefaultRules {
 - id: proxy-connection-churn
   culprit: proxy
   cause: upstream-connection-churn
-  description: "The proxy opens a new upstream connection per request (no upstream keep-alive): TIME_WAIT piles up at the service."
-  # The client keeps its connections alive (few TIME_WAIT) but the service sees one closed connection
-  # per request, and straight to the service (--backend) the same load kept its connections: so the
-  # proxy closes them, not the service (a gunicorn sync worker closes every connection itself).
-  # Critical: a proxy setting that makes every request pay a connection setup and a TIME_WAIT
-  # at the service, at any load — it ranks above where the service's capacity ends.
-  when: server.time_wait@knee >= 100 and server.time_wait@knee >= 10 * client.time_wait@knee and bypass.connections_per_request@run < 0.5
+  description: "The proxy opens a new upstream connection per request (no upstream keep-alive): the service accepts a connection for most requests while the generator keeps its own."
+  # The service's namespace accepted a connection for half the requests or more (PassiveOpens)
+  # while the generator opened under half a connection per request itself, and straight to the
+  # service (--backend) the same load kept its connections: so whoever is in between opens them —
+  # the proxy, not the service (a gunicorn sync worker closes every connection itself, and then
+  # the bypass opens one per request too). Critical: a proxy setting that makes every request pay
+  # a connection setup and a TIME_WAIT at the service, at any load — it ranks above where the
+  # service's capacity ends.
+  when: server.connections_per_request@knee >= 0.5 and load.connections_per_request@knee < 0.5 and bypass.connections_per_request@run < 0.5
   severity: critical
-  explain: "The service has {server.time_wait@knee:.0f} sockets in TIME_WAIT on its port while the generator has {client.time_wait@knee:.0f}, and straight to the service the same load opened {bypass.connections_per_request@run:.2f} connections per request: the proxy opens a new upstream connection per request. Enable upstream keep-alive (nginx: keepalive N in the upstream, proxy_http_version 1.1, proxy_set_header Connection \"\")."
+  explain: "The service accepted {server.connections_per_request@knee:.2f} connections per request ({server.time_wait@knee:.0f} sockets in TIME_WAIT on its port) while the generator opened {load.connections_per_request@knee:.2f}, and straight to the service the same load opened {bypass.connections_per_request@run:.2f}: the proxy opens a new upstream connection per request. Enable upstream keep-alive (nginx: keepalive N in the upstream, proxy_http_version 1.1, proxy_set_header Connection \"\")."
   next: [playbooks/proxy-overhead.md]
 
 - id: proxy-adds-time

@@ -91,6 +91,9 @@ public struct TCPCounters: Sendable, Equatable {
     public var outSegments: UInt64 = 0
     public var retransmittedSegments: UInt64 = 0
     public var activeOpens: UInt64 = 0
+    /// Connections the namespace accepted (`Tcp: PassiveOpens`): one per request when a client
+    /// (a proxy without upstream keep-alive) opens one per request.
+    public var passiveOpens: UInt64 = 0
     public var attemptFails: UInt64 = 0
     public var establishedResets: UInt64 = 0
     public var outResets: UInt64 = 0
@@ -105,7 +108,7 @@ public struct TCPCounters: Sendable, Equatable {
     /// The JSON names (the kernel's own) and values, in a fixed order.
     var named: [(String, UInt64)] {
         [("RetransSegs", retransmittedSegments), ("OutSegs", outSegments), ("ActiveOpens", activeOpens),
-         ("AttemptFails", attemptFails), ("EstabResets", establishedResets), ("OutRsts", outResets),
+         ("PassiveOpens", passiveOpens), ("AttemptFails", attemptFails), ("EstabResets", establishedResets), ("OutRsts", outResets),
          ("ListenOverflows", listenOverflows), ("ListenDrops", listenDrops),
          ("TCPBacklogDrop", backlogDrops), ("TCPTimeouts", timeouts), ("SyncookiesSent", syncookiesSent)]
     }

@@ -79,7 +79,7 @@ extension ProcParse {
 
     private static let snmpCounters: [NamedCounter] = [
         ("OutSegs", \.outSegments), ("RetransSegs", \.retransmittedSegments), ("ActiveOpens", \.activeOpens),
-        ("AttemptFails", \.attemptFails), ("EstabResets", \.establishedResets), ("OutRsts", \.outResets),
+        ("PassiveOpens", \.passiveOpens), ("AttemptFails", \.attemptFails), ("EstabResets", \.establishedResets), ("OutRsts", \.outResets),
     ]
 
     private static let netstatCounters: [NamedCounter] = [

@@ -68,6 +68,7 @@ struct SampleLineReplay {
         var out: UInt64
         var listenOverflows: UInt64
         var listenDrops: UInt64
+        var passiveOpens: UInt64
     }
 
     /// - Parameters:
@@ -268,7 +269,8 @@ struct SampleLineReplay {
         let counters = NetworkCounters(retransmitted: SampleLines.unsigned(record["RetransSegs"]) ?? 0,
                                        out: SampleLines.unsigned(record["OutSegs"]) ?? 0,
                                        listenOverflows: SampleLines.unsigned(record["ListenOverflows"]) ?? 0,
-                                       listenDrops: SampleLines.unsigned(record["ListenDrops"]) ?? 0)
+                                       listenDrops: SampleLines.unsigned(record["ListenDrops"]) ?? 0,
+                                       passiveOpens: SampleLines.unsigned(record["PassiveOpens"]) ?? 0)
         let before = networks[key]
         networks[key] = counters
         var interval = RoleInterval()
@@ -277,6 +279,7 @@ struct SampleLineReplay {
             interval.net.outSegments = CounterDelta.increase(from: before.out, to: counters.out)
             interval.net.listenOverflows = CounterDelta.increase(from: before.listenOverflows, to: counters.listenOverflows)
             interval.net.listenDrops = CounterDelta.increase(from: before.listenDrops, to: counters.listenDrops)
+            interval.net.passiveOpens = CounterDelta.increase(from: before.passiveOpens, to: counters.passiveOpens)
         }
         let listening = record["listen"] as? [[String: Any]]
         if let sockets = record["sockets"] as? [String: Any] {

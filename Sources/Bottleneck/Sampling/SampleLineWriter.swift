@@ -45,7 +45,7 @@ import Darwin
 ///   `nr_throttled`, `throttled_ns` (+`_per_s`), `throttled_ratio` (throttled/periods in
 ///   the interval), `usage_ns`, `usage_cores`, `mem_current`, `mem_limit`, `mem_limit_hits`, `oom_kill`.
 /// - `net`: `netns` (inode), `pid` (read through), TCP counters `RetransSegs`, `OutSegs`,
-///   `ActiveOpens`, `AttemptFails`, `EstabResets`, `OutRsts`, `ListenOverflows`,
+///   `ActiveOpens`, `PassiveOpens`, `AttemptFails`, `EstabResets`, `OutRsts`, `ListenOverflows`,
 ///   `ListenDrops`, `TCPBacklogDrop`, `TCPTimeouts`, `SyncookiesSent` (+`_per_s`),
 ///   `retransmit_ratio`, `ports`, `listen` [{port, inode, accept_queue}]; on
 ///   connection-state ticks `sockets` {STATE: count} for those ports (client: remote port

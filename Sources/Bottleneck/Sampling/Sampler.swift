@@ -646,6 +646,7 @@ final class Sampler {
             interval.net.retransmittedSegments = CounterDelta.increase(from: p.retransmittedSegments, to: counters.retransmittedSegments)
             interval.net.outSegments = CounterDelta.increase(from: p.outSegments, to: counters.outSegments)
             interval.net.listenOverflows = CounterDelta.increase(from: p.listenOverflows, to: counters.listenOverflows)
+            interval.net.passiveOpens = CounterDelta.increase(from: p.passiveOpens, to: counters.passiveOpens)
             interval.net.listenDrops = CounterDelta.increase(from: p.listenDrops, to: counters.listenDrops)
             let out = interval.net.outSegments
             w.field("retransmit_ratio", out > 0 ? Double(interval.net.retransmittedSegments) / Double(out) : 0)

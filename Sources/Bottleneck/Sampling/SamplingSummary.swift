@@ -77,6 +77,8 @@ public struct RoleAggregate: Sendable, Codable, Equatable {
     public var retransmitRatio: Double?
     public var listenOverflows: UInt64 = 0
     public var listenDrops: UInt64 = 0
+    /// Connections the side's namespaces accepted during the step (nil in runs before it was read).
+    public var passiveOpens: UInt64? = nil
     /// Largest count per TCP state (sockets of the target/server ports) seen in the step.
     public var socketStatesMax: [String: Int] = [:]
     public var acceptQueueMax: Int = 0

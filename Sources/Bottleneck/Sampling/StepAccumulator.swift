@@ -70,6 +70,7 @@ extension RoleInterval {
         net.outSegments += other.net.outSegments
         net.listenOverflows += other.net.listenOverflows
         net.listenDrops += other.net.listenDrops
+        net.passiveOpens += other.net.passiveOpens
         for (state, n) in other.socketStates { socketStates[state, default: 0] += n }
         acceptQueueMax = max(acceptQueueMax, other.acceptQueueMax)
         connections.add(other.connections)
@@ -166,6 +167,7 @@ struct StepAccumulator {
         side.aggregate.outSegments += r.net.outSegments
         side.aggregate.listenOverflows += r.net.listenOverflows
         side.aggregate.listenDrops += r.net.listenDrops
+        side.aggregate.passiveOpens = (side.aggregate.passiveOpens ?? 0) + r.net.passiveOpens
         for (state, count) in r.socketStates {
             side.aggregate.socketStatesMax[state.name] = max(side.aggregate.socketStatesMax[state.name] ?? 0, count)
         }

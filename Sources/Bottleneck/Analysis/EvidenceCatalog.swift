@@ -43,7 +43,7 @@ public enum EvidenceCatalog: Sendable {
         ("proxy.retransmitted_segments", "segments", "samples-proxy (/proc/PID/net/snmp)", "RetransSegs increase in the proxy's namespace during the step."),
         ("proxy.out_segments", "segments", "samples-proxy (/proc/PID/net/snmp)", "OutSegs increase in the proxy's namespace during the step."),
         ("client.tcp_segments_out", "segments", "samples (sock_diag tcp_info)", "Segments the generator's connections to the target sent in the step."),
-        ("network.calm_steps", "steps", "samples", "Run: steps with no accept-queue overflow at the service or the proxy and no proxy out of CPU, over which the unexplained retransmit ratios are pooled."),
+        ("network.calm_steps", "steps", "samples", "Run: steps with no accept-queue overflow at the service or the proxy, no proxy out of CPU and the generator's host under 90% busy (a busier host drops packets in its own receive backlog), over which the unexplained retransmit ratios are pooled."),
         ("network.server_unexplained_retransmit_ratio", "ratio", "samples", "Run: retransmitted over sent segments in the service's namespace, pooled over the calm steps (network.calm_steps); absent under 100 segments sent."),
         ("network.server_unexplained_retransmits", "segments", "samples", "Run: the retransmits that ratio rests on."),
         ("network.proxy_unexplained_retransmits", "segments", "samples-proxy", "Run: the same in the proxy's namespace."),

@@ -351,15 +351,19 @@ extension RunEvidence {
     }
 
     /// Retransmits that no overflowing queue explains, pooled over the steps where none overflowed:
-    /// no accept-queue overflow at the service or the proxy, and no proxy out of CPU. Overload
+    /// no accept-queue overflow at the service or the proxy, no proxy out of CPU, and a host under
+    /// 90% busy. Overload
     /// drops SYNs at a full accept queue and a starved proxy reads late, and those retransmits
     /// are the queues'; what is left, at any load, is loss on the way. Pooled because a lossy
     /// path loses at every load while one light step carries too few segments to tell 1% from
     /// 0.4%. With the ratio goes the count of retransmits it rests on (rules want several: one
     /// timeout retransmits a burst). Under 100 segments sent the ratio is absent.
     static func unexplainedLoss(_ steps: [[String: Double]]) -> [String: Double] {
+        // A host 90% busy is itself an overflowing queue: the kernel's per-CPU backlog of received
+        // packets (netdev_max_backlog) drops what softirq processing cannot keep up with.
         let calm = steps.filter {
             ($0["server.listen_overflows"] ?? 0) < 1 && ($0["proxy.listen_overflows"] ?? 0) < 1 && ($0["proxy.saturated"] ?? 0) == 0
+                && ($0["host.busy_fraction"] ?? 0) < 0.9
         }
         var m: [String: Double] = [:]
         for (name, retransmitted, sent) in [("server", "server.retransmitted_segments", "server.out_segments"),

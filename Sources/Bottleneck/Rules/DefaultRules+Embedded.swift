@@ -58,9 +58,9 @@ extension DefaultRules {
 # Retransmits, wherever they were counted: on the generator's own connections (tcp_info), in the
 # service's or the proxy's network namespace (samplers), or on the wire (capture). One rule per
 # source, because a source that was not measured must not hide the others. They are pooled over
-# the calm steps — no accept-queue overflow at the service or the proxy, no proxy out of CPU —
-# because overload drops SYNs at a full accept queue and a starved proxy reads late: those
-# retransmits are the queues'. What is left is loss on the way, at any load. Critical: from 1% of
+# the calm steps — no accept-queue overflow at the service or the proxy, no proxy out of CPU, the
+# host under 90% busy — because overload drops SYNs at a full accept queue, a starved proxy reads
+# late and a CPU-bound host drops packets in its receive backlog: those retransmits are the queues'. What is left is loss on the way, at any load. Critical: from 1% of
 # segments lost, more than 1% of requests wait a retransmit timeout (200 ms or more), so the p99
 # of every load is set by the network, whatever the service's capacity. Five retransmits at
 # least: one retransmit timeout can resend a burst of segments, so fewer may be one unlucky event.

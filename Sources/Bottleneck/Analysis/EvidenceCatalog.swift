@@ -90,6 +90,8 @@ public enum EvidenceCatalog: Sendable {
         ("server.rss_peak_mb", "MB", "samples (/proc/PID/status)", "Peak resident memory of the server tree."),
         ("server.rss_growth_mb", "MB", "samples (/proc/PID/status)", "Resident memory growth of the server tree during the step."),
         ("server.rss_growth_mb_per_mpx", "MB/Mpx", "samples, requests.csv", "server.rss_growth_mb over the megapixels of the step's successful requests: memory kept per input pixel (a decoded RGB image is 3 MB/Mpx)."),
+        ("server.rss_kept_mb", "MB", "samples (/proc/PID/status)", "Run: the service's resident memory growth summed over the steps: what it kept (a warm-up's growth once, then flat or freed, sums to little)."),
+        ("server.rss_kept_mb_per_mpx", "MB/Mpx", "samples, requests.csv", "Run: server.rss_kept_mb over the megapixels of every successful request of the run."),
         ("server.rss_growth_mb_per_input_mb", "MB/MB", "samples, requests.csv", "server.rss_growth_mb over the megabytes of payload the step's successful requests carried (any payload kind)."),
         ("server.listen_overflows", "events", "samples (/proc/PID/net/netstat)", "TcpExt ListenOverflows: connections dropped because the accept queue was full (the first step counts those of the warm-up too)."),
         ("server.accept_queue_max", "connections", "samples (/proc/PID/net/tcp)", "Longest accept queue seen on the listening socket."),

@@ -254,6 +254,15 @@ public struct RunEvidence: EvidenceSource {
 
         var run: [String: Double] = ["slo.p99_ms": sloP99Milliseconds]
         run.merge(Self.unexplainedLoss(steps)) { $1 }
+        // Memory kept over the whole run: the sum of the steps' growth (a warm-up's arenas grow
+        // once, then RSS goes flat or back down; kept buffers grow with every input served).
+        let grown = steps.compactMap { $0["server.rss_growth_mb"] }
+        if !grown.isEmpty {
+            let kept = grown.reduce(0, +)
+            run["server.rss_kept_mb"] = kept
+            let megapixels = requests.steps.values.reduce(0) { $0 + $1.pixelsSum } / 1e6
+            if megapixels > 0 { run["server.rss_kept_mb_per_mpx"] = kept / megapixels }
+        }
         // The one-connection baseline is a closed loop: what it achieved is not a rate the service
         // met under arrivals it does not pace, so it counts only when nothing else ran.
         let loadedSteps = summary.steps.filter { !isReference($0, in: summary.steps) }

@@ -134,7 +134,9 @@ extension DefaultRules {
 # while the queue waited for the service: it used half or more of the cores it could get
 # (server.cpu_busy — from ρ = 0.5 a queue's mean wait equals the work, M/M/1 W = ρ/(1−ρ)·S; the
 # cores it could get are those it may use and, on a shared host, what the generator, a proxy and
-# neighbours left) and no sampled proxy in front had run out of CPU (proxy.saturated).
+# neighbours left) — or its own work was a third of the SLO or more, so that one or two requests
+# ahead of each break it at any utilisation — and no sampled proxy in front had run out of CPU
+# (proxy.saturated).
 # Ranked high at most: a busy service whose work is mostly one phase is how capacity ends for
 # every service, so a fault that shows at any load (loss, a starved proxy, a pinned worker)
 # ranks above it.
@@ -144,7 +146,7 @@ extension DefaultRules {
   description: "Where the SLO breaks the service is out of CPU and the model is the largest part of its own work: the queue waits for the model."
   # The largest phase, and at least 40% of the work: the one whose cost sets the capacity
   # (halving it gains more than halving any other phase).
-  when: timing.model_work_share@knee >= 0.4 and timing.model_work_share@knee >= timing.preprocess_work_share@knee and load.slo_broken@knee == 1 and server.cpu_busy@knee == 1 and proxy.saturated@knee == 0
+  when: timing.model_work_share@knee >= 0.4 and timing.model_work_share@knee >= timing.preprocess_work_share@knee and load.slo_broken@knee == 1 and (server.cpu_busy@knee == 1 or timing.work_ms@knee >= slo.p99_ms@run / 3) and proxy.saturated@knee == 0
   severity: {warn: 0.4, high: 0.55, on: timing.model_work_share@knee}
   explain: "At the knee, where the objective breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) the service is busy (it uses {server.cpu_cores@knee:.2f} of the {server.available_cores@knee:.2f} cores it can get), and the model is {timing.model_ms@knee:.1f} ms of its {timing.work_ms@knee:.1f} ms of own work ({timing.model_work_share@knee:.0%}); the rest of the {latency.mean_ms@knee:.0f} ms mean latency is waiting for that work. Add cores or workers, batch, or make the model cheaper."
   next: [playbooks/slow-endpoint.md, playbooks/capacity-plan.md]
@@ -165,7 +167,7 @@ extension DefaultRules {
   cause: preprocessing-compute
   description: "Where the SLO breaks the service is out of CPU and preprocessing (decode, resize, tokenise) is the largest part of its own work."
   # Same anchors as model-bound: the largest phase and at least 40% of the service's own work.
-  when: timing.preprocess_work_share@knee >= 0.4 and timing.preprocess_work_share@knee > timing.model_work_share@knee and load.slo_broken@knee == 1 and (server.cpu_busy@knee == 1 or server.sampled@knee == 0) and proxy.saturated@knee == 0
+  when: timing.preprocess_work_share@knee >= 0.4 and timing.preprocess_work_share@knee > timing.model_work_share@knee and load.slo_broken@knee == 1 and (server.cpu_busy@knee == 1 or server.sampled@knee == 0 or timing.work_ms@knee >= slo.p99_ms@run / 3) and proxy.saturated@knee == 0
   severity: {warn: 0.4, high: 0.55, on: timing.preprocess_work_share@knee}
   explain: "At the knee, where the objective breaks ({load.achieved_rps@knee:.0f} req/s, p99 {latency.p99_ms@knee:.0f} ms) preprocessing is {timing.preprocess_ms@knee:.1f} ms of the service's {timing.work_ms@knee:.1f} ms of own work ({timing.preprocess_work_share@knee:.0%}), with the service using {server.cpu_cores@knee:.2f} of the {server.available_cores@knee:.2f} cores it can get; it grows by {fit.preprocess_ms_per_megapixel:.1f} ms per megapixel (r² {fit.preprocess_vs_pixels_r2:.2f}). Resize on the client, cap the input size, or use a faster decoder."
   next: [playbooks/input-size-and-memory.md, playbooks/slow-endpoint.md]

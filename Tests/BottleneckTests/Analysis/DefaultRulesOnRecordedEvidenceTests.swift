@@ -119,9 +119,15 @@ struct DefaultRulesOnRecordedEvidenceTests {
     }
 
     @Test func faultsNoScenarioHereCanInjectMoveTheirRule() throws {
-        // The generator sends late: lag p99 40 ms of a 60 ms p99 fires; 4 ms does not.
-        #expect(Self.firing(try Self.rule("loadgen-schedule-lag"), on: try Self.changed("healthy-rate", knee: ["load.schedule_lag_p99_ms": 40, "latency.p99_ms": 60])))
-        #expect(!Self.firing(try Self.rule("loadgen-schedule-lag"), on: try Self.changed("healthy-rate", knee: ["load.schedule_lag_p99_ms": 4])))
+        // The generator sends late: a lag p99 of 40 ms at a step that broke the 300 ms SLO by less
+        // (p99 330 ms) fires. Nothing else does: 4 ms is jitter, a step that met the SLO with the
+        // lateness counted met it without (CI once saw 13.7 ms against a 50 ms p99 on the
+        // proxy-no-keepalive ramp), and one that breaks it by more than the lag breaks it anyway.
+        let lateAtTheEdge: [String: Double] = ["load.schedule_lag_p99_ms": 40, "latency.p99_ms": 330, "load.slo_broken": 1]
+        #expect(Self.firing(try Self.rule("loadgen-schedule-lag"), on: try Self.changed("healthy-rate", knee: lateAtTheEdge)))
+        #expect(!Self.firing(try Self.rule("loadgen-schedule-lag"), on: try Self.changed("healthy-rate", knee: lateAtTheEdge.merging(["load.schedule_lag_p99_ms": 4]) { $1 })))
+        #expect(!Self.firing(try Self.rule("loadgen-schedule-lag"), on: try Self.changed("proxy-no-keepalive-ramp", knee: ["load.schedule_lag_p99_ms": 13.7, "latency.p99_ms": 50, "load.slo_broken": 0])))
+        #expect(!Self.firing(try Self.rule("loadgen-schedule-lag"), on: try Self.changed("healthy-rate", knee: lateAtTheEdge.merging(["latency.p99_ms": 800]) { $1 })))
         // Local ports or files run out: any such failure, or 85% of the ephemeral range held.
         #expect(Self.firing(try Self.rule("loadgen-local-exhaustion"), on: try Self.changed("proxy-no-keepalive-rate", knee: ["load.local_error_rate": 0.02])))
         #expect(Self.firing(try Self.rule("loadgen-local-exhaustion"), on: try Self.changed("proxy-no-keepalive-rate", knee: ["client.port_usage": 0.85])))
@@ -170,7 +176,7 @@ struct DefaultRulesOnRecordedEvidenceTests {
 
     @Test func aLateGeneratorIsRankedFirstAboveAnyServiceVerdict() throws {
         let rules = try DefaultRules.load(catalog: EvidenceCatalog.catalog)
-        let late = try Self.changed("proxy-no-keepalive-rate", knee: ["load.schedule_lag_p99_ms": 24, "latency.p99_ms": 88])
+        let late = try Self.changed("proxy-no-keepalive-rate", knee: ["load.schedule_lag_p99_ms": 90, "latency.p99_ms": 320, "load.slo_broken": 1])
         let outcome = RuleEngine(rules: rules, catalog: EvidenceCatalog.catalog).evaluate(late)
         #expect(outcome.invalid)
         #expect(outcome.verdicts.first?.rule == "loadgen-schedule-lag", "\(outcome.verdicts.map(\.rule))")

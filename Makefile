@@ -21,12 +21,13 @@ RELEASE_FLAGS := -Xswiftc -enforce-exclusivity=unchecked
 release: setup
 	$(SWIFT) build -c release --product bottleneck $(RELEASE_FLAGS)
 
-# Unit and integration tests (real sockets, real nginx, libpcap, /proc), then the test bed's own
+# The layer order of the library targets (docs/architecture.md), then unit and integration tests (real sockets, real nginx, libpcap, /proc), then the test bed's own
 # ground-truth suite, then `bottleneck diagnose` against every test-bed scenario.
 # Setup has run, so tests gated on a dependency it installs must not skip: they fail instead.
 # One test at a time (--no-parallel): many tests put real load on real servers and time it;
 # beside each other on two cores they starve each other's generators (about 6 minutes serial).
 test: setup
+	scripts/check-architecture.py
 	$(SWIFT) build --build-tests
 	BOTTLENECK_REQUIRE_TEST_DEPENDENCIES=1 $(SWIFT) test --skip-build --no-parallel
 	testbed/tests/run

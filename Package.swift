@@ -6,8 +6,10 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "bottleneck", targets: ["bottleneck"]),
-        .library(name: "Bottleneck", targets: ["Bottleneck"]),
-        .library(name: "BottleneckCapture", targets: ["BottleneckCapture"]),
+        .library(name: "Bottleneck", targets: [
+            "BottleneckCore", "BottleneckLoad", "BottleneckSampling", "BottleneckCapture",
+            "BottleneckRun", "BottleneckDiagnosis", "BottleneckReport",
+        ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
@@ -15,7 +17,6 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
-        .package(url: "https://github.com/apple/swift-system", from: "1.8.0"),
     ],
     targets: [
         // C libraries, linked from the system (Debian -dev packages installed by `make setup`).
@@ -26,16 +27,25 @@ let package = Package(
         // Header-only shims for sched_getattr/sched_setattr (no glibc wrapper before 2.41).
         .systemLibrary(name: "CSched"),
 
+        // The library, in layers: each target imports only the ones above it in this list
+        // (docs/architecture.md; scripts/check-architecture.py fails the tests on an import
+        // that breaks the order).
         .target(
-            name: "Bottleneck",
+            name: "BottleneckCore",
             dependencies: [
-                "CJPEG", "CPNG", "CZlib", "CSched",
+                "CZlib", "CSched",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .target(
+            name: "BottleneckLoad",
+            dependencies: [
+                "BottleneckCore", "CJPEG", "CPNG", "CSched",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: [
                 // The load engine's per-request path touches class state on every event; dynamic
@@ -45,13 +55,47 @@ let package = Package(
             ]
         ),
         .target(
+            name: "BottleneckSampling",
+            dependencies: [
+                "BottleneckCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "BottleneckCapture",
-            dependencies: ["CPcap", "Bottleneck"]
+            dependencies: ["CPcap", "BottleneckCore"]
+        ),
+        .target(
+            name: "BottleneckRun",
+            dependencies: [
+                "BottleneckCore", "BottleneckLoad", "BottleneckSampling", "BottleneckCapture",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "BottleneckDiagnosis",
+            dependencies: [
+                "BottleneckCore", "BottleneckLoad", "BottleneckSampling", "BottleneckCapture", "BottleneckRun",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "BottleneckReport",
+            dependencies: [
+                "BottleneckCore", "BottleneckLoad", "BottleneckSampling", "BottleneckCapture", "BottleneckRun",
+                "BottleneckDiagnosis",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
         ),
         .executableTarget(
             name: "bottleneck",
             dependencies: [
-                "Bottleneck", "BottleneckCapture",
+                "BottleneckCore", "BottleneckLoad", "BottleneckSampling", "BottleneckCapture",
+                "BottleneckRun", "BottleneckDiagnosis", "BottleneckReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -59,13 +103,14 @@ let package = Package(
         // `make bench`: the samplers' own CPU while sampling a 50-process tree at 4 Hz.
         .executableTarget(
             name: "SamplingOverhead",
-            dependencies: ["Bottleneck"],
+            dependencies: ["BottleneckSampling"],
             path: "Benchmarks/SamplingOverhead"
         ),
         .testTarget(
             name: "BottleneckTests",
             dependencies: [
-                "Bottleneck", "CJPEG", "CPNG",
+                "BottleneckCore", "BottleneckLoad", "BottleneckSampling", "BottleneckRun",
+                "BottleneckDiagnosis", "BottleneckReport", "CJPEG", "CPNG",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -76,12 +121,12 @@ let package = Package(
         ),
         .testTarget(
             name: "BottleneckCaptureTests",
-            dependencies: ["BottleneckCapture", "Bottleneck"],
+            dependencies: ["BottleneckCapture", "BottleneckCore"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["Bottleneck"]
+            dependencies: ["BottleneckCore"]
         ),
     ]
 )

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the files that compile the default rules and playbooks into the binary, so a
 # copied binary diagnoses and guides the same way as a checkout. Tests fail when they differ:
-#   Sources/Bottleneck/Rules/DefaultRules+Embedded.swift          <- playbooks/rules/*.yaml
-#   Sources/Bottleneck/Playbook/DefaultPlaybooks+Embedded.swift   <- playbooks/*.yaml, playbooks/*.md
+#   Sources/BottleneckDiagnosis/Rules/DefaultRules+Embedded.swift          <- playbooks/rules/*.yaml
+#   Sources/BottleneckDiagnosis/Playbook/DefaultPlaybooks+Embedded.swift   <- playbooks/*.yaml, playbooks/*.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +24,7 @@ embed() {  # embed OUT TYPE DOC FILES...
   echo "wrote $out"
 }
 
-embed Sources/Bottleneck/Rules/DefaultRules+Embedded.swift DefaultRules \
+embed Sources/BottleneckDiagnosis/Rules/DefaultRules+Embedded.swift DefaultRules \
   "(file name, YAML text) of every default rule file, in name order." playbooks/rules/*.yaml
-embed Sources/Bottleneck/Playbook/DefaultPlaybooks+Embedded.swift DefaultPlaybooks \
+embed Sources/BottleneckDiagnosis/Playbook/DefaultPlaybooks+Embedded.swift DefaultPlaybooks \
   "(file name, text) of every playbook and its Markdown twin, in name order." $(ls playbooks/*.yaml playbooks/*.md | LC_ALL=C sort)

@@ -1,5 +1,5 @@
 // The overhead benchmark of the samplers (issue part 5): `swift run -c release SamplingOverhead [N] [HZ] [SECONDS]`.
-import Bottleneck
+import BottleneckSampling
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,5 @@
-import Bottleneck
 import Foundation
+import BottleneckCore
 import Synchronization
 
 /// Live packet capture during `bottleneck load --capture IFACE`: one `LiveCapture` per

@@ -1,4 +1,5 @@
 /// TCP flag bits.
+
 struct TCPFlags: OptionSet {
     var rawValue: UInt8
     static let fin = TCPFlags(rawValue: 0x01)

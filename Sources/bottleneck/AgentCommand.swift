@@ -1,5 +1,6 @@
 import ArgumentParser
-import Bottleneck
+import BottleneckCore
+import BottleneckSampling
 import Foundation
 import Logging
 

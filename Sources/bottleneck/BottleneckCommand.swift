@@ -1,9 +1,9 @@
 import ArgumentParser
-import Bottleneck
+import BottleneckCore
 import Foundation
 
 /// The `bottleneck` command line: parses arguments and wires library calls together.
-/// Every decision lives in the `Bottleneck` library.
+/// Every decision lives in the library targets (docs/architecture.md).
 @main
 struct BottleneckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,8 @@
 import ArgumentParser
-import Bottleneck
+import BottleneckCore
+import BottleneckRun
+import BottleneckDiagnosis
+import BottleneckReport
 import Foundation
 
 /// `bottleneck capacity`: the highest rate one instance sustains at the SLO, and what a peak needs.
@@ -64,31 +67,22 @@ struct CapacityExecution {
         if let from {
             directory = from
         } else {
-            directory = try await measure(settings)
+            var probes = try RunExecution.probeRunner(load, evidence: evidence)
+            directory = try await probes.capacity(settings)
         }
-        let report = try CapacityReport.load(directory: directory, settings: settings, inputs: inputs)
-        do { try report.record() } catch { LoadProgressDisplay.note("\(error)") }
-        try reports.write(directory: directory, sloP99Milliseconds: sloMs)
+        let (report, diagnosis, found) = try CapacityReport.conclude(directory: directory, settings: settings, inputs: inputs)
+        do {
+            try report.record()
+            try DiagnosisResult.record(diagnosis, evidence: found)
+        } catch {
+            LoadProgressDisplay.note("\(error)")
+        }
+        try reports.write(directory: directory, diagnosis: .made(diagnosis, found))
         if json {
             print(String(decoding: try RunJSON.encode(report), as: UTF8.self))
         } else {
             print(report.renderText(), terminator: "")
         }
         if !report.valid { throw CommandExit(code: 3) }
-    }
-
-    private func measure(_ settings: CapacityRun.Settings) async throws -> String {
-        var options = try load.loadOptions()
-        options.concurrency = "1"  // replaced by the sweep below; build needs a shape
-        var built = try LoadPlanBuilder.build(options, runTag: LoadPlanBuilder.makeRunTag())
-        built.plan.steps = CapacityRun.sweepSteps(settings)
-        built.plan.nextStep = CapacityRun.nextStep(settings)
-        var request = LoadRun.Request(plan: built.plan, name: "capacity", outputDirectory: load.out, command: CommandLine.arguments,
-                                      probe: "capacity-search", payloadSpecs: built.payloadSpecs, body: load.body,
-                                      payloadDescriptors: built.payloadDescriptors)
-        var evidence = evidence
-        request.topology = try evidence.locateServices(target: built.plan.target.description, backend: load.backend)
-        request.attachments = try evidence.attachments(targetPort: built.plan.target.port)
-        return try await RunExecution.execute(request).1
     }
 }

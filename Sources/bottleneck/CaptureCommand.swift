@@ -1,5 +1,4 @@
 import ArgumentParser
-import Bottleneck
 import BottleneckCapture
 import Foundation
 

@@ -1,5 +1,9 @@
 import ArgumentParser
-import Bottleneck
+import BottleneckCore
+import BottleneckLoad
+import BottleneckRun
+import BottleneckDiagnosis
+import BottleneckReport
 import Foundation
 
 /// `bottleneck diagnose`: run the probes, gather evidence, name the culprit.
@@ -49,13 +53,19 @@ struct DiagnoseCommand: AsyncParsableCommand {
         if let from {
             directory = from
         } else {
-            directory = try await measure(sloMs: sloMs)
+            var options = try load.loadOptions()
+            options.rate = rate
+            options.concurrency = concurrency
+            options.duration = duration
+            var probes = try RunExecution.probeRunner(load, evidence: evidence)
+            probes.load = options
+            directory = try await probes.diagnose(budgetSeconds: try load.budgetSeconds(), sloP99Milliseconds: sloMs)
         }
         let segments = try phases.segments()
-        let evidenceFound = try RunEvidence.load(directory: directory, sloP99Milliseconds: sloMs, segments: segments)
-        let result = DiagnosisResult.evaluate(evidence: evidenceFound, rules: ruleSet)
-        do { try DiagnosisResult.record(result, evidence: evidenceFound) } catch { LoadProgressDisplay.note("\(error)") }
-        try reports.write(directory: directory, sloP99Milliseconds: sloMs, segments: segments)
+        let (result, evidenceFound, recordFailure) = try DiagnosisResult.conclude(directory: directory, sloP99Milliseconds: sloMs,
+                                                                                   segments: segments, rules: ruleSet)
+        if let recordFailure { LoadProgressDisplay.note(recordFailure) }
+        try reports.write(directory: directory, diagnosis: .made(result, evidenceFound), segments: segments)
         if json {
             print(String(decoding: try RunJSON.encode(result), as: UTF8.self))
         } else {
@@ -63,35 +73,6 @@ struct DiagnoseCommand: AsyncParsableCommand {
         }
         if !result.valid { throw CommandExit(code: 3) }
         if result.culprits.contains(where: failCulprits.contains) { throw CommandExit(code: 1) }
-    }
-
-    private func measure(sloMs: Double) async throws -> String {
-        let budgetSeconds = try load.budgetSeconds()
-        var options = try load.loadOptions()
-        options.rate = rate
-        options.concurrency = concurrency
-        options.duration = duration
-        let fixedLoad = rate != nil || concurrency != nil
-        if !fixedLoad { options.concurrency = "1" }
-        var built = try LoadPlanBuilder.build(options, runTag: LoadPlanBuilder.makeRunTag())
-        if fixedLoad {
-            // The stated load after a short one-connection baseline: the reference without queueing
-            // that the size and transfer fits and the loss check are judged on.
-            built.plan.steps.insert(DiagnosisProbe.fixedLoadBaseline, at: 0)
-        } else {
-            let probe = DiagnosisProbe.steps(budgetSeconds: budgetSeconds)
-            built.plan.steps = [probe.baseline]
-            built.plan.nextStep = DiagnosisProbe.ramp(budgetSeconds: budgetSeconds, sloP99Milliseconds: sloMs)
-        }
-        var request = LoadRun.Request(plan: built.plan, name: "diagnose", outputDirectory: load.out, command: CommandLine.arguments,
-                                      probe: fixedLoad ? nil : "diagnose-ramp", payloadSpecs: built.payloadSpecs, body: load.body,
-                                      payloadDescriptors: built.payloadDescriptors)
-        var evidence = evidence
-        request.topology = try evidence.locateServices(target: built.plan.target.description, backend: load.backend)
-        request.attachments = try evidence.attachments(targetPort: built.plan.target.port)
-        let directory = try await RunExecution.execute(request).1
-        try await load.measureBypass(after: directory, step: built.plan.steps[0])
-        return directory
     }
 }
 
@@ -112,22 +93,6 @@ struct DiagnosisLoadOptions: ParsableArguments {
     @Option(help: "Write the run directory here.") var out: String?
     @Option(help: "The service behind the proxy, e.g. http://10.0.0.2:8000/predict: its processes are found and sampled when it runs on this host, and after the run the first step is repeated straight to it (RUN_DIR/bypass) to tell what the proxy adds.")
     var backend: String?
-
-    /// Measures the backend directly with the run's first step (same shape and length), into
-    /// `directory/bypass`, so the evidence can subtract one from the other.
-    func measureBypass(after directory: String, step: LoadStep) async throws {
-        guard let backend else { return }
-        var options = try loadOptions()
-        options.target = backend
-        options.concurrency = "1"  // replaced by the step below; build needs a shape
-        var built = try LoadPlanBuilder.build(options, runTag: LoadPlanBuilder.makeRunTag())
-        built.plan.steps = [step]
-        let request = LoadRun.Request(plan: built.plan, name: "bypass", outputDirectory: directory + "/" + RunEvidence.bypassDirectoryName,
-                                      command: CommandLine.arguments, probe: "bypass", payloadSpecs: built.payloadSpecs, body: body,
-                                      payloadDescriptors: built.payloadDescriptors)
-        LoadProgressDisplay.note("bypass: step \(step.name) again, straight to \(backend), to compare with it through \(target ?? "the proxy")")
-        _ = try await RunExecution.execute(request)
-    }
 
     func budgetSeconds(default fallback: String = "2m") throws -> Double {
         Double(try LoadValueParsing.duration(budget ?? fallback, field: "--budget")) / 1e9

@@ -1,5 +1,9 @@
 import ArgumentParser
-import Bottleneck
+import BottleneckCore
+import BottleneckSampling
+import BottleneckRun
+import BottleneckDiagnosis
+import BottleneckReport
 import BottleneckCapture
 import Foundation
 import Logging
@@ -37,67 +41,31 @@ struct EvidenceOptions: ParsableArguments {
     @Option(name: .customLong("sample-interval"), help: "How often to sample /proc and cgroups (default 250ms).")
     var sampleInterval: String?
 
-    /// The playbook needs these flags meet.
-    var metNeeds: Set<Playbook.Need> {
-        var met: Set<Playbook.Need> = []
-        if !serverPIDs.isEmpty || !serverPorts.isEmpty || agent != nil { met.insert(.server) }
-        if !proxyPIDs.isEmpty || !proxyPorts.isEmpty { met.insert(.proxy) }
-        if !captureInterfaces.isEmpty { met.insert(.capture) }
-        return met
-    }
-
-    /// With no process named (and no agent), the service and the proxy serving `target` and
-    /// `backend` from this host, found through their listening sockets; says what it found.
-    mutating func locateServices(target: String, backend: String?) throws -> RunTopology? {
-        guard agent == nil else { return nil }
-        let plan = ServiceLocator.plan(target: try TargetURL(parsing: target), backend: try backend.map { try TargetURL(parsing: $0) },
-                                       findServer: serverPIDs.isEmpty && serverPorts.isEmpty,
-                                       findProxy: proxyPIDs.isEmpty && proxyPorts.isEmpty)
-        serverPIDs += plan.serverPIDs
-        proxyPIDs += plan.proxyPIDs
-        for note in plan.notes { LoadProgressDisplay.note(note) }
-        return plan.topology
-    }
-
-    /// The samplers, agent and capture to attach to a run against `targetPort`.
-    func attachments(targetPort: Int) throws -> [any RunAttachment] {
-        var attachments: [any RunAttachment] = []
-        var sampling = SamplerConfiguration()
+    /// The selection these flags make; flag errors name the flag.
+    func selection() throws -> EvidenceSelection {
+        var selection = EvidenceSelection()
+        selection.serverPIDs = serverPIDs
+        selection.serverPorts = serverPorts
+        selection.proxyPIDs = proxyPIDs
+        selection.proxyPorts = proxyPorts
+        selection.captureInterfaces = captureInterfaces
+        selection.capturePorts = try capturePorts.map { try LoadValueParsing.portList($0, field: "--capture-ports") }
+        selection.captureFull = captureFull
+        selection.agentURL = agent
+        selection.agentToken = try agentTokenFile.map { try AgentToken.load(path: $0, option: "--agent-token-file") }
         if let sampleInterval {
-            let nanoseconds = try LoadValueParsing.duration(sampleInterval, field: "--sample-interval")
-            sampling.interval = .nanoseconds(Int64(nanoseconds))
+            selection.sampleInterval = .nanoseconds(Int64(try LoadValueParsing.duration(sampleInterval, field: "--sample-interval")))
         }
-        sampling.serverPIDs = serverPIDs
-        sampling.serverPorts = serverPorts
-        sampling.targetPorts = [UInt16(targetPort)]
-        if let agent {
-            // The server is on another host: --server-port/--server-pid refer to it; locally only the generator is sampled.
-            let token = try agentTokenFile.map { try AgentToken.load(path: $0, option: "--agent-token-file") }
-            var local = sampling
-            local.serverPIDs = []
-            local.serverPorts = []
-            attachments.append(SamplingAttachment(configuration: local))
-            attachments.append(try AgentAttachment(url: agent, token: token, serverPorts: serverPorts,
-                                                   serverPIDs: serverPIDs, interval: sampling.interval))
-        } else if agentTokenFile != nil {
+        return selection
+    }
+
+    func validate() throws {
+        if agentTokenFile != nil && agent == nil {
             throw ValidationError("--agent-token-file needs --agent URL, e.g. --agent http://10.0.0.5:9555")
-        } else {
-            attachments.append(SamplingAttachment(configuration: sampling))
         }
-        if !proxyPIDs.isEmpty || !proxyPorts.isEmpty {
-            var proxy = sampling
-            proxy.serverPIDs = proxyPIDs
-            proxy.serverPorts = proxyPorts
-            attachments.append(SamplingAttachment(configuration: proxy, role: .proxy))
-        }
-        if !captureInterfaces.isEmpty {
-            let ports = try capturePorts.map { try LoadValueParsing.portList($0, field: "--capture-ports") } ?? [UInt16(targetPort)]
-            attachments.append(CaptureAttachment(interfaces: captureInterfaces, ports: Set(ports), full: captureFull,
-                                                 frontPort: UInt16(targetPort)))
-        } else if capturePorts != nil || captureFull {
+        if captureInterfaces.isEmpty && (capturePorts != nil || captureFull) {
             throw ValidationError("--capture-ports and --capture-full need --capture IFACE, e.g. --capture lo")
         }
-        return attachments
     }
 }
 
@@ -112,10 +80,11 @@ struct ReportOptions: ParsableArguments {
         }
     }
 
-    /// Writes each requested report into `directory` and says where.
-    func write(directory: String, sloP99Milliseconds: Double, segments: ServerTimingSegments = .defaults) throws {
+    /// Writes each requested report into `directory`, with the diagnosis `source` names, and says where.
+    func write(directory: String, diagnosis source: @autoclosure () -> RunReport.DiagnosisSource,
+               segments: ServerTimingSegments = .defaults) throws {
         guard !formats.isEmpty else { return }
-        let data = try RunReport.load(directory: directory, sloP99Milliseconds: sloP99Milliseconds, segments: segments)
+        let data = try RunReport.load(directory: directory, diagnosis: source(), segments: segments)
         for text in formats {
             let format = try RunReport.Format.parse(text)
             let path = (directory as NSString).appendingPathComponent(format.reportFileName)
@@ -142,5 +111,12 @@ enum RunExecution {
         let display = LoadProgressDisplay(interactive: LoadProgressDisplay.standardErrorIsTerminal)
         let (summary, directory) = try await run.execute(request, display: display, logger: logger, notes: LoadProgressDisplay.note)
         return (summary, directory.path)
+    }
+
+    /// The probe runner of the commands that plan their own load, run on this terminal.
+    static func probeRunner(_ load: DiagnosisLoadOptions, evidence: EvidenceOptions) throws -> ProbeRunner {
+        ProbeRunner(load: try load.loadOptions(), outputDirectory: load.out, backend: load.backend,
+                    evidence: try evidence.selection(), command: CommandLine.arguments,
+                    note: { LoadProgressDisplay.note($0) }, execute: { try await execute($0).1 })
     }
 }

@@ -1,5 +1,9 @@
 import ArgumentParser
-import Bottleneck
+import BottleneckCore
+import BottleneckLoad
+import BottleneckRun
+import BottleneckDiagnosis
+import BottleneckReport
 import BottleneckCapture
 import Foundation
 import Logging
@@ -139,12 +143,10 @@ struct LoadCommand: AsyncParsableCommand {
         }
         let built = try LoadPlanBuilder.build(options, runTag: LoadPlanBuilder.makeRunTag())
 
-        var request = LoadRun.Request(plan: built.plan, name: built.name, outputDirectory: out, command: CommandLine.arguments,
-                                      probe: probeName, payloadSpecs: built.payloadSpecs, body: built.body,
-                                      payloadDescriptors: built.payloadDescriptors)
-        request.attachments = try evidence.attachments(targetPort: built.plan.target.port)
+        var request = LoadRun.Request(built, name: built.name, outputDirectory: out, command: CommandLine.arguments, probe: probeName)
+        request.attachments = try evidence.selection().attachments(targetPort: UInt16(built.plan.target.port))
         let (summary, directory) = try await RunExecution.execute(request, verbose: verbose)
-        try reports.write(directory: directory, sloP99Milliseconds: SLOSpec.defaultP99Milliseconds)
+        try reports.write(directory: directory, diagnosis: .recorded(sloP99Milliseconds: SLOSpec.defaultP99Milliseconds))
         if json {
             print(String(decoding: try RunJSON.encode(summary), as: UTF8.self))
         } else {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Bottleneck
+import BottleneckDiagnosis
 
 /// How `Server-Timing` phase names map to the attribution's segments, for the commands that
 /// analyse a run (`diagnose`, `report`, `playbook run`).
@@ -11,6 +11,9 @@ struct PhaseOptions: ParsableArguments {
     var mappings: [String] = []
     @Flag(name: .customLong("no-server-timing"), help: "Analyse as if no response carried Server-Timing: model and preprocessing are then told apart by how service time scales with input size.")
     var ignoresServerTiming = false
+
+    /// True when a flag changes the mapping from the defaults.
+    var changesDefaults: Bool { !mappings.isEmpty || ignoresServerTiming }
 
     func validate() throws {
         _ = try segments()

@@ -1,5 +1,8 @@
 import ArgumentParser
-import Bottleneck
+import BottleneckCore
+import BottleneckRun
+import BottleneckDiagnosis
+import BottleneckReport
 import Foundation
 
 /// `bottleneck playbook list | show NAME | run NAME`.
@@ -80,28 +83,24 @@ struct PlaybookRunCommand: AsyncParsableCommand {
         }
         let sloMs = try SLOSpec.parseP99Milliseconds(load.slo)
         let failCulprits = try failOn.map { try Culprit.parseList($0) } ?? []
-        // The processes found by their sockets meet the playbook's needs as the flags would.
-        var evidence = evidence
-        var topology: RunTopology?
-        if from == nil, let target = load.target {
-            topology = try evidence.locateServices(target: target, backend: load.backend)
-        }
-        var met = evidence.metNeeds
-        if load.payloads.contains(where: { $0.contains("..") }) { met.insert(.payload) }
-        let unmet = PlaybookRun.unmetNeeds(playbook, met: met)
         let directory: String
+        var unmet: [Playbook.Need] = []
         if let from {
             directory = from
         } else {
+            // The processes found by their sockets meet the playbook's needs as the flags would.
+            var probes = try RunExecution.probeRunner(load, evidence: evidence)
+            try probes.locateServices()
+            unmet = PlaybookRun.unmetNeeds(playbook, met: try probes.metNeeds())
             for need in unmet { LoadProgressDisplay.note("playbook \(playbook.name) wants \(need.rawValue) evidence: give \(need.flags)") }
-            directory = try await measure(playbook, sloMs: sloMs, evidence: evidence, topology: topology)
+            directory = try await probes.playbook(playbook, budgetSeconds: try load.budgetSeconds(), sloP99Milliseconds: sloMs)
         }
         let segments = try phases.segments()
-        let found = try RunEvidence.load(directory: directory, sloP99Milliseconds: sloMs, segments: segments)
-        let diagnosis = DiagnosisResult.evaluate(evidence: found, rules: PlaybookRun.rules(of: playbook, from: allRules))
-        do { try DiagnosisResult.record(diagnosis, evidence: found) } catch { LoadProgressDisplay.note("\(error)") }
-        try reports.write(directory: directory, sloP99Milliseconds: sloMs, segments: segments)
-        let outcome = PlaybookOutcome(playbook: playbook, diagnosis: diagnosis, unmetNeeds: from == nil ? unmet : [])
+        let (diagnosis, found, recordFailure) = try DiagnosisResult.conclude(directory: directory, sloP99Milliseconds: sloMs, segments: segments,
+                                                                              rules: PlaybookRun.rules(of: playbook, from: allRules))
+        if let recordFailure { LoadProgressDisplay.note(recordFailure) }
+        try reports.write(directory: directory, diagnosis: .made(diagnosis, found), segments: segments)
+        let outcome = PlaybookOutcome(playbook: playbook, diagnosis: diagnosis, unmetNeeds: unmet)
         if json {
             print(String(decoding: try RunJSON.encode(outcome), as: UTF8.self))
         } else {
@@ -109,22 +108,5 @@ struct PlaybookRunCommand: AsyncParsableCommand {
         }
         if !diagnosis.valid { throw CommandExit(code: 3) }
         if diagnosis.culprits.contains(where: failCulprits.contains) { throw CommandExit(code: 1) }
-    }
-
-    private func measure(_ playbook: Playbook, sloMs: Double, evidence: EvidenceOptions, topology: RunTopology?) async throws -> String {
-        var options = try load.loadOptions()
-        options.concurrency = "1"  // replaced by the playbook's steps; build needs a shape
-        var built = try LoadPlanBuilder.build(options, runTag: LoadPlanBuilder.makeRunTag())
-        let steps = PlaybookRun.plan(playbook, budgetSeconds: try load.budgetSeconds(), sloP99Milliseconds: sloMs)
-        built.plan.steps = steps.steps
-        built.plan.nextStep = steps.nextStep
-        var request = LoadRun.Request(plan: built.plan, name: playbook.name, outputDirectory: load.out, command: CommandLine.arguments,
-                                      probe: "playbook:\(playbook.name)", payloadSpecs: built.payloadSpecs, body: load.body,
-                                      payloadDescriptors: built.payloadDescriptors)
-        request.topology = topology
-        request.attachments = try evidence.attachments(targetPort: built.plan.target.port)
-        let directory = try await RunExecution.execute(request).1
-        if let first = steps.steps.first { try await load.measureBypass(after: directory, step: first) }
-        return directory
     }
 }

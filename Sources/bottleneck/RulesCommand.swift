@@ -1,5 +1,5 @@
 import ArgumentParser
-import Bottleneck
+import BottleneckDiagnosis
 import Foundation
 
 /// `bottleneck rules`: check rule files, explain rules and metrics.

@@ -65,8 +65,9 @@ struct DiagnoseCommandTests {
         #expect(slow.status == 1, "\(slow.stdout)\(slow.stderr)")
         let relaxed = try CLI.run(["diagnose", "--from", try Self.scratch("slow-model"), "--fail-on", "proxy"])
         #expect(relaxed.status == 0, "\(relaxed.stdout)\(relaxed.stderr)")
-        // The nginx-image run was recorded while the generator sent late: invalid, exit 3, said first.
-        let invalid = try CLI.run(["diagnose", "--from", try Self.scratch("nginx-image"), "--json"])
+        // The nginx-image run was recorded while the generator sent late (lag p99 37 ms of a p99 of
+        // 46 ms at 100 req/s): against 40 ms the lateness alone may have broken the SLO: invalid, exit 3, said first.
+        let invalid = try CLI.run(["diagnose", "--from", try Self.scratch("nginx-image"), "--slo", "p99=40ms", "--json"])
         #expect(invalid.status == 3, "\(invalid.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(invalid.stdout.utf8)) as? [String: Any])
         #expect(json["valid"] as? Bool == false)
@@ -89,5 +90,26 @@ struct DiagnoseCommandTests {
         let steps = try #require(evidence["steps"] as? [[String: Double]])
         #expect(steps.allSatisfy { $0["timing.model_ms"] == nil && $0["timing.coverage"] == 0 })
         #expect((evidence["run"] as? [String: Double])?["fit.size_scaled_share"] != nil)
+    }
+
+    @Test func theReportShowsTheDiagnosisTheCommandMadeNotADefaultOne() throws {
+        // A rule of the user's own that the default rules do not have: it fires on any run.
+        let rules = try Self.badRulesDirectory(Self.rule.replacingOccurrences(of: "WHEN", with: "latency.p99_ms@first > 0")
+            .replacingOccurrences(of: "my-rule", with: "house-rule-always"))
+        let run = try Self.scratch("slow-model")
+        let diagnosed = try CLI.run(["diagnose", "--from", run, "--rules", rules.path, "--report", "text"])
+        #expect(diagnosed.status == 0, "\(diagnosed.stderr)")
+        #expect(diagnosed.stdout.contains("house-rule-always"))
+        // The report written beside it, and a later `report`, both show that diagnosis.
+        let written = try String(contentsOfFile: run + "/report.txt", encoding: .utf8)
+        #expect(written.contains("house-rule-always"), "\(written)")
+        #expect(!written.contains("Diagnosed"))
+        let later = try CLI.run(["report", run, "--format", "text"])
+        #expect(later.status == 0, "\(later.stderr)")
+        #expect(later.stdout.contains("house-rule-always"))
+        // Asked to, the report diagnoses again with the default rules, and says so.
+        let again = try CLI.run(["report", run, "--format", "text", "--slo", "p99=300ms"])
+        #expect(!again.stdout.contains("house-rule-always"))
+        #expect(again.stdout.contains("Diagnosed again now with the default rules and p99 ≤ 300 ms"), "\(again.stdout)")
     }
 }

@@ -133,7 +133,7 @@ def pixels_of(path: str) -> int:
 # ------------------------------------------------------------------ wrk
 
 SEGMENTS = ("queue", "preprocess", "model", "postprocess")
-# The bottleneck tool's default Server-Timing mapping (Sources/Bottleneck/Analysis/
+# The bottleneck tool's default Server-Timing mapping (Sources/BottleneckDiagnosis/Analysis/
 # ServerTimingSegments.swift): prefix, case-insensitive, the longest matching prefix wins,
 # unmatched names are ignored. Scenarios choose phase names this mapping understands.
 DEFAULT_PREFIXES = [

@@ -1,7 +1,12 @@
 import Foundation
 import Logging
 import Testing
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 /// A run whose server is sampled by an agent (`bottleneck load --agent URL --server-port P`)
 /// diagnoses the server from the agent's samples, as a run that samples it locally does.

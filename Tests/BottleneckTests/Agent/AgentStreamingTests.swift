@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 /// A run pulling from an agent, as `bottleneck load --agent` does, checked in
 /// `samples-agent.jsonl` the way a user would: every line the agent produced is there

@@ -1,6 +1,11 @@
 import Foundation
 import Logging
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 /// An in-process agent on an ephemeral loopback port, sampling this test process.
 struct TestAgent {

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 /// Every default rule on the evidence the test bed's scenarios really produced
 /// (`Fixtures/evidence/SCENARIO.json`, recorded by `BOTTLENECK_KEEP_EVIDENCE=DIR

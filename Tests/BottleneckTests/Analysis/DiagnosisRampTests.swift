@@ -1,4 +1,9 @@
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 import Testing
 
 /// `diagnose`'s ramp with nothing but a URL: it must find the knee within its resolution,

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 /// Diagnosis of a real recorded run: the test bed's slow-model scenario (a baseline and
 /// an open-loop ramp against the Python service behind nginx, service sampled by PID).

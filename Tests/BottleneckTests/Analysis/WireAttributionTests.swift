@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 /// Attribution arithmetic on a recorded run with both of the proxy's legs captured: the test
 /// bed's healthy scenario on loopback (`bed up healthy --no-netns`), `bottleneck load --rates

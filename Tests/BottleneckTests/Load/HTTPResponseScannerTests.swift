@@ -1,6 +1,11 @@
 import NIOCore
 import Testing
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 @Suite("HTTP/1.1 response framing")
 struct HTTPResponseScannerTests {

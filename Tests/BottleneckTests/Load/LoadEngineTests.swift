@@ -1,7 +1,12 @@
 import Logging
 import NIOConcurrencyHelpers
 import Testing
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 /// Collects records in memory for assertions.
 final class CollectingSink: RequestRecordSink {

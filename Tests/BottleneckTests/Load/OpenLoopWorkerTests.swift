@@ -2,7 +2,12 @@ import Glibc
 import NIOCore
 import NIOPosix
 import Testing
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 /// One open-loop worker on an event loop of its own, driven the way `LoadEngine` drives it
 /// (begin, stop, drain, collect), against a real server on loopback.

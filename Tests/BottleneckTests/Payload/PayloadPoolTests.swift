@@ -1,5 +1,10 @@
 import Testing
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 @Suite struct PayloadPoolTests {
     private let mix = [

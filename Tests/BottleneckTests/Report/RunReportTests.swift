@@ -1,4 +1,9 @@
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 import Foundation
 import Testing
 
@@ -45,7 +50,7 @@ struct RunReportTests {
     @Test("text and Markdown match the golden files", arguments: [RunReport.Format.text, .markdown])
     func golden(format: RunReport.Format) throws {
         let directory = RunReportFixtures.slowModel
-        let data = try RunReport.load(directory: directory, sloP99Milliseconds: 300)
+        let data = try RunReport.load(directory: directory, diagnosis: .recorded(sloP99Milliseconds: 300))
         let output = RunReportFixtures.normalized(String(decoding: try RunReport.render(data, format: format), as: UTF8.self),
                                                   directory: directory)
         let file = RunReportFixtures.golden.appendingPathComponent("slow-model.\(format == .text ? "txt" : "md")")

@@ -1,4 +1,9 @@
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 /// Evidence from a table: `values[metric]` is per step; `runValues[metric]` is run-level.
 struct RulesFakeEvidence: EvidenceSource {

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 /// A process under a CPU quota of 0.2 cores in a cgroup this test creates (v2 `cpu.max`
 /// where the cpu controller is on v2, else v1 `cpu.cfs_quota_us`) must show throttling.

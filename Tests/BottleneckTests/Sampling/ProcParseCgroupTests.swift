@@ -1,5 +1,10 @@
 import Testing
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 @Suite("cgroup v1 (captured here) and v2 (from the kernel docs)")
 struct ProcParseCgroupTests {

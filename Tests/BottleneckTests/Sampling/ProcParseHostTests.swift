@@ -1,5 +1,10 @@
 import Testing
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 @Suite("Host parsers on files captured from this machine")
 struct ProcParseHostTests {

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 /// The aggregates rebuilt from sample lines (how a run folds an agent's samples) against
 /// the ones the sampler folded from its own readings while it wrote those lines.

@@ -1,5 +1,10 @@
 import Foundation
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 /// Paths of the captured fixture trees (Tests/BottleneckTests/Fixtures, copied as a resource).
 enum SamplingFixtures {

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Bottleneck
+@testable import BottleneckCore
+@testable import BottleneckLoad
+@testable import BottleneckSampling
+@testable import BottleneckRun
+@testable import BottleneckDiagnosis
+@testable import BottleneckReport
 
 /// End-to-end: real processes sampled by a real session, checked in `samples.jsonl` and
 /// in the summary, as a user of `bottleneck load` would check them.

@@ -1,0 +1,546 @@
+import Foundation
+import BottleneckCore
+import BottleneckLoad
+import BottleneckSampling
+import BottleneckRun
+
+/// The evidence of one recorded run: every catalog metric per step and for the run,
+/// computed from the run directory alone (so `diagnose --from RUN_DIR` and playbook
+/// authors can re-run rules without new load). A metric whose source is missing (no
+/// server sampled, no Server-Timing, no capture) is absent, never guessed.
+public struct RunEvidence: EvidenceSource {
+    /// A step a diagnosis counts as within the SLO: p99 within it, at most 1 % errors, 95 % of
+    /// the schedule completed and no growing queue (``StepResult/meets(sloP99Milliseconds:errorBudget:minAchievedRatio:)``).
+    public static func meetsObjective(_ step: StepResult, sloP99Milliseconds: Double) -> Bool {
+        step.meets(sloP99Milliseconds: sloP99Milliseconds, errorBudget: 0.01, minAchievedRatio: 0.95)
+    }
+
+    public let directory: String
+    public let summary: RunSummary
+    public let steps: [[String: Double]]
+    public let run: [String: Double]
+    public let kneeStep: Int?
+    /// The SLO the knee was judged against (p99, ms).
+    public let sloP99Milliseconds: Double
+    /// The per-step sums over `requests.csv` and the capture's split the metrics came from,
+    /// kept for the report's charts so the files are read once.
+    package let requests: RequestAggregates
+    package let wire: WireAttribution?
+    /// Who served the target, when the run looked (run.json).
+    public var topology: RunTopology? = nil
+
+    public var stepCount: Int { steps.count }
+
+    /// The name of the one-connection step `diagnose` runs before its ramp or its stated load.
+    public static let baselineStepName = "baseline"
+
+    /// Where `--backend` puts the one-connection run straight to the service behind the proxy.
+    public static let bypassDirectoryName = "bypass"
+
+    public func value(_ metric: String, step: StepSelector) -> Double? {
+        Self.lookup(metric, step: step, steps: steps, run: run)
+    }
+
+    /// A metric of one step, falling back to the run-level value (constants such as core counts).
+    static func lookup(_ metric: String, step: StepSelector, steps: [[String: Double]], run: [String: Double]) -> Double? {
+        switch step {
+        case .run: return run[metric]
+        case .step(let index): return index >= 0 && index < steps.count ? steps[index][metric] ?? run[metric] : nil
+        }
+    }
+
+    public static func load(directory: String, sloP99Milliseconds: Double = 300,
+                            segments: ServerTimingSegments = .defaults) throws -> RunEvidence {
+        guard let data = FileManager.default.contents(atPath: directory + "/summary.json") else {
+            throw AnalysisError("\(directory): no summary.json; give the directory a bottleneck run wrote (runs/<time>-<name>/)")
+        }
+        let summary: RunSummary
+        do {
+            summary = try RunJSON.decode(RunSummary.self, from: data)
+        } catch {
+            throw AnalysisError("\(directory)/summary.json does not parse (\(error)); was it written by a newer bottleneck?")
+        }
+        let description = FileManager.default.contents(atPath: directory + "/run.json")
+            .flatMap { try? RunJSON.decode(RunDescription.self, from: $0) }
+        let ephemeralPorts = description?.host.ephemeralPorts
+        // HdrHistogram reports a percentile as the top of its bucket (3 significant digits), up to
+        // 0.1% above the request that set it: the tail starts 0.2% below, so it holds that request.
+        let tails = Dictionary(summary.steps.filter { $0.latency.count > 0 }.map { ($0.index, $0.latency.p99 * 0.998) }, uniquingKeysWith: { a, _ in a })
+        let requests = try RequestAggregates.read(path: directory + "/requests.csv", segments: segments, tailThresholdsMs: tails)
+        let wire = TargetURLPort.parse(summary.target).flatMap { WireAttribution.load(directory: directory, frontPort: $0) }
+        let sampling = Dictionary((summary.sampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
+        // The service from the agent on its host when the run pulled from one, else from here.
+        let serverSampling = Dictionary((summary.serverSampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
+        let proxySampling = Dictionary((summary.proxySampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
+
+        var steps: [[String: Double]] = []
+        let baselineP99 = summary.steps.first?.latency.p99
+        for result in summary.steps {
+            var m: [String: Double] = [:]
+            m["load.offered_rps"] = result.targetRate ?? 0
+            m["load.concurrency"] = Double(result.concurrency ?? 0)
+            m["load.achieved_rps"] = result.achievedRate
+            m["load.achieved_ratio"] = result.achievedRatio ?? 1
+            m["load.error_rate"] = result.errorRate
+            let attempted = Double(max(1, result.completed + result.errors.filter { !$0.key.hasPrefix("http") }.values.reduce(0, +)))
+            m["load.timeout_rate"] = Double(result.errors["timeout"] ?? 0) / attempted
+            m["load.refused_rate"] = Double((result.errors["refused"] ?? 0) + (result.errors["reset"] ?? 0)) / attempted
+            let localFailures = (result.errors[RequestErrorKind.noLocalPort.label] ?? 0) + (result.errors[RequestErrorKind.tooManyFiles.label] ?? 0)
+            m["load.local_error_rate"] = Double(localFailures) / attempted
+            m["load.connections_per_request"] = Double(result.connectionsOpened) / attempted
+            m["load.schedule_lag_p99_ms"] = result.scheduleLag.p99
+            m["load.schedule_lag_p50_ms"] = result.scheduleLag.p50
+            m["load.schedule_lag_max_ms"] = result.scheduleLag.max
+            if let trend = result.latencyTrend {
+                m["latency.first_third_mean_ms"] = trend.firstThirdMeanMs
+                m["latency.last_third_mean_ms"] = trend.lastThirdMeanMs
+            }
+            if let backlog = result.backlog {
+                m["load.backlog_at_end"] = Double(backlog.atEnd)
+                m["load.backlog_expected"] = backlog.expected
+                m["load.queue_growing"] = backlog.growing ? 1 : 0
+            }
+            m["load.connection_wait_p99_ms"] = result.connectionWait.p99
+            if result.latency.count > 0 {
+                m["latency.p50_ms"] = result.latency.p50
+                m["latency.p99_ms"] = result.latency.p99
+                m["latency.mean_ms"] = result.latency.mean
+                m["latency.p90_ms"] = result.latency.p90
+                m["latency.p999_ms"] = result.latency.p999
+                m["latency.max_ms"] = result.latency.max
+                m["service.p99_ms"] = result.serviceTime.p99
+                if let baselineP99, baselineP99 > 0 { m["latency.p99_over_baseline"] = result.latency.p99 / baselineP99 }
+            }
+            m["client.cpu_cores"] = result.generatorCores
+            m["client.allowed_cores"] = result.allowedCores
+            if result.allowedCores > 0 { m["client.cpu_utilisation"] = result.generatorCores / result.allowedCores }
+
+            if let sample = sampling[result.index] {
+                m["client.run_delay_fraction"] = sample.client.runDelayFraction
+                if let ratio = sample.client.throttledRatio { m["client.throttled_ratio"] = ratio }
+                m["client.time_wait"] = Double(sample.client.socketStatesMax["TIME_WAIT"] ?? 0)
+                if let ephemeralPorts, ephemeralPorts > 0 {
+                    m["client.ephemeral_ports"] = Double(ephemeralPorts)
+                    let held = sample.client.socketStatesMax.values.reduce(0, +)
+                    m["client.port_usage"] = Double(held) / Double(ephemeralPorts)
+                }
+                if let ratio = sample.client.retransmitRatio { m["client.retransmit_ratio"] = ratio }
+                if let c = sample.client.connections, c.connectionsMax > 0 {
+                    // The kernel's own account of the generator's connections (tcp_info).
+                    m["client.tcp_rtt_ms"] = c.rttMsMean
+                    m["client.tcp_rtt_ms_max"] = c.rttMsMax
+                    m["client.tcp_delivery_mbps_max"] = c.deliveryMbpsMax
+                    if result.duration > 0 {
+                        m["client.tcp_sent_mbps"] = Double(c.bytesAcked) * 8 / 1e6 / result.duration
+                        m["client.tcp_received_mbps"] = Double(c.bytesReceived) * 8 / 1e6 / result.duration
+                    }
+                    m["client.tcp_retransmits"] = Double(c.retransmits)
+                    if let segments = c.segmentsOut { m["client.tcp_segments_out"] = Double(segments) }
+                    if let segments = c.segmentsOut, segments > 0 { m["client.tcp_retransmit_ratio"] = Double(c.retransmits) / Double(segments) }
+                    if result.duration > 0 { m["client.tcp_busy_share"] = c.busySeconds / result.duration }
+                    if c.busySeconds > 0 {
+                        m["client.tcp_rwnd_limited_share"] = min(1, c.receiveWindowLimitedSeconds / c.busySeconds)
+                        m["client.tcp_sndbuf_limited_share"] = min(1, c.sendBufferLimitedSeconds / c.busySeconds)
+                    }
+                }
+                m["host.busy_fraction"] = sample.host.busyFractionMean
+                m["host.idle_cores"] = Double(sample.host.cpus) - sample.host.busyCoresMean
+                m["host.busy_cores"] = sample.host.busyCoresMean
+                m["host.steal_fraction"] = sample.host.stealFractionMean
+            }
+            m["server.sampled"] = 0
+            if let server = serverSampling[result.index]?.server {
+                m["server.sampled"] = server.processes > 0 ? 1 : 0
+                if server.processes > 0 {
+                    m["server.processes"] = Double(server.processes)
+                    m["server.cpu_cores"] = server.cpuCoresMean
+                    if let allowed = server.coresAllowed, allowed > 0 {
+                        m["server.allowed_cores"] = allowed
+                        m["server.cpu_utilisation"] = server.cpuCoresMean / allowed
+                    }
+                    m["server.busiest_process_cores"] = server.busiestProcess?.cores ?? 0
+                    if let saturated = server.saturatedProcesses { m["server.saturated_processes"] = Double(saturated) }
+                    if let ratio = server.throttledRatio { m["server.throttled_ratio"] = ratio }
+                    m["server.run_delay_fraction"] = server.runDelayFraction
+                    m["server.rss_peak_mb"] = Double(server.rssPeakBytes) / 1e6
+                    m["server.rss_growth_mb"] = Double(server.rssGrowthBytes) / 1e6
+                    // Overflows before the first step (the warm-up, when a closed loop opens all its
+                    // connections and the SYNs the server dropped come back 1, 3, 7 s later) count for
+                    // the first step: the server dropped them all the same, and whether a retry lands
+                    // just before or just after the warm-up ends is chance.
+                    let beforeSteps = result.index == summary.steps.first?.index ? serverSampling[-1]?.server.listenOverflows ?? 0 : 0
+                    m["server.listen_overflows"] = Double(server.listenOverflows + beforeSteps)
+                    m["server.accept_queue_max"] = Double(server.acceptQueueMax)
+                    if let ratio = server.retransmitRatio { m["server.retransmit_ratio"] = ratio }
+                    m["server.retransmitted_segments"] = Double(server.retransmittedSegments)
+                    m["server.out_segments"] = Double(server.outSegments)
+                    m["server.time_wait"] = Double(server.socketStatesMax["TIME_WAIT"] ?? 0)
+                    if let accepted = server.passiveOpens {
+                        // Connections the service accepted per request the generator made (through a
+                        // proxy: what the proxy opened upstream).
+                        m["server.connections_per_request"] = Double(accepted) / attempted
+                    }
+                }
+            }
+            if let proxy = proxySampling[result.index]?.server, proxy.processes > 0 {
+                m["proxy.processes"] = Double(proxy.processes)
+                m["proxy.cpu_cores"] = proxy.cpuCoresMean
+                m["proxy.busiest_process_cores"] = proxy.busiestProcess?.cores ?? 0
+                if let ratio = proxy.throttledRatio { m["proxy.throttled_ratio"] = ratio }
+                if let ratio = proxy.retransmitRatio { m["proxy.retransmit_ratio"] = ratio }
+                m["proxy.listen_overflows"] = Double(proxy.listenOverflows)
+                m["proxy.retransmitted_segments"] = Double(proxy.retransmittedSegments)
+                m["proxy.out_segments"] = Double(proxy.outSegments)
+                m["proxy.run_delay_fraction"] = proxy.runDelayFraction
+            }
+
+            if summary.agentSampling == nil, let busy = m["host.busy_cores"], let server = m["server.cpu_cores"] {
+                // Only meaningful when the service runs on the generator's host (sampled locally).
+                let ours = server + (m["proxy.cpu_cores"] ?? 0) + (m["client.cpu_cores"] ?? 0)
+                m["host.other_cores"] = max(0, busy - ours)
+            }
+            if let r = requests.steps[result.index], r.ok > 0 {
+                let n = Double(r.ok)
+                let service = r.serviceSumMs / n
+                m["service.mean_ms"] = service
+                m["payload.bytes_mean"] = r.payloadBytesSum / n
+                m["payload.megapixels_mean"] = r.pixelsSum / n / 1e6
+                if r.pixelsSum > 0, let growth = m["server.rss_growth_mb"] {
+                    m["server.rss_growth_mb_per_mpx"] = growth / (r.pixelsSum / 1e6)
+                }
+                if r.payloadBytesSum > 0, let growth = m["server.rss_growth_mb"] {
+                    m["server.rss_growth_mb_per_input_mb"] = growth / (r.payloadBytesSum / 1e6)
+                }
+                m["timing.coverage"] = Double(r.withTiming) / n
+                if r.withTiming > 0 {
+                    let covered = Double(r.withTiming)
+                    func mean(_ segment: ServerTimingSegments.Segment) -> Double { (r.segmentSumMs[segment] ?? 0) / covered }
+                    let server = ServerTimingSegments.Segment.allCases.reduce(0) { $0 + mean($1) }
+                    m["timing.server_ms"] = server
+                    m["timing.queue_ms"] = mean(.queue)
+                    m["timing.preprocess_ms"] = mean(.preprocess)
+                    m["timing.model_ms"] = mean(.model)
+                    m["timing.postprocess_ms"] = mean(.postprocess)
+                    // The service's own work: its phases without the time it says it waited. Past the
+                    // knee queueing swells the service time, not the work, so what dominates is judged here.
+                    let work = mean(.preprocess) + mean(.model) + mean(.postprocess)
+                    m["timing.work_ms"] = work
+                    if work > 0 {
+                        m["timing.model_work_share"] = mean(.model) / work
+                        m["timing.preprocess_work_share"] = mean(.preprocess) / work
+                        m["timing.postprocess_work_share"] = mean(.postprocess) / work
+                    }
+                    if service > 0 {
+                        m["timing.model_share"] = mean(.model) / service
+                        m["timing.preprocess_share"] = mean(.preprocess) / service
+                        m["timing.queue_share"] = mean(.queue) / service
+                        m["timing.outside_ms"] = max(0, service - server)
+                        m["timing.outside_share"] = max(0, service - server) / service
+                    }
+                }
+            }
+            if let r = requests.steps[result.index], result.duration > 0 {
+                // What the generator put on the wire and took off it per second (headers and bodies).
+                m["load.sent_mbps"] = r.bytesOutSum * 8 / 1e6 / result.duration
+                m["load.received_mbps"] = r.bytesInSum * 8 / 1e6 / result.duration
+            }
+            m["load.slo_broken"] = meetsObjective(result, sloP99Milliseconds: sloP99Milliseconds) ? 0 : 1
+            if let available = Self.serviceAvailableCores(m, serviceOnThisHost: summary.agentSampling == nil) {
+                m["server.available_cores"] = available
+            }
+            if let busy = Self.serviceCPUBusy(m, serviceOnThisHost: summary.agentSampling == nil) {
+                m["server.cpu_busy"] = busy ? 1 : 0
+            }
+            m["proxy.saturated"] = Self.proxySaturated(m) ? 1 : 0
+            m.merge(Self.attributionShares(step: result, aggregate: requests.steps[result.index], wire: wire?.steps[result.index])) { $1 }
+            steps.append(m)
+        }
+
+        var run: [String: Double] = ["slo.p99_ms": sloP99Milliseconds]
+        run.merge(Self.unexplainedLoss(steps)) { $1 }
+        // Memory kept over the whole run: the sum of the steps' growth (a warm-up's arenas grow
+        // once, then RSS goes flat or back down; kept buffers grow with every input served).
+        let grown = steps.compactMap { $0["server.rss_growth_mb"] }
+        if !grown.isEmpty {
+            let kept = grown.reduce(0, +)
+            run["server.rss_kept_mb"] = kept
+            let megapixels = requests.steps.values.reduce(0) { $0 + $1.pixelsSum } / 1e6
+            if megapixels > 0 { run["server.rss_kept_mb_per_mpx"] = kept / megapixels }
+        }
+        // The one-connection baseline is a closed loop: what it achieved is not a rate the service
+        // met under arrivals it does not pace, so it counts only when nothing else ran.
+        let loadedSteps = summary.steps.filter { !isReference($0, in: summary.steps) }
+        if let capacity = loadedSteps.filter({ meetsObjective($0, sloP99Milliseconds: sloP99Milliseconds) }).map(\.achievedRate).max() {
+            run["load.capacity_at_slo_rps"] = capacity
+        }
+        if let fit = LinearFit.leastSquares(RequestAggregates.fitPoints(requests.sizePoints)) {
+            run["fit.service_ms_per_mb"] = fit.slope
+            run["fit.service_vs_bytes_r2"] = fit.r2
+        }
+        if let fit = LinearFit.leastSquares(RequestAggregates.fitPoints(requests.pixelPoints)) {
+            run["fit.preprocess_ms_per_megapixel"] = fit.slope
+            run["fit.preprocess_vs_pixels_r2"] = fit.r2
+        }
+        run.merge(Self.sizeScaling(requests.inputSizePoints)) { $1 }
+        run.merge(Self.transferScaling(requests.transferPoints, service: requests.sizePoints)) { $1 }
+        // A path slower than ~800 Mbit/s (10 ms per MB, fitted well): always answered, 0 when the
+        // requests carried nothing to transfer, so rules can exclude it without needing payloads.
+        let slowPath = (run["fit.transfer_ms_per_mb"] ?? 0) >= 10 && (run["fit.transfer_vs_bytes_r2"] ?? 0) >= 0.3
+        run["fit.transfer_slow_path"] = slowPath ? 1 : 0
+        if let linkMbps = run["fit.link_mbps"] {
+            for index in steps.indices {
+                let sent = steps[index]["load.sent_mbps"] ?? 0
+                if sent > 0 { steps[index]["network.link_utilisation"] = sent / linkMbps }
+            }
+        }
+        // Throughput against concurrency: the Universal Scalability Law over the closed-loop steps.
+        if let usl = USLFit.fit(CapacityRun.uslPoints(summary.steps, CapacityRun.Settings(sloP99Milliseconds: sloP99Milliseconds, budgetSeconds: 0))) {
+            run["fit.usl_sigma"] = usl.sigma
+            run["fit.usl_kappa"] = usl.kappa
+            run["fit.usl_r2"] = usl.r2
+            if let n = usl.peakConcurrency { run["fit.usl_peak_concurrency"] = n }
+            if let x = usl.peakThroughput { run["fit.usl_ceiling_rps"] = x }
+        }
+        if let bypass = Self.bypassComparison(directory: directory, summary: summary) {
+            run["bypass.p50_ms"] = bypass.backendP50
+            run["bypass.connections_per_request"] = bypass.backendConnectionsPerRequest
+            run["proxy.added_p50_ms"] = bypass.throughP50 - bypass.backendP50
+            if bypass.throughP50 > 0 { run["proxy.added_share"] = (bypass.throughP50 - bypass.backendP50) / bypass.throughP50 }
+        }
+        if let capture = CaptureSummaryFile.load(directory + "/capture-summary.json") {
+            let legs = capture.interfaces.flatMap(\.legs)
+            let frontPort = capture.legJoin?.frontPort ?? TargetURLPort.parse(summary.target)
+            let front = legs.first { $0.port == frontPort && $0.serverTime != nil }
+            let back = capture.legJoin.flatMap { join in legs.first { join.backPorts.contains($0.port) && $0.serverTime != nil } }
+            // The service's own server time: the back leg when the proxy's two legs were captured.
+            if let leg = back ?? front ?? legs.first(where: { $0.serverTime != nil }) {
+                run["wire.server_ms"] = (leg.serverTime?.mean ?? 0) / 1e6
+                if let rtt = leg.handshakeRTT?.p50 { run["wire.handshake_rtt_ms"] = Double(rtt) / 1e6 }
+            }
+            if let join = capture.legJoin, let proxy = join.proxyTime, proxy.count > 0, let frontTime = front?.serverTime {
+                run["wire.front_server_ms"] = frontTime.mean / 1e6
+                run["wire.proxy_ms"] = proxy.mean / 1e6
+                run["wire.proxy_p99_ms"] = Double(proxy.p99) / 1e6
+                if frontTime.mean > 0 { run["wire.proxy_share"] = proxy.mean / frontTime.mean }
+            }
+            let segments = legs.reduce(0) { $0 + $1.dataSegments }
+            if segments > 0 { run["wire.retransmit_ratio"] = Double(legs.reduce(0) { $0 + $1.retransmissions }) / Double(segments) }
+        }
+
+        let knee = kneeIndex(summary.steps, sloP99Milliseconds: sloP99Milliseconds)
+        return RunEvidence(directory: directory, summary: summary, steps: steps, run: run, kneeStep: knee,
+                           sloP99Milliseconds: sloP99Milliseconds, requests: requests, wire: wire, topology: description?.topology)
+    }
+}
+
+extension RunEvidence {
+    /// The knee: the least loaded step that breaks the SLO, drops load, errs or ends with a growing
+    /// queue (a rate above what the service sustains, even when p99 has not crossed a lax SLO yet);
+    /// else the most loaded step. The one-connection baseline counts only when it is the only step
+    /// or every step broke: it is the reference the loaded steps are judged against. Steps are
+    /// ordered by load (offered rate, else achieved rate), not by when they ran, because the ramp
+    /// bisects back below a broken rate.
+    static func kneeIndex(_ steps: [StepResult], sloP99Milliseconds: Double) -> Int? {
+        guard !steps.isEmpty else { return nil }
+        func load(_ step: StepResult) -> Double { step.targetRate ?? Double(step.concurrency ?? 0) }
+        let loaded = steps.indices.filter { !isReference(steps[$0], in: steps) }
+        guard !loaded.isEmpty else { return steps.count - 1 }
+        let byLoad = loaded.sorted { load(steps[$0]) < load(steps[$1]) }
+        if let broken = byLoad.first(where: { !meetsObjective(steps[$0], sloP99Milliseconds: sloP99Milliseconds) }) { return broken }
+        return byLoad.last ?? steps.count - 1
+    }
+
+    /// The cores the service could have used at a step: those it may use (affinity, quota), and
+    /// on this host no more than what the other processes left of the machine (the generator, a
+    /// proxy, neighbours). Nil when the service was not sampled.
+    static func serviceAvailableCores(_ m: [String: Double], serviceOnThisHost: Bool) -> Double? {
+        guard m["server.sampled"] == 1, let used = m["server.cpu_cores"] else { return nil }
+        var available = m["server.allowed_cores"] ?? .infinity
+        if serviceOnThisHost, let busy = m["host.busy_cores"], let idle = m["host.idle_cores"] {
+            let others = max(0, busy - used)
+            available = min(available, busy + idle - others)
+        }
+        return available.isFinite ? available : nil
+    }
+
+    /// Retransmits that no overflowing queue explains, pooled over the steps where none overflowed:
+    /// no accept-queue overflow at the service or the proxy, no proxy out of CPU, and a host under
+    /// 90% busy. Overload
+    /// drops SYNs at a full accept queue and a starved proxy reads late, and those retransmits
+    /// are the queues'; what is left, at any load, is loss on the way. Pooled because a lossy
+    /// path loses at every load while one light step carries too few segments to tell 1% from
+    /// 0.4%. With the ratio goes the count of retransmits it rests on (rules want several: one
+    /// timeout retransmits a burst). Under 100 segments sent the ratio is absent.
+    static func unexplainedLoss(_ steps: [[String: Double]]) -> [String: Double] {
+        // A host 90% busy is itself an overflowing queue: the kernel's per-CPU backlog of received
+        // packets (netdev_max_backlog) drops what softirq processing cannot keep up with.
+        let calm = steps.filter {
+            ($0["server.listen_overflows"] ?? 0) < 1 && ($0["proxy.listen_overflows"] ?? 0) < 1 && ($0["proxy.saturated"] ?? 0) == 0
+                && ($0["host.busy_fraction"] ?? 0) < 0.9
+        }
+        var m: [String: Double] = [:]
+        for (name, retransmitted, sent) in [("server", "server.retransmitted_segments", "server.out_segments"),
+                                            ("proxy", "proxy.retransmitted_segments", "proxy.out_segments"),
+                                            ("client", "client.tcp_retransmits", "client.tcp_segments_out")] {
+            let lost = calm.reduce(0) { $0 + ($1[retransmitted] ?? 0) }
+            let out = calm.reduce(0) { $0 + ($1[sent] ?? 0) }
+            if out >= 100 {
+                m["network.\(name)_unexplained_retransmit_ratio"] = lost / out
+                m["network.\(name)_unexplained_retransmits"] = lost
+            }
+        }
+        m["network.calm_steps"] = Double(calm.count)
+        return m
+    }
+
+    /// Whether a step is the one-connection reference of a run rather than one of its loads: the
+    /// step named `baseline`, or a closed loop at one connection in a run that also has open-loop
+    /// steps (a playbook's baseline under another name), when other steps exist.
+    static func isReference(_ step: StepResult, in steps: [StepResult]) -> Bool {
+        guard steps.count > 1 else { return false }
+        if step.name == baselineStepName { return true }
+        return step.mode == "closed" && step.concurrency == 1 && steps.contains { $0.mode == "open" }
+    }
+
+    /// Whether the service was busy enough at a step that the queue in front of it waits for
+    /// it: it used half or more of the cores it could get (``serviceAvailableCores(_:serviceOnThisHost:)``).
+    /// At utilisation ρ a queue's mean wait is ρ/(1−ρ) service times (M/M/1), so from ρ = 0.5 a
+    /// request waits on average as long as the service works on it, and the p99 wait several
+    /// times that: a service whose SLO is a few times its own work breaks it there, long before
+    /// its CPU is full. A host made busy by the generator or a proxy, with cores the service
+    /// leaves idle, does not count.
+    static func serviceCPUBusy(_ m: [String: Double], serviceOnThisHost: Bool) -> Bool? {
+        guard let available = serviceAvailableCores(m, serviceOnThisHost: serviceOnThisHost), available > 0,
+              let used = m["server.cpu_cores"] else { return nil }
+        return used >= 0.5 * available
+    }
+
+    /// Whether a sampled proxy ran out of CPU at a step: its cgroup throttled in a fifth of the
+    /// periods (each throttle stalls it for the rest of the period), or its busiest process — an
+    /// nginx worker is single-threaded — at 90% of a core. 0 when no proxy was sampled: then no
+    /// proxy is known to be saturated.
+    static func proxySaturated(_ m: [String: Double]) -> Bool {
+        if let throttled = m["proxy.throttled_ratio"], throttled >= 0.2 { return true }
+        if let busiest = m["proxy.busiest_process_cores"], busiest >= 0.9 { return true }
+        return false
+    }
+
+    /// How the time outside the service's phases grows with the bytes sent, at the least loaded
+    /// step (no queue): a link's transfer time is bytes over its rate, so the slope (ms per MB)
+    /// gives the rate the path delivered to one connection, `fit.link_mbps`. `fit.transfer_share`
+    /// is the part of the mean service time the slope accounts for.
+    static func transferScaling(_ points: [(step: Int, size: Double, ms: Double)],
+                                service: [(step: Int, size: Double, ms: Double)]) -> [String: Double] {
+        let fitted = RequestAggregates.fitPoints(points)
+        guard fitted.count >= 2, let fit = LinearFit.leastSquares(fitted) else { return [:] }
+        var m = ["fit.transfer_ms_per_mb": fit.slope, "fit.transfer_vs_bytes_r2": fit.r2]
+        if fit.slope > 0 { m["fit.link_mbps"] = 8000 / fit.slope }
+        let serviceFitted = RequestAggregates.fitPoints(service)
+        let meanService = serviceFitted.reduce(0) { $0 + $1.y } / Double(max(1, serviceFitted.count))
+        let meanSize = fitted.reduce(0) { $0 + $1.x } / Double(fitted.count)
+        if meanService > 0 { m["fit.transfer_share"] = min(1, max(0, fit.slope * meanSize) / meanService) }
+        return m
+    }
+
+    /// The attribution segments of a step as shares of its latency: the mean request's
+    /// (``RunReportTimeBreakdown``, so they agree with the report's bars) and the tail's — the
+    /// requests at or above the step's p99. The tail's network and proxy time cannot be told
+    /// apart without per-request wire data, so it stays in `outside` (or `unknown`).
+    static func attributionShares(step: StepResult, aggregate: RequestAggregates.Step?, wire: WireAttribution.Step?) -> [String: Double] {
+        guard let aggregate, aggregate.ok > 0 else { return [:] }
+        var m: [String: Double] = [:]
+        let mean = RunReportTimeBreakdown(step: step, aggregate: aggregate, wire: wire)
+        let parts: [(String, Double)] = [("generator", mean.generator), ("network", mean.network), ("proxy", mean.proxy),
+                                         ("queue", mean.serverQueue), ("preprocess", mean.preprocessing), ("model", mean.model),
+                                         ("postprocess", mean.postprocessing), ("outside", mean.outsideService), ("unknown", mean.unknown)]
+        // Over the sum of the parts as shown (a negative remainder — phases longer than the service
+        // time the client saw — counts as 0), so the shares add up to 1.
+        let total = parts.reduce(0) { $0 + max(0, $1.1) }
+        if total > 0 {
+            for (name, value) in parts { m["attribution.\(name)_share"] = max(0, value) / total }
+        }
+        let tail = aggregate.tail
+        if tail.count > 0, tail.latencySumMs > 0 {
+            func share(_ value: Double) -> Double { max(0, value) / tail.latencySumMs }
+            m["attribution.generator_p99_share"] = share(tail.generatorSumMs)
+            let phases: [(String, ServerTimingSegments.Segment)] = [("queue", .queue), ("preprocess", .preprocess), ("model", .model), ("postprocess", .postprocess)]
+            var phaseSum = 0.0
+            for (name, segment) in phases {
+                let value = tail.segmentSumMs[segment] ?? 0
+                phaseSum += value
+                m["attribution.\(name)_p99_share"] = share(value)
+            }
+            m["attribution.outside_p99_share"] = tail.withTiming > 0 ? share(tail.serviceSumMs - phaseSum) : 0
+            m["attribution.unknown_p99_share"] = tail.withTiming > 0 ? 0 : share(tail.serviceSumMs)
+        }
+        return m
+    }
+
+    /// How service time scales with input size (pixels for images, else bytes), on the points a
+    /// size fit uses (the least-loaded step's): the evidence that tells a fixed-cost model from
+    /// size-bound preprocessing when no response carries Server-Timing.
+    ///
+    /// `fit.service_size_ms` is the slope times the mean input size — the part of the mean service
+    /// time that grows with size — and `fit.service_fixed_ms` the intercept; `fit.size_scaled_share`
+    /// their ratio to the mean (0 when the slope is negative). Empty when fewer than two distinct
+    /// sizes or no positive service time.
+    static func sizeScaling(_ points: [(step: Int, size: Double, ms: Double)]) -> [String: Double] {
+        let fitted = RequestAggregates.fitPoints(points)
+        guard let fit = LinearFit.leastSquares(fitted), let low = fitted.map(\.x).min(), let high = fitted.map(\.x).max(), low > 0 else { return [:] }
+        let meanSize = fitted.reduce(0) { $0 + $1.x } / Double(fitted.count)
+        let meanService = fitted.reduce(0) { $0 + $1.y } / Double(fitted.count)
+        guard meanService > 0 else { return [:] }
+        let sized = max(0, fit.slope * meanSize)
+        return ["fit.service_vs_size_r2": fit.r2, "fit.size_range_ratio": high / low, "fit.service_mean_ms": meanService,
+                "fit.service_size_ms": min(sized, meanService), "fit.service_fixed_ms": max(0, meanService - sized),
+                "fit.size_scaled_share": min(1, sized / meanService)]
+    }
+
+    /// The run's first step through the proxy against the same step straight to the backend
+    /// (`bypass/`, written by `--backend`); nil unless both ran the same load.
+    static func bypassComparison(directory: String, summary: RunSummary) -> (throughP50: Double, backendP50: Double, backendConnectionsPerRequest: Double)? {
+        guard let data = FileManager.default.contents(atPath: directory + "/" + bypassDirectoryName + "/summary.json"),
+              let bypass = try? RunJSON.decode(RunSummary.self, from: data),
+              let direct = bypass.steps.first, direct.latency.count > 0,
+              let through = summary.steps.first, through.latency.count > 0,
+              through.mode == direct.mode, through.concurrency == direct.concurrency, through.targetRate == direct.targetRate else { return nil }
+        let attempted = Double(max(1, direct.completed + direct.errors.filter { !$0.key.hasPrefix("http") }.values.reduce(0, +)))
+        return (through.latency.p50, direct.latency.p50, Double(direct.connectionsOpened) / attempted)
+    }
+}
+
+/// The port of a run's target URL, for telling the capture's front leg from the back leg.
+enum TargetURLPort {
+    static func parse(_ target: String) -> UInt16? {
+        guard let url = URL(string: target) else { return nil }
+        if let port = url.port { return UInt16(exactly: port) }
+        return url.scheme == "https" ? 443 : 80
+    }
+}
+
+/// The parts of `capture-summary.json` (written by the capture module) the analysis reads.
+struct CaptureSummaryFile: Decodable {
+    struct Duration: Decodable { var mean: Double; var p50: UInt64 }
+    struct Leg: Decodable {
+        var port: UInt16
+        var serverTime: Duration?
+        var handshakeRTT: Duration?
+        var dataSegments: UInt64
+        var retransmissions: UInt64
+    }
+    struct Interface: Decodable { var legs: [Leg] }
+    /// The front leg (client → proxy) joined to the back leg (proxy → service), per request.
+    struct LegJoin: Decodable {
+        struct ProxyTime: Decodable { var count: Int; var mean: Double; var p99: UInt64 }
+        var frontPort: UInt16
+        var backPorts: [UInt16]
+        var proxyTime: ProxyTime?
+    }
+    var interfaces: [Interface]
+    var legJoin: LegJoin?
+
+    static func load(_ path: String) -> CaptureSummaryFile? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONDecoder().decode(CaptureSummaryFile.self, from: data)
+    }
+}

@@ -1,0 +1,76 @@
+import BottleneckCapture
+import BottleneckCore
+import BottleneckSampling
+
+/// What a run observes beside its load: the service's and the proxy's processes (named, or
+/// found by their listening sockets), an agent sampling the server on its own host, and
+/// packet capture. `attachments(targetPort:)` turns it into the run's attachments.
+public struct EvidenceSelection: Sendable {
+    public var serverPIDs: [Int32] = []
+    public var serverPorts: [UInt16] = []
+    public var proxyPIDs: [Int32] = []
+    public var proxyPorts: [UInt16] = []
+    /// Interfaces to capture on (`lo`, `any`); empty: no capture.
+    public var captureInterfaces: [String] = []
+    /// Server ports whose legs to capture; nil: the target's port.
+    public var capturePorts: [UInt16]?
+    /// Whole packets in capture.pcap, not only headers.
+    public var captureFull = false
+    /// A `bottleneck agent` on the server's host: the server's processes are sampled there.
+    public var agentURL: String?
+    public var agentToken: AgentToken?
+    public var sampleInterval: Duration = .milliseconds(250)
+
+    public init() {}
+
+    /// True when the server's processes are named or sampled through an agent.
+    public var samplesServer: Bool { !serverPIDs.isEmpty || !serverPorts.isEmpty || agentURL != nil }
+    /// True when a proxy's processes are named.
+    public var samplesProxy: Bool { !proxyPIDs.isEmpty || !proxyPorts.isEmpty }
+
+    /// With no process named (and no agent), the service and the proxy serving `target` and
+    /// `backend` from this host, found through their listening sockets, are added to the
+    /// processes to sample. Returns who serves the target (for run.json) and the lines saying
+    /// what was found, or nil when an agent samples the server elsewhere.
+    public mutating func locateServices(target: TargetURL, backend: TargetURL?) -> RunTopology? {
+        guard agentURL == nil else { return nil }
+        let plan = ServiceLocator.plan(target: target, backend: backend,
+                                       findServer: serverPIDs.isEmpty && serverPorts.isEmpty,
+                                       findProxy: proxyPIDs.isEmpty && proxyPorts.isEmpty)
+        serverPIDs += plan.serverPIDs
+        proxyPIDs += plan.proxyPIDs
+        return plan.topology
+    }
+
+    /// The samplers, the agent and the capture to attach to a run against `targetPort`.
+    public func attachments(targetPort: UInt16) throws -> [any RunAttachment] {
+        var attachments: [any RunAttachment] = []
+        var sampling = SamplerConfiguration()
+        sampling.interval = sampleInterval
+        sampling.serverPIDs = serverPIDs
+        sampling.serverPorts = serverPorts
+        sampling.targetPorts = [targetPort]
+        if let agentURL {
+            // The server is on another host: the ports and pids name processes there; here only the generator is sampled.
+            var local = sampling
+            local.serverPIDs = []
+            local.serverPorts = []
+            attachments.append(SamplingAttachment(configuration: local))
+            attachments.append(try AgentAttachment(url: agentURL, token: agentToken, serverPorts: serverPorts,
+                                                   serverPIDs: serverPIDs, interval: sampling.interval))
+        } else {
+            attachments.append(SamplingAttachment(configuration: sampling))
+        }
+        if samplesProxy {
+            var proxy = sampling
+            proxy.serverPIDs = proxyPIDs
+            proxy.serverPorts = proxyPorts
+            attachments.append(SamplingAttachment(configuration: proxy, role: .proxy))
+        }
+        if !captureInterfaces.isEmpty {
+            attachments.append(CaptureAttachment(interfaces: captureInterfaces, ports: Set(capturePorts ?? [targetPort]),
+                                                 full: captureFull, frontPort: targetPort))
+        }
+        return attachments
+    }
+}

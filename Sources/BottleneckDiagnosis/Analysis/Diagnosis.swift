@@ -63,7 +63,7 @@ public struct DiagnosisResult: Sendable, Codable {
                                valid: !outcome.invalid, healthy: !outcome.invalid && sloMet && outcome.verdicts.isEmpty,
                                sloMet: sloMet, capacityAtSloRps: capacity, knee: knee, verdicts: outcome.verdicts,
                                missingEvidence: relevantMissing(outcome.missingEvidence, topology: evidence.topology),
-                               warnings: requestWarnings(steps) + unmappedPhaseWarnings(evidence.requests.unmappedPhaseNames),
+                               warnings: requestWarnings(steps) + lateSendWarnings(steps, outcome: outcome) + unmappedPhaseWarnings(evidence.requests.unmappedPhaseNames),
                                found: evidence.topology?.notes)
     }
 
@@ -74,6 +74,18 @@ public struct DiagnosisResult: Sendable, Codable {
             let answered = step.statusClasses.values.reduce(0, +)
             guard answered > 0, Double(rejected) >= 0.5 * Double(answered) else { return nil }
             return "step \(step.index + 1) (\(step.name)): \(rejected) of \(answered) responses were 4xx — the service rejected the request itself; check the method, --payload, --body and -H (a POST endpoint needs --payload)"
+        }
+    }
+
+    /// Steps whose latencies are much the generator's own lateness, where that did not change
+    /// the verdict (the loadgen-schedule-lag rule, which makes the run invalid, did not fire):
+    /// latency counts from the intended send time, so these steps overstate the service's.
+    static func lateSendWarnings(_ steps: [StepResult], outcome: DiagnosisOutcome) -> [String] {
+        guard !outcome.verdicts.contains(where: { $0.rule == "loadgen-schedule-lag" }) else { return [] }
+        return steps.compactMap { step in
+            let lag = step.scheduleLag.p99, p99 = step.latency.p99
+            guard lag >= 5, lag >= 0.25 * p99 else { return nil }
+            return "step \(step.index + 1) (\(step.name)): the generator sent late (schedule lag p99 \(String(format2: lag)) ms of a p99 of \(String(format2: p99)) ms), so its latencies overstate the service's; the verdict on the SLO holds either way"
         }
     }
 

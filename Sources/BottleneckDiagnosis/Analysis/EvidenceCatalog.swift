@@ -30,7 +30,7 @@ public enum EvidenceCatalog: Sendable {
         ("service.mean_ms", "ms", "requests.csv", "Mean time from the first byte sent to the last byte received."),
         ("service.p99_ms", "ms", "summary.json", "p99 service time (from the actual send)."),
         ("latency.p99_over_baseline", "ratio", "summary.json", "This step's p99 latency over the first step's."),
-        ("load.slo_broken", "flag", "summary.json", "1 when the step broke the objective: p99 over the SLO, over 1% errors, under 95% of the schedule completed, or a queue that grew (load.queue_growing); else 0."),
+        ("load.slo_broken", "flag", "summary.json", "1 when the step broke the objective: p99 over the SLO, more errors than a 1% rate gives by chance (one-sided binomial, 5%), under 95% of the schedule completed, or a queue that grew (load.queue_growing); else 0."),
         ("load.capacity_at_slo_rps", "req/s", "summary.json", "Run: the highest achieved rate of a step that met the objective (the one-connection baseline only when nothing else ran: its closed loop paces itself)."),
         ("load.sent_mbps", "Mbit/s", "requests.csv (bytes_out)", "What the generator wrote on the wire per second for the step's successful requests (headers and bodies)."),
         ("load.received_mbps", "Mbit/s", "requests.csv (bytes_in)", "What the generator read per second for the step's successful requests (headers and bodies)."),

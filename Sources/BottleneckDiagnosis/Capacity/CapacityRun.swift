@@ -119,7 +119,8 @@ public enum CapacityRun: Sendable {
         results.compactMap { step in
             guard step.mode == "open", let rate = step.targetRate, rate > 0 else { return nil }
             let p99 = step.latency.count > 0 && step.keptUp(minAchievedRatio: settings.minAchievedRatio) ? step.latency.p99 : .nan
-            return CapacitySearch.Measurement(rate: rate, p99Milliseconds: p99, errorRate: step.errorRate)
+            return CapacitySearch.Measurement(rate: rate, p99Milliseconds: p99, errorRate: step.errorRate,
+                                              errorsWithinBudget: step.errorsWithin(budget: settings.errorBudget))
         }
     }
 

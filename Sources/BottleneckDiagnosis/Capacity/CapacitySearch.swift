@@ -21,11 +21,15 @@ public enum CapacitySearch: Sendable {
         public var p99Milliseconds: Double
         /// Failed requests / all requests, 0 ... 1.
         public var errorRate: Double
+        /// Whether the step's errors are within the budget by its error count, not only its rate
+        /// (``StepResult/errorsWithin(budget:)``); nil: `errorRate` is judged against the budget.
+        public var errorsWithinBudget: Bool?
 
-        public init(rate: Double, p99Milliseconds: Double, errorRate: Double) {
+        public init(rate: Double, p99Milliseconds: Double, errorRate: Double, errorsWithinBudget: Bool? = nil) {
             self.rate = rate
             self.p99Milliseconds = p99Milliseconds
             self.errorRate = errorRate
+            self.errorsWithinBudget = errorsWithinBudget
         }
     }
 
@@ -42,7 +46,7 @@ public enum CapacitySearch: Sendable {
 
         public func isMet(by m: Measurement) -> Bool {
             m.p99Milliseconds.isFinite && m.errorRate.isFinite
-                && m.p99Milliseconds <= p99Milliseconds && m.errorRate <= errorBudget
+                && m.p99Milliseconds <= p99Milliseconds && (m.errorsWithinBudget ?? (m.errorRate <= errorBudget))
         }
     }
 

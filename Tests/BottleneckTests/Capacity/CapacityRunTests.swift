@@ -113,7 +113,8 @@ struct CapacityRunTests {
     @Test("a step fails on p99, on errors, or on falling behind the schedule", arguments: [
         (SyntheticSteps.open(0, 100, p99: 99), true),
         (SyntheticSteps.open(0, 100, p99: 101), false),
-        (SyntheticSteps.open(0, 100, p99: 10, http5xx: 4), false),   // 2 % errors
+        (SyntheticSteps.open(0, 100, p99: 10, http5xx: 8), false),   // 4 % errors: a 1 % rate gives 8 of 200 0.1 % of the time
+        (SyntheticSteps.open(0, 100, p99: 10, http5xx: 4), true),    // 2 %, but a 1 % rate gives 4 of 200 14 % of the time
         (SyntheticSteps.open(0, 100, p99: 10, http5xx: 1), true),    // 0.5 %
         (SyntheticSteps.open(0, 100, p99: 10, unsent: 20), false),   // 200 of 220 scheduled: 91 %
     ])
@@ -122,6 +123,19 @@ struct CapacityRunTests {
         #expect(CapacityRun.meets(step, settings) == expected)
         let measured = CapacityRun.measurements([step], settings)
         #expect(settings.objective.isMet(by: measured[0]) == expected)
+    }
+
+    @Test func oneErrorInAShortStepIsNoEvidenceAgainstTheErrorBudget() {
+        // 53 requests (a 2 s step at 26.5 req/s): one error is 1.9%, but a service failing 1% of
+        // requests gives one or more 41% of the time; three or more only 1.6% of the time.
+        func step(errors: UInt64) -> StepResult {
+            SyntheticSteps.make(0, shape: .open(rate: 26.5, arrivals: .poisson), achieved: 26.5, p99: 10, http5xx: errors)
+        }
+        #expect(step(errors: 1).errorsWithin(budget: 0.01))
+        #expect(step(errors: 2).errorsWithin(budget: 0.01))
+        #expect(!step(errors: 3).errorsWithin(budget: 0.01))
+        #expect(abs(StepResult.binomialUpperTail(atLeast: 1, of: 53, probability: 0.01) - 0.4128) < 0.001)
+        #expect(abs(StepResult.binomialUpperTail(atLeast: 3, of: 53, probability: 0.01) - 0.0162) < 0.001)
     }
 
     @Test func aFlatSweepSetsAThroughputCeilingAndAClimbingOneDoesNot() {

@@ -32,7 +32,7 @@ public final class CaptureAttachment: RunAttachment {
         var notes: [String] = []
         var opened: [(String, LiveCapture)] = []
         for (index, interface) in interfaces.enumerated() {
-            let file = index == 0 ? "capture.pcap" : "capture-\(interface).pcap"
+            let file = index == 0 ? RunFile.capture.rawValue : "capture-\(interface).pcap"
             do {
                 let capture = try LiveCapture(device: interface, ports: ports, full: full, dumpPath: directory.file(file))
                 opened.append((interface, capture))
@@ -73,9 +73,9 @@ public final class CaptureAttachment: RunAttachment {
         let legJoin = frontPort.flatMap { LegJoinSummary(exchanges: merged.exchanges, frontPort: $0) }
         if let legJoin { notes.append(Self.note(legJoin)) }
         do {
-            try CaptureAnalyzeCommandOutput.writeJSONLines(merged, toFile: directory.file("capture-exchanges.jsonl"))
+            try CaptureAnalyzeCommandOutput.writeJSONLines(merged, toFile: directory.file(RunFile.captureExchanges.rawValue))
             try directory.write(CaptureSummary(interfaces: summaries, ports: ports.sorted(), full: full, legJoin: legJoin),
-                                to: "capture-summary.json")
+                                to: RunFile.captureSummary.rawValue)
         } catch {
             notes.append("capture: could not write the capture files: \(error)")
         }

@@ -30,10 +30,7 @@ extension RunReport {
     /// - Throws: ``AnalysisError`` (exit 2) when the directory is not a readable run directory.
     public static func load(directory: String, diagnosis source: DiagnosisSource = .recorded(sloP99Milliseconds: 300),
                             segments: ServerTimingSegments = .defaults) throws -> RunReportData {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw AnalysisError("\(directory): no such directory; give a run directory bottleneck load wrote (runs/<time>-<name>/)")
-        }
+        let record = try RunRecord(directory: directory)
         // One read of summary.json, requests.csv and the capture: the evidence's, which the charts share.
         let evidence: RunEvidence
         let diagnosis: DiagnosisResult
@@ -43,37 +40,37 @@ extension RunReport {
             evidence = madeEvidence
             diagnosis = made
         case .recorded(let sloP99Milliseconds):
-            if let recorded = try DiagnosisResult.recorded(in: directory) {
-                evidence = try RunEvidence.load(directory: directory, sloP99Milliseconds: recorded.sloP99Ms, segments: segments)
+            if let recorded = try DiagnosisResult.recorded(in: record) {
+                evidence = try RunEvidence.load(record: record, sloP99Milliseconds: recorded.sloP99Ms, segments: segments)
                 diagnosis = recorded
             } else {
-                evidence = try RunEvidence.load(directory: directory, sloP99Milliseconds: sloP99Milliseconds, segments: segments)
+                evidence = try RunEvidence.load(record: record, sloP99Milliseconds: sloP99Milliseconds, segments: segments)
                 diagnosis = DiagnosisResult.evaluate(evidence: evidence, rules: try DefaultRules.load(catalog: EvidenceCatalog.catalog))
                 diagnosisNote = "Diagnosed now with the default rules: the run directory holds no \(DiagnosisResult.fileName)."
             }
         case .reevaluated(let rules, let rulesDescription, let sloP99Milliseconds):
-            evidence = try RunEvidence.load(directory: directory, sloP99Milliseconds: sloP99Milliseconds, segments: segments)
+            evidence = try RunEvidence.load(record: record, sloP99Milliseconds: sloP99Milliseconds, segments: segments)
             diagnosis = DiagnosisResult.evaluate(evidence: evidence, rules: try rules ?? DefaultRules.load(catalog: EvidenceCatalog.catalog))
             diagnosisNote = "Diagnosed again now with \(rulesDescription) and p99 ≤ \(formatRate(sloP99Milliseconds)) ms, not read from \(DiagnosisResult.fileName)."
         }
         let summary = evidence.summary
-        let run = FileManager.default.contents(atPath: directory + "/run.json").flatMap { try? RunJSON.decode(RunDescription.self, from: $0) }
+        let run = evidence.record.description
         let requests = evidence.requests
         let wire = evidence.wire
         let breakdown = summary.steps.map {
             RunReportTimeBreakdown(step: $0, aggregate: requests.steps[$0.index], wire: wire?.steps[$0.index])
         }
-        let samples = FileManager.default.contents(atPath: directory + "/samples.jsonl")
+        let samples = evidence.record.data(.samples)
         let usage = samples.map { sampledUsage(samples: $0, startNs: run?.monotonicStartNs, stepNames: summary.steps.map(\.name)) }
         let cpu = usage?.cpu ?? RunReportData.CPUUsage(series: [], stepStarts: [], allowedCores: nil)
         var cpuWithLimit = cpu
         cpuWithLimit.allowedCores = run?.host.allowedCores ?? summary.steps.first?.allowedCores
-        let hlog = FileManager.default.contents(atPath: directory + "/latency.hlog").map { String(decoding: $0, as: UTF8.self) }
+        let hlog = evidence.record.data(.latencyLog).map { String(decoding: $0, as: UTF8.self) }
         let distributions = try hlog.map { try Self.distributions(hlog: $0, stepNames: summary.steps.map(\.name)) } ?? []
         return RunReportData(directory: directory, run: run, summary: summary, diagnosis: diagnosis, diagnosisNote: diagnosisNote, breakdown: breakdown,
                              cpu: cpuWithLimit, sampled: usage?.sampled ?? RunReportData.SampledSeries(),
                              payload: payloadScatter(requests.payloadPoints), distributions: distributions,
-                             capacity: try CapacityReport.recorded(in: directory))
+                             capacity: try CapacityReport.recorded(in: evidence.record))
     }
 
     /// Latency, service and server time against payload size, or nil when sizes do not vary by at

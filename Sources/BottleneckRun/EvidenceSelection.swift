@@ -43,8 +43,8 @@ public struct EvidenceSelection: Sendable {
     }
 
     /// The samplers, the agent and the capture to attach to a run against `targetPort`.
-    public func attachments(targetPort: UInt16) throws -> [any RunAttachment] {
-        var attachments: [any RunAttachment] = []
+    public func observers(targetPort: UInt16) throws -> RunObservers {
+        var observers = RunObservers()
         var sampling = SamplerConfiguration()
         sampling.interval = sampleInterval
         sampling.serverPIDs = serverPIDs
@@ -55,22 +55,42 @@ public struct EvidenceSelection: Sendable {
             var local = sampling
             local.serverPIDs = []
             local.serverPorts = []
-            attachments.append(SamplingAttachment(configuration: local))
-            attachments.append(try AgentAttachment(url: agentURL, token: agentToken, serverPorts: serverPorts,
-                                                   serverPIDs: serverPIDs, interval: sampling.interval))
+            observers.samplers.append(SamplingAttachment(configuration: local))
+            observers.agent = try AgentAttachment(url: agentURL, token: agentToken, serverPorts: serverPorts,
+                                                  serverPIDs: serverPIDs, interval: sampling.interval)
         } else {
-            attachments.append(SamplingAttachment(configuration: sampling))
+            observers.samplers.append(SamplingAttachment(configuration: sampling))
         }
         if samplesProxy {
             var proxy = sampling
             proxy.serverPIDs = proxyPIDs
             proxy.serverPorts = proxyPorts
-            attachments.append(SamplingAttachment(configuration: proxy, role: .proxy))
+            observers.samplers.append(SamplingAttachment(configuration: proxy, role: .proxy))
         }
         if !captureInterfaces.isEmpty {
-            attachments.append(CaptureAttachment(interfaces: captureInterfaces, ports: Set(capturePorts ?? [targetPort]),
-                                                 full: captureFull, frontPort: targetPort))
+            observers.capture = CaptureAttachment(interfaces: captureInterfaces, ports: Set(capturePorts ?? [targetPort]),
+                                                  full: captureFull, frontPort: targetPort)
         }
-        return attachments
+        return observers
+    }
+}
+
+/// What observes a run beside its engine, by kind: the run takes each kind's part of
+/// summary.json from its own field, never by asking an attachment what it is.
+public struct RunObservers: Sendable {
+    /// The generator's and the service's samplers, and the proxy's (role `.proxy`).
+    public var samplers: [SamplingAttachment] = []
+    /// The agent sampling the server on its own host.
+    public var agent: AgentAttachment?
+    public var capture: CaptureAttachment?
+
+    public init() {}
+
+    /// Every observer, in the order they start.
+    public var all: [any RunAttachment] {
+        var all: [any RunAttachment] = samplers
+        if let agent { all.append(agent) }
+        if let capture { all.append(capture) }
+        return all
     }
 }

@@ -21,8 +21,8 @@ public final class LoadRun: Sendable {
         public var payloadSpecs: [String]
         public var body: String?
         public var payloadDescriptors: [RequestRecordWriter.PayloadDescriptor]
-        /// Observers beside the engine (capture, samplers), started before the first step.
-        public var attachments: [any RunAttachment] = []
+        /// Observers beside the engine (samplers, agent, capture), started before the first step.
+        public var observers = RunObservers()
         /// What `diagnose` found serving the target on this host (kept in run.json).
         public var topology: RunTopology?
 
@@ -69,7 +69,7 @@ public final class LoadRun: Sendable {
         let records: RequestRecordWriter
         do {
             directory = try RunDirectory(name: request.name, explicitPath: request.outputDirectory)
-            records = try RequestRecordWriter(path: directory.file("requests.csv"), runTag: request.plan.runTag,
+            records = try RequestRecordWriter(path: directory.file(RunFile.requests.rawValue), runTag: request.plan.runTag,
                                               payloads: request.payloadDescriptors, worker: directory.worker)
         } catch {
             await engine.shutdown()
@@ -82,11 +82,11 @@ public final class LoadRun: Sendable {
             monotonicStartNs: directory.monotonicStartNs, wallStartNs: directory.wallStartNs, command: request.command,
             config: RunConfiguration(plan: request.plan, probe: request.probe, payloads: request.payloadSpecs, body: request.body),
             host: HostFacts.current(), threads: request.plan.threads ?? engine.allowance.threads, topology: request.topology)
-        try directory.write(description, to: "run.json")
+        try directory.write(description, to: RunFile.description.rawValue)
 
         var started: [any RunAttachment] = []
         do {
-            for attachment in request.attachments {
+            for attachment in request.observers.all {
                 for note in try attachment.start(directory: directory) { notes(note) }
                 started.append(attachment)
             }
@@ -119,12 +119,12 @@ public final class LoadRun: Sendable {
         var summary = RunSummary(name: request.name, target: request.plan.target.description, runDirectory: directory.path,
                                  plannedSteps: request.plan.steps.count, interrupted: engine.wasInterrupted, steps: results,
                                  requestsRecorded: records.recordsWritten, generatorPeakRSSBytes: ProcessCPUTime.peakRSSBytes())
-        let samplers = started.compactMap { $0 as? SamplingAttachment }
-        summary.sampling = samplers.first { $0.role == .service }?.summary
-        summary.proxySampling = samplers.first { $0.role == .proxy }?.summary
-        summary.agentSampling = started.lazy.compactMap { $0 as? AgentAttachment }.first?.summary
+        // Every observer started (or the run ended above), so each kind's part is there to take.
+        summary.sampling = request.observers.samplers.first { $0.role == .service }?.summary
+        summary.proxySampling = request.observers.samplers.first { $0.role == .proxy }?.summary
+        summary.agentSampling = request.observers.agent?.summary
         summary.warnings += RunSummary.hostWarnings(steps: results, sampling: summary.sampling)
-        try directory.write(summary, to: "summary.json")
+        try directory.write(summary, to: RunFile.summary.rawValue)
         if let failure { throw failure }
         return (summary, directory)
     }
@@ -189,7 +189,7 @@ private final class RunDirectoryObserver: LoadObserver {
         let partial = RunSummary(name: request.name, target: request.plan.target.description, runDirectory: directory.path,
                                  plannedSteps: request.plan.steps.count, interrupted: false, steps: all,
                                  requestsRecorded: records.recordsWritten, generatorPeakRSSBytes: ProcessCPUTime.peakRSSBytes())
-        try? directory.write(partial, to: "summary.json")
+        try? directory.write(partial, to: RunFile.summary.rawValue)
         display?.stepFinished(result)
     }
 }

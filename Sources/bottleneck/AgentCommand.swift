@@ -11,10 +11,12 @@ struct AgentCommand: AsyncParsableCommand {
         commandName: "agent",
         abstract: "Sample this host's server processes and serve the samples over HTTP.",
         discussion: """
-            Listens on 127.0.0.1:9555 unless --listen says otherwise. Beyond loopback a token is required:
-            every request but /health must carry `Authorization: Bearer TOKEN`, the token read from --token-file
+            Listens on 127.0.0.1:9555 unless --listen says otherwise. Beyond loopback a token is required: \
+            every request but /health must carry `Authorization: Bearer TOKEN`, the token read from --token-file \
             (16+ characters, mode 0600). Plain HTTP: use a private network or an SSH tunnel.
-            Endpoints: /v1/samples, /v1/status, /v1/session, /v1/step, /metrics (OpenMetrics), /health.
+
+            Endpoints: /v1/samples, /v1/status, /v1/session, /v1/step, /metrics (OpenMetrics), /health \
+            (docs/agent.md).
 
             Examples:
               openssl rand -hex 32 > agent.token && chmod 600 agent.token

@@ -10,7 +10,7 @@ struct BottleneckCommand: AsyncParsableCommand {
         commandName: "bottleneck",
         abstract: "Load-test an ML prediction service and find out where its time goes.",
         discussion: """
-            Exit codes: 0 ok; 1 a finding that --fail-on asked for; 2 bad usage or input;
+            Exit codes: 0 ok; 1 a finding that --fail-on asked for; 2 bad usage or input; \
             3 the run is invalid (the load generator could not keep up), so its numbers must not be trusted.
             """,
         version: BottleneckVersion.current,

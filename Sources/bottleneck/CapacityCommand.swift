@@ -13,13 +13,15 @@ struct CapacityCommand: AsyncParsableCommand {
         discussion: """
             Runs a closed-loop concurrency sweep (1,2,3,4,6,8,12,16; the Universal Scalability Law is fitted to it), \
             then open-loop steps that bisect between 0.25x and 2x the best closed-loop throughput for the highest \
-            rate whose p99 meets --slo with errors within 1% (no more than a 1% rate gives by chance), 95% of its schedule completed and no growing queue \
+            rate whose p99 meets --slo with errors within 1% (no more than a 1% rate gives by chance), 95% of its \
+            schedule completed and no growing queue \
             (requests left unfinished at the step's end beyond rate x early latency). The answer is capped at the \
             sweep's throughput ceiling when the sweep flattened. --from RUN_DIR recomputes from a recorded run. \
             The budget defaults to 3m; longer budgets give longer steps, which resolve the knee more finely. \
             The decision is kept in the run directory (capacity.json), and `bottleneck report` (or --report html) shows \
             it with the USL curve over the sweep.
-            Exit codes: 0 done (a capacity that could not be found is a finding, not an error); 2 bad input;
+
+            Exit codes: 0 done (a capacity that could not be found is a finding, not an error); 2 bad input; \
             3 the run is invalid (the load generator could not keep up).
             """
     )

@@ -14,9 +14,10 @@ struct CaptureCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Per-exchange wire timings (t1..t4), per-leg latency percentiles, handshake RTT and retransmits from a .pcap file.",
             discussion: """
-                Reads pcap or pcapng files from tcpdump or Wireshark (Ethernet, Linux cooked SLL/SLL2, raw IP).
-                t1/t2 are the first/last request byte, t3/t4 the first/last response byte, as seen where the capture sat.
+                Reads pcap or pcapng files from tcpdump or Wireshark (Ethernet, Linux cooked SLL/SLL2, raw IP). \
+                t1/t2 are the first/last request byte, t3/t4 the first/last response byte, as seen where the capture sat. \
                 A headers-only capture (tcpdump -s 1024) is enough: body sizes come from TCP sequence numbers.
+
                 Example: bottleneck capture analyze run.pcap --ports 80,8000 --json > exchanges.jsonl
                 """
         )

@@ -15,8 +15,8 @@ struct DiagnoseCommand: AsyncParsableCommand {
             Two paths. Given nothing but --target (and --payload for a POST endpoint), diagnose warms up (--warmup), \
             runs a one-connection baseline — with random-size payloads it is also the payload-size sweep — then \
             open-loop steps that double the rate until a step breaks the objective (p99 over --slo, default \
-            p99=300ms; more errors than a 1% rate gives by chance; the achieved rate behind; a growing queue), then bisects between the last \
-            rate that held and the first that broke until the knee is known within 15%, or the budget is spent, \
+            p99=300ms; more errors than a 1% rate gives by chance; the achieved rate behind; a growing queue), \
+            then bisects between the last rate that held and the first that broke until the knee is known within 15%, or the budget is spent, \
             and names what limits there. Given --rate R (your production load) it runs a 4 s baseline, then R, \
             and answers at R: a culprit, or healthy. --concurrency N does the same closed-loop.
 

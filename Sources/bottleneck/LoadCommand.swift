@@ -14,12 +14,14 @@ struct LoadCommand: AsyncParsableCommand {
         commandName: "load",
         abstract: "Apply load to an HTTP endpoint and record every request.",
         discussion: """
-            Closed loop (--concurrency, --concurrency-steps): N connections, one request in flight each.
-            Open loop (--rate, --rates, --ramp): requests sent on schedule whatever the server does;
+            Closed loop (--concurrency, --concurrency-steps): N connections, one request in flight each. \
+            Open loop (--rate, --rates, --ramp): requests sent on schedule whatever the server does; \
             latency is measured from the intended send time, so queueing is never hidden.
+
             Results go to runs/<UTC time>-<name>/ (or --out): run.json, requests.csv, latency.hlog, summary.json.
-            Exit code 3 when the generator itself was saturated (CPU above 90% of what it may use); late sends
-            (schedule lag p99 above 1 ms) and an achieved rate under 99% of target are warnings, with a note
+
+            Exit code 3 when the generator itself was saturated (CPU above 90% of what it may use); late sends \
+            (schedule lag p99 above 1 ms) and an achieved rate under 99% of target are warnings, with a note \
             when the hypervisor took 2% or more of the host's CPU meanwhile (steal: no program sends on time then).
 
             Examples:
@@ -144,7 +146,7 @@ struct LoadCommand: AsyncParsableCommand {
         let built = try LoadPlanBuilder.build(options, runTag: LoadPlanBuilder.makeRunTag())
 
         var request = LoadRun.Request(built, name: built.name, outputDirectory: out, command: CommandLine.arguments, probe: probeName)
-        request.attachments = try evidence.selection().attachments(targetPort: UInt16(built.plan.target.port))
+        request.observers = try evidence.selection().observers(targetPort: UInt16(built.plan.target.port))
         let (summary, directory) = try await RunExecution.execute(request, verbose: verbose)
         try reports.write(directory: directory, diagnosis: .recorded(sloP99Milliseconds: SLOSpec.defaultP99Milliseconds))
         if json {

@@ -58,8 +58,9 @@ struct PlaybookRunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a playbook against a target: its probe steps, then its rules, then its outcome.",
         discussion: """
-            Prints the playbook's conclusion for each rule that fired (or its pass text), then the diagnosis behind it.
+            Prints the playbook's conclusion for each rule that fired (or its pass text), then the diagnosis behind it. \
             The capacity-plan playbook runs `bottleneck capacity` with the planning flags.
+
             Exit codes: 0 done; 1 a culprit named in --fail-on was found; 2 bad input; 3 the run is invalid.
             """
     )

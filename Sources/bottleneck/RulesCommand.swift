@@ -39,8 +39,10 @@ struct RulesCommand: ParsableCommand {
 
     struct Metrics: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List every evidence metric the rules can use.")
+        @Flag(help: "As the Markdown table of docs/metrics.md.") var markdown = false
+
         func run() throws {
-            print(RulesExplanation.metricTable(), terminator: "")
+            print(markdown ? RulesExplanation.metricMarkdown() : RulesExplanation.metricTable(), terminator: "")
         }
     }
 }

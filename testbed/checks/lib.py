@@ -20,6 +20,9 @@ from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTBED = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(TESTBED, "bedlib"))
+import procfs  # noqa: E402  (the bed's one /proc/PID/stat parser)
+
 BED = os.path.join(TESTBED, "bed")
 LUA = os.path.join(HERE, "wrk_report.lua")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -195,26 +198,9 @@ def wrk(url: str, files: list[str], ctype: str, connections: int = 2, duration: 
 
 # ------------------------------------------------------------------ /proc
 
-def _stat_fields(pid: int) -> list[str]:
-    with open(f"/proc/{pid}/stat") as f:
-        s = f.read()
-    return s[s.rfind(")") + 2:].split()
-
-
 def tree(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                children.setdefault(int(_stat_fields(int(d))[1]), []).append(int(d))
-            except (OSError, IndexError, ValueError):
-                pass
-    out, todo = [pid], [pid]
-    while todo:
-        for c in children.get(todo.pop(), []):
-            out.append(c)
-            todo.append(c)
-    return out
+    """The process and all its descendants."""
+    return [pid] + procfs.descendants(pid)
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -222,7 +208,7 @@ def cpu_seconds(pids: list[int]) -> float:
     total = 0
     for p in pids:
         try:
-            f = _stat_fields(p)
+            f = procfs.stat_fields(p)
             total += int(f[11]) + int(f[12])
         except (OSError, IndexError):
             pass
@@ -234,9 +220,7 @@ def thread_cpu(pid: int) -> dict[int, float]:
     try:
         for t in os.listdir(f"/proc/{pid}/task"):
             try:
-                with open(f"/proc/{pid}/task/{t}/stat") as f:
-                    s = f.read()
-                fl = s[s.rfind(")") + 2:].split()
+                fl = procfs.stat_fields(pid, int(t))
                 out[int(t)] = (int(fl[11]) + int(fl[12])) / CLK_TCK
             except (OSError, IndexError):
                 pass
@@ -363,7 +347,6 @@ def pct(values: list[float], q: float) -> float:
 
 
 def cgroup_stat(path: str) -> dict:
-    sys.path.insert(0, os.path.join(TESTBED, "bedlib"))
     import cgroups
     version = 2 if os.path.exists(os.path.join(path, "cpu.max")) else 1
     paths = [path]

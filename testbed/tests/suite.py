@@ -19,6 +19,7 @@ TB = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BED = os.path.join(TB, "bed")
 sys.path.insert(0, os.path.join(TB, "checks"))
 from lib import wrk, make_payloads  # noqa: E402
+import procfs  # noqa: E402  (lib put testbed/bedlib on the path)
 
 ROWS: list[dict] = []
 UP_TIMEOUT = 180
@@ -47,18 +48,9 @@ def row(name, check, ok, figures, seconds, detail=""):
     print(f"[{mark}] {name:<22} {check:<26} {seconds:6.1f}s  {detail}", flush=True)
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            st = f.read()
-        return st[st.rfind(")") + 2] not in "ZX"
-    except OSError:
-        return False
-
-
 def assert_clean(name: str, t0: float, pids: list[int] | None = None):
     left = leftovers()
-    alive = [p for p in (pids or []) if pid_alive(p)]
+    alive = [p for p in (pids or []) if procfs.proc_alive(p)]
     if alive:
         left["recorded_pids_alive"] = alive
     row(name, "teardown-leaves-nothing", not left, {"leftovers": left}, time.time() - t0,

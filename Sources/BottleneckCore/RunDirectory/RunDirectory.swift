@@ -42,12 +42,12 @@ public final class RunDirectory: Sendable {
             throw LoadError(.output, "--out \(directory): cannot create the run directory (\(error.localizedDescription)); choose a writable path")
         }
         if let existing = try? FileManager.default.contentsOfDirectory(atPath: directory),
-           existing.contains("summary.json") || existing.contains("requests.csv") {
+           existing.contains(RunFile.summary.rawValue) || existing.contains(RunFile.requests.rawValue) {
             throw LoadError(.output, "--out \(directory): already holds a run; choose a new directory so nothing measured is overwritten")
         }
         path = directory
         worker = BackgroundWorker(name: "bn-writer")
-        let logWriter = try? HistogramLogWriter(path: directory + "/latency.hlog", startTime: Double(wall) / 1e9,
+        let logWriter = try? HistogramLogWriter(path: RunFile.latencyLog.path(in: directory), startTime: Double(wall) / 1e9,
                                                 comment: "[Logged with bottleneck \(BottleneckVersion.current); values in ns; tags are steps]")
         log = Mutex(logWriter)
     }

@@ -52,7 +52,7 @@ public struct DiagnosisResult: Sendable, Codable {
         let steps = evidence.summary.steps
         func meets(_ step: StepResult) -> Bool { RunEvidence.meetsObjective(step, sloP99Milliseconds: sloP99Milliseconds) }
         let sloMet = !steps.isEmpty && steps.allSatisfy(meets)
-        let capacity = evidence.run["load.capacity_at_slo_rps"]
+        let capacity = evidence.run[Metric.loadCapacityAtSloRps]
         var knee: Knee?
         if let index = evidence.kneeStep, index < steps.count {
             let step = steps[index]
@@ -106,17 +106,11 @@ public struct DiagnosisResult: Sendable, Codable {
     /// The culprits named, best first.
     public var culprits: [Culprit] { verdicts.map(\.culprit) }
 
-    public static let fileName = "diagnosis.json"
+    public static let fileName = RunFile.diagnosis.rawValue
 
     /// The diagnosis recorded in a run directory, or nil when it has none (`load` records none).
-    public static func recorded(in directory: String) throws -> DiagnosisResult? {
-        let path = directory + "/" + fileName
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        do {
-            return try RunJSON.decode(DiagnosisResult.self, from: data)
-        } catch {
-            throw AnalysisError("\(path) does not decode (\(error)); diagnose the run again with bottleneck diagnose --from \(directory)")
-        }
+    public static func recorded(in record: RunRecord) throws -> DiagnosisResult? {
+        try record.decode(DiagnosisResult.self, from: .diagnosis)
     }
 
     /// Reads the run's evidence, evaluates `rules` on it and records both in the run directory.

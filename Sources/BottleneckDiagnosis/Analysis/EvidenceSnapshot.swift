@@ -9,7 +9,7 @@ import BottleneckRun
 /// bed's scenarios really produced.
 public struct EvidenceSnapshot: EvidenceSource, Codable, Equatable {
     public static let schemaVersion = "bottleneck.evidence/v1"
-    public static let fileName = "evidence.json"
+    public static let fileName = RunFile.evidence.rawValue
 
     public var schema = EvidenceSnapshot.schemaVersion
     public var sloP99Ms: Double

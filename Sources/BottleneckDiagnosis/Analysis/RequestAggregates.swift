@@ -1,4 +1,5 @@
 import Foundation
+import BottleneckRun
 import BottleneckCore
 import BottleneckLoad
 
@@ -92,6 +93,18 @@ package struct RequestAggregates {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw AnalysisError("cannot read \(path); is this a run directory written by bottleneck load?")
         }
+        return read(data: data, segments: segments, tailThresholdsMs: tailThresholdsMs)
+    }
+
+    /// The run's `requests.csv`, read through its record.
+    package static func read(record: RunRecord, segments: ServerTimingSegments, tailThresholdsMs: [Int: Double] = [:]) throws -> RequestAggregates {
+        guard let data = record.data(.requests) else {
+            throw AnalysisError("cannot read \(RunFile.requests.path(in: record.directory)); is this a run directory written by bottleneck load?")
+        }
+        return read(data: data, segments: segments, tailThresholdsMs: tailThresholdsMs)
+    }
+
+    private static func read(data: Data, segments: ServerTimingSegments, tailThresholdsMs: [Int: Double]) -> RequestAggregates {
         var result = RequestAggregates()
         var columns: [String: Int] = [:]
         var first = true

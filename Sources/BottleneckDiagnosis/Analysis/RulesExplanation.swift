@@ -18,4 +18,17 @@ public enum RulesExplanation: Sendable {
     public static func metricTable() -> String {
         EvidenceCatalog.catalog.definitions.map { "\($0.name)\t\($0.unit)\t\($0.source)\t\($0.description)" }.joined(separator: "\n") + "\n"
     }
+
+    /// docs/metrics.md: the same catalog as a Markdown table (`rules metrics --markdown`; a test
+    /// fails when the file differs, and rewrites it with BOTTLENECK_UPDATE_GOLDEN=1).
+    public static func metricMarkdown() -> String {
+        var out = "# Evidence metrics\n\nGenerated from the catalog by `bottleneck rules metrics --markdown`; "
+        out += "do not edit. Rules read these names (docs/rules.md); `bottleneck rules explain NAME` prints one.\n\n"
+        out += "| metric | unit | from | meaning |\n|---|---|---|---|\n"
+        for metric in EvidenceCatalog.catalog.definitions {
+            let cells = [metric.name, metric.unit, metric.source, metric.description].map { $0.replacingOccurrences(of: "|", with: "\\|") }
+            out += "| `\(cells[0])` | \(cells[1]) | \(cells[2]) | \(cells[3]) |\n"
+        }
+        return out
+    }
 }

@@ -22,6 +22,8 @@ public struct RunEvidence: EvidenceSource {
     public let kneeStep: Int?
     /// The SLO the knee was judged against (p99, ms).
     public let sloP99Milliseconds: Double
+    /// The run directory, as read: the report draws from the same reads.
+    public let record: RunRecord
     /// The per-step sums over `requests.csv` and the capture's split the metrics came from,
     /// kept for the report's charts so the files are read once.
     package let requests: RequestAggregates
@@ -34,8 +36,6 @@ public struct RunEvidence: EvidenceSource {
     /// The name of the one-connection step `diagnose` runs before its ramp or its stated load.
     public static let baselineStepName = "baseline"
 
-    /// Where `--backend` puts the one-connection run straight to the service behind the proxy.
-    public static let bypassDirectoryName = "bypass"
 
     public func value(_ metric: String, step: StepSelector) -> Double? {
         Self.lookup(metric, step: step, steps: steps, run: run)
@@ -51,23 +51,21 @@ public struct RunEvidence: EvidenceSource {
 
     public static func load(directory: String, sloP99Milliseconds: Double = 300,
                             segments: ServerTimingSegments = .defaults) throws -> RunEvidence {
-        guard let data = FileManager.default.contents(atPath: directory + "/summary.json") else {
-            throw AnalysisError("\(directory): no summary.json; give the directory a bottleneck run wrote (runs/<time>-<name>/)")
-        }
-        let summary: RunSummary
-        do {
-            summary = try RunJSON.decode(RunSummary.self, from: data)
-        } catch {
-            throw AnalysisError("\(directory)/summary.json does not parse (\(error)); was it written by a newer bottleneck?")
-        }
-        let description = FileManager.default.contents(atPath: directory + "/run.json")
-            .flatMap { try? RunJSON.decode(RunDescription.self, from: $0) }
+        try load(record: try RunRecord(directory: directory), sloP99Milliseconds: sloP99Milliseconds, segments: segments)
+    }
+
+    /// The evidence of a recorded run; the record keeps the files it read for the report.
+    public static func load(record: RunRecord, sloP99Milliseconds: Double = 300,
+                            segments: ServerTimingSegments = .defaults) throws -> RunEvidence {
+        let directory = record.directory
+        let summary = record.summary
+        let description = record.description
         let ephemeralPorts = description?.host.ephemeralPorts
         // HdrHistogram reports a percentile as the top of its bucket (3 significant digits), up to
         // 0.1% above the request that set it: the tail starts 0.2% below, so it holds that request.
         let tails = Dictionary(summary.steps.filter { $0.latency.count > 0 }.map { ($0.index, $0.latency.p99 * 0.998) }, uniquingKeysWith: { a, _ in a })
-        let requests = try RequestAggregates.read(path: directory + "/requests.csv", segments: segments, tailThresholdsMs: tails)
-        let wire = TargetURLPort.parse(summary.target).flatMap { WireAttribution.load(directory: directory, frontPort: $0) }
+        let requests = try RequestAggregates.read(record: record, segments: segments, tailThresholdsMs: tails)
+        let wire = TargetURLPort.parse(summary.target).flatMap { WireAttribution.load(record: record, frontPort: $0) }
         let sampling = Dictionary((summary.sampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
         // The service from the agent on its host when the run pulled from one, else from here.
         let serverSampling = Dictionary((summary.serverSampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
@@ -77,259 +75,259 @@ public struct RunEvidence: EvidenceSource {
         let baselineP99 = summary.steps.first?.latency.p99
         for result in summary.steps {
             var m: [String: Double] = [:]
-            m["load.offered_rps"] = result.targetRate ?? 0
-            m["load.concurrency"] = Double(result.concurrency ?? 0)
-            m["load.achieved_rps"] = result.achievedRate
-            m["load.achieved_ratio"] = result.achievedRatio ?? 1
-            m["load.error_rate"] = result.errorRate
+            m[Metric.loadOfferedRps] = result.targetRate ?? 0
+            m[Metric.loadConcurrency] = Double(result.concurrency ?? 0)
+            m[Metric.loadAchievedRps] = result.achievedRate
+            m[Metric.loadAchievedRatio] = result.achievedRatio ?? 1
+            m[Metric.loadErrorRate] = result.errorRate
             let attempted = Double(max(1, result.completed + result.errors.filter { !$0.key.hasPrefix("http") }.values.reduce(0, +)))
-            m["load.timeout_rate"] = Double(result.errors["timeout"] ?? 0) / attempted
-            m["load.refused_rate"] = Double((result.errors["refused"] ?? 0) + (result.errors["reset"] ?? 0)) / attempted
+            m[Metric.loadTimeoutRate] = Double(result.errors["timeout"] ?? 0) / attempted
+            m[Metric.loadRefusedRate] = Double((result.errors["refused"] ?? 0) + (result.errors["reset"] ?? 0)) / attempted
             let localFailures = (result.errors[RequestErrorKind.noLocalPort.label] ?? 0) + (result.errors[RequestErrorKind.tooManyFiles.label] ?? 0)
-            m["load.local_error_rate"] = Double(localFailures) / attempted
-            m["load.connections_per_request"] = Double(result.connectionsOpened) / attempted
-            m["load.schedule_lag_p99_ms"] = result.scheduleLag.p99
-            m["load.schedule_lag_p50_ms"] = result.scheduleLag.p50
-            m["load.schedule_lag_max_ms"] = result.scheduleLag.max
+            m[Metric.loadLocalErrorRate] = Double(localFailures) / attempted
+            m[Metric.loadConnectionsPerRequest] = Double(result.connectionsOpened) / attempted
+            m[Metric.loadScheduleLagP99Ms] = result.scheduleLag.p99
+            m[Metric.loadScheduleLagP50Ms] = result.scheduleLag.p50
+            m[Metric.loadScheduleLagMaxMs] = result.scheduleLag.max
             if let trend = result.latencyTrend {
-                m["latency.first_third_mean_ms"] = trend.firstThirdMeanMs
-                m["latency.last_third_mean_ms"] = trend.lastThirdMeanMs
+                m[Metric.latencyFirstThirdMeanMs] = trend.firstThirdMeanMs
+                m[Metric.latencyLastThirdMeanMs] = trend.lastThirdMeanMs
             }
             if let backlog = result.backlog {
-                m["load.backlog_at_end"] = Double(backlog.atEnd)
-                m["load.backlog_expected"] = backlog.expected
-                m["load.queue_growing"] = backlog.growing ? 1 : 0
+                m[Metric.loadBacklogAtEnd] = Double(backlog.atEnd)
+                m[Metric.loadBacklogExpected] = backlog.expected
+                m[Metric.loadQueueGrowing] = backlog.growing ? 1 : 0
             }
-            m["load.connection_wait_p99_ms"] = result.connectionWait.p99
+            m[Metric.loadConnectionWaitP99Ms] = result.connectionWait.p99
             if result.latency.count > 0 {
-                m["latency.p50_ms"] = result.latency.p50
-                m["latency.p99_ms"] = result.latency.p99
-                m["latency.mean_ms"] = result.latency.mean
-                m["latency.p90_ms"] = result.latency.p90
-                m["latency.p999_ms"] = result.latency.p999
-                m["latency.max_ms"] = result.latency.max
-                m["service.p99_ms"] = result.serviceTime.p99
-                if let baselineP99, baselineP99 > 0 { m["latency.p99_over_baseline"] = result.latency.p99 / baselineP99 }
+                m[Metric.latencyP50Ms] = result.latency.p50
+                m[Metric.latencyP99Ms] = result.latency.p99
+                m[Metric.latencyMeanMs] = result.latency.mean
+                m[Metric.latencyP90Ms] = result.latency.p90
+                m[Metric.latencyP999Ms] = result.latency.p999
+                m[Metric.latencyMaxMs] = result.latency.max
+                m[Metric.serviceP99Ms] = result.serviceTime.p99
+                if let baselineP99, baselineP99 > 0 { m[Metric.latencyP99OverBaseline] = result.latency.p99 / baselineP99 }
             }
-            m["client.cpu_cores"] = result.generatorCores
-            m["client.allowed_cores"] = result.allowedCores
-            if result.allowedCores > 0 { m["client.cpu_utilisation"] = result.generatorCores / result.allowedCores }
+            m[Metric.clientCpuCores] = result.generatorCores
+            m[Metric.clientAllowedCores] = result.allowedCores
+            if result.allowedCores > 0 { m[Metric.clientCpuUtilisation] = result.generatorCores / result.allowedCores }
 
             if let sample = sampling[result.index] {
-                m["client.run_delay_fraction"] = sample.client.runDelayFraction
-                if let ratio = sample.client.throttledRatio { m["client.throttled_ratio"] = ratio }
-                m["client.time_wait"] = Double(sample.client.socketStatesMax["TIME_WAIT"] ?? 0)
+                m[Metric.clientRunDelayFraction] = sample.client.runDelayFraction
+                if let ratio = sample.client.throttledRatio { m[Metric.clientThrottledRatio] = ratio }
+                m[Metric.clientTimeWait] = Double(sample.client.socketStatesMax["TIME_WAIT"] ?? 0)
                 if let ephemeralPorts, ephemeralPorts > 0 {
-                    m["client.ephemeral_ports"] = Double(ephemeralPorts)
+                    m[Metric.clientEphemeralPorts] = Double(ephemeralPorts)
                     let held = sample.client.socketStatesMax.values.reduce(0, +)
-                    m["client.port_usage"] = Double(held) / Double(ephemeralPorts)
+                    m[Metric.clientPortUsage] = Double(held) / Double(ephemeralPorts)
                 }
-                if let ratio = sample.client.retransmitRatio { m["client.retransmit_ratio"] = ratio }
+                if let ratio = sample.client.retransmitRatio { m[Metric.clientRetransmitRatio] = ratio }
                 if let c = sample.client.connections, c.connectionsMax > 0 {
                     // The kernel's own account of the generator's connections (tcp_info).
-                    m["client.tcp_rtt_ms"] = c.rttMsMean
-                    m["client.tcp_rtt_ms_max"] = c.rttMsMax
-                    m["client.tcp_delivery_mbps_max"] = c.deliveryMbpsMax
+                    m[Metric.clientTcpRttMs] = c.rttMsMean
+                    m[Metric.clientTcpRttMsMax] = c.rttMsMax
+                    m[Metric.clientTcpDeliveryMbpsMax] = c.deliveryMbpsMax
                     if result.duration > 0 {
-                        m["client.tcp_sent_mbps"] = Double(c.bytesAcked) * 8 / 1e6 / result.duration
-                        m["client.tcp_received_mbps"] = Double(c.bytesReceived) * 8 / 1e6 / result.duration
+                        m[Metric.clientTcpSentMbps] = Double(c.bytesAcked) * 8 / 1e6 / result.duration
+                        m[Metric.clientTcpReceivedMbps] = Double(c.bytesReceived) * 8 / 1e6 / result.duration
                     }
-                    m["client.tcp_retransmits"] = Double(c.retransmits)
-                    if let segments = c.segmentsOut { m["client.tcp_segments_out"] = Double(segments) }
-                    if let segments = c.segmentsOut, segments > 0 { m["client.tcp_retransmit_ratio"] = Double(c.retransmits) / Double(segments) }
-                    if result.duration > 0 { m["client.tcp_busy_share"] = c.busySeconds / result.duration }
+                    m[Metric.clientTcpRetransmits] = Double(c.retransmits)
+                    if let segments = c.segmentsOut { m[Metric.clientTcpSegmentsOut] = Double(segments) }
+                    if let segments = c.segmentsOut, segments > 0 { m[Metric.clientTcpRetransmitRatio] = Double(c.retransmits) / Double(segments) }
+                    if result.duration > 0 { m[Metric.clientTcpBusyShare] = c.busySeconds / result.duration }
                     if c.busySeconds > 0 {
-                        m["client.tcp_rwnd_limited_share"] = min(1, c.receiveWindowLimitedSeconds / c.busySeconds)
-                        m["client.tcp_sndbuf_limited_share"] = min(1, c.sendBufferLimitedSeconds / c.busySeconds)
+                        m[Metric.clientTcpRwndLimitedShare] = min(1, c.receiveWindowLimitedSeconds / c.busySeconds)
+                        m[Metric.clientTcpSndbufLimitedShare] = min(1, c.sendBufferLimitedSeconds / c.busySeconds)
                     }
                 }
-                m["host.busy_fraction"] = sample.host.busyFractionMean
-                m["host.idle_cores"] = Double(sample.host.cpus) - sample.host.busyCoresMean
-                m["host.busy_cores"] = sample.host.busyCoresMean
-                m["host.steal_fraction"] = sample.host.stealFractionMean
+                m[Metric.hostBusyFraction] = sample.host.busyFractionMean
+                m[Metric.hostIdleCores] = Double(sample.host.cpus) - sample.host.busyCoresMean
+                m[Metric.hostBusyCores] = sample.host.busyCoresMean
+                m[Metric.hostStealFraction] = sample.host.stealFractionMean
             }
-            m["server.sampled"] = 0
+            m[Metric.serverSampled] = 0
             if let server = serverSampling[result.index]?.server {
-                m["server.sampled"] = server.processes > 0 ? 1 : 0
+                m[Metric.serverSampled] = server.processes > 0 ? 1 : 0
                 if server.processes > 0 {
-                    m["server.processes"] = Double(server.processes)
-                    m["server.cpu_cores"] = server.cpuCoresMean
+                    m[Metric.serverProcesses] = Double(server.processes)
+                    m[Metric.serverCpuCores] = server.cpuCoresMean
                     if let allowed = server.coresAllowed, allowed > 0 {
-                        m["server.allowed_cores"] = allowed
-                        m["server.cpu_utilisation"] = server.cpuCoresMean / allowed
+                        m[Metric.serverAllowedCores] = allowed
+                        m[Metric.serverCpuUtilisation] = server.cpuCoresMean / allowed
                     }
-                    m["server.busiest_process_cores"] = server.busiestProcess?.cores ?? 0
-                    if let saturated = server.saturatedProcesses { m["server.saturated_processes"] = Double(saturated) }
-                    if let ratio = server.throttledRatio { m["server.throttled_ratio"] = ratio }
-                    m["server.run_delay_fraction"] = server.runDelayFraction
-                    m["server.rss_peak_mb"] = Double(server.rssPeakBytes) / 1e6
-                    m["server.rss_growth_mb"] = Double(server.rssGrowthBytes) / 1e6
+                    m[Metric.serverBusiestProcessCores] = server.busiestProcess?.cores ?? 0
+                    if let saturated = server.saturatedProcesses { m[Metric.serverSaturatedProcesses] = Double(saturated) }
+                    if let ratio = server.throttledRatio { m[Metric.serverThrottledRatio] = ratio }
+                    m[Metric.serverRunDelayFraction] = server.runDelayFraction
+                    m[Metric.serverRssPeakMb] = Double(server.rssPeakBytes) / 1e6
+                    m[Metric.serverRssGrowthMb] = Double(server.rssGrowthBytes) / 1e6
                     // Overflows before the first step (the warm-up, when a closed loop opens all its
                     // connections and the SYNs the server dropped come back 1, 3, 7 s later) count for
                     // the first step: the server dropped them all the same, and whether a retry lands
                     // just before or just after the warm-up ends is chance.
                     let beforeSteps = result.index == summary.steps.first?.index ? serverSampling[-1]?.server.listenOverflows ?? 0 : 0
-                    m["server.listen_overflows"] = Double(server.listenOverflows + beforeSteps)
-                    m["server.accept_queue_max"] = Double(server.acceptQueueMax)
-                    if let ratio = server.retransmitRatio { m["server.retransmit_ratio"] = ratio }
-                    m["server.retransmitted_segments"] = Double(server.retransmittedSegments)
-                    m["server.out_segments"] = Double(server.outSegments)
-                    m["server.time_wait"] = Double(server.socketStatesMax["TIME_WAIT"] ?? 0)
+                    m[Metric.serverListenOverflows] = Double(server.listenOverflows + beforeSteps)
+                    m[Metric.serverAcceptQueueMax] = Double(server.acceptQueueMax)
+                    if let ratio = server.retransmitRatio { m[Metric.serverRetransmitRatio] = ratio }
+                    m[Metric.serverRetransmittedSegments] = Double(server.retransmittedSegments)
+                    m[Metric.serverOutSegments] = Double(server.outSegments)
+                    m[Metric.serverTimeWait] = Double(server.socketStatesMax["TIME_WAIT"] ?? 0)
                     if let accepted = server.passiveOpens {
                         // Connections the service accepted per request the generator made (through a
                         // proxy: what the proxy opened upstream).
-                        m["server.connections_per_request"] = Double(accepted) / attempted
+                        m[Metric.serverConnectionsPerRequest] = Double(accepted) / attempted
                     }
                 }
             }
             if let proxy = proxySampling[result.index]?.server, proxy.processes > 0 {
-                m["proxy.processes"] = Double(proxy.processes)
-                m["proxy.cpu_cores"] = proxy.cpuCoresMean
-                m["proxy.busiest_process_cores"] = proxy.busiestProcess?.cores ?? 0
-                if let ratio = proxy.throttledRatio { m["proxy.throttled_ratio"] = ratio }
-                if let ratio = proxy.retransmitRatio { m["proxy.retransmit_ratio"] = ratio }
-                m["proxy.listen_overflows"] = Double(proxy.listenOverflows)
-                m["proxy.retransmitted_segments"] = Double(proxy.retransmittedSegments)
-                m["proxy.out_segments"] = Double(proxy.outSegments)
-                m["proxy.run_delay_fraction"] = proxy.runDelayFraction
+                m[Metric.proxyProcesses] = Double(proxy.processes)
+                m[Metric.proxyCpuCores] = proxy.cpuCoresMean
+                m[Metric.proxyBusiestProcessCores] = proxy.busiestProcess?.cores ?? 0
+                if let ratio = proxy.throttledRatio { m[Metric.proxyThrottledRatio] = ratio }
+                if let ratio = proxy.retransmitRatio { m[Metric.proxyRetransmitRatio] = ratio }
+                m[Metric.proxyListenOverflows] = Double(proxy.listenOverflows)
+                m[Metric.proxyRetransmittedSegments] = Double(proxy.retransmittedSegments)
+                m[Metric.proxyOutSegments] = Double(proxy.outSegments)
+                m[Metric.proxyRunDelayFraction] = proxy.runDelayFraction
             }
 
-            if summary.agentSampling == nil, let busy = m["host.busy_cores"], let server = m["server.cpu_cores"] {
+            if summary.agentSampling == nil, let busy = m[Metric.hostBusyCores], let server = m[Metric.serverCpuCores] {
                 // Only meaningful when the service runs on the generator's host (sampled locally).
-                let ours = server + (m["proxy.cpu_cores"] ?? 0) + (m["client.cpu_cores"] ?? 0)
-                m["host.other_cores"] = max(0, busy - ours)
+                let ours = server + (m[Metric.proxyCpuCores] ?? 0) + (m[Metric.clientCpuCores] ?? 0)
+                m[Metric.hostOtherCores] = max(0, busy - ours)
             }
             if let r = requests.steps[result.index], r.ok > 0 {
                 let n = Double(r.ok)
                 let service = r.serviceSumMs / n
-                m["service.mean_ms"] = service
-                m["payload.bytes_mean"] = r.payloadBytesSum / n
-                m["payload.megapixels_mean"] = r.pixelsSum / n / 1e6
-                if r.pixelsSum > 0, let growth = m["server.rss_growth_mb"] {
-                    m["server.rss_growth_mb_per_mpx"] = growth / (r.pixelsSum / 1e6)
+                m[Metric.serviceMeanMs] = service
+                m[Metric.payloadBytesMean] = r.payloadBytesSum / n
+                m[Metric.payloadMegapixelsMean] = r.pixelsSum / n / 1e6
+                if r.pixelsSum > 0, let growth = m[Metric.serverRssGrowthMb] {
+                    m[Metric.serverRssGrowthMbPerMpx] = growth / (r.pixelsSum / 1e6)
                 }
-                if r.payloadBytesSum > 0, let growth = m["server.rss_growth_mb"] {
-                    m["server.rss_growth_mb_per_input_mb"] = growth / (r.payloadBytesSum / 1e6)
+                if r.payloadBytesSum > 0, let growth = m[Metric.serverRssGrowthMb] {
+                    m[Metric.serverRssGrowthMbPerInputMb] = growth / (r.payloadBytesSum / 1e6)
                 }
-                m["timing.coverage"] = Double(r.withTiming) / n
+                m[Metric.timingCoverage] = Double(r.withTiming) / n
                 if r.withTiming > 0 {
                     let covered = Double(r.withTiming)
                     func mean(_ segment: ServerTimingSegments.Segment) -> Double { (r.segmentSumMs[segment] ?? 0) / covered }
                     let server = ServerTimingSegments.Segment.allCases.reduce(0) { $0 + mean($1) }
-                    m["timing.server_ms"] = server
-                    m["timing.queue_ms"] = mean(.queue)
-                    m["timing.preprocess_ms"] = mean(.preprocess)
-                    m["timing.model_ms"] = mean(.model)
-                    m["timing.postprocess_ms"] = mean(.postprocess)
+                    m[Metric.timingServerMs] = server
+                    m[Metric.timingQueueMs] = mean(.queue)
+                    m[Metric.timingPreprocessMs] = mean(.preprocess)
+                    m[Metric.timingModelMs] = mean(.model)
+                    m[Metric.timingPostprocessMs] = mean(.postprocess)
                     // The service's own work: its phases without the time it says it waited. Past the
                     // knee queueing swells the service time, not the work, so what dominates is judged here.
                     let work = mean(.preprocess) + mean(.model) + mean(.postprocess)
-                    m["timing.work_ms"] = work
+                    m[Metric.timingWorkMs] = work
                     if work > 0 {
-                        m["timing.model_work_share"] = mean(.model) / work
-                        m["timing.preprocess_work_share"] = mean(.preprocess) / work
-                        m["timing.postprocess_work_share"] = mean(.postprocess) / work
+                        m[Metric.timingModelWorkShare] = mean(.model) / work
+                        m[Metric.timingPreprocessWorkShare] = mean(.preprocess) / work
+                        m[Metric.timingPostprocessWorkShare] = mean(.postprocess) / work
                     }
                     if service > 0 {
-                        m["timing.model_share"] = mean(.model) / service
-                        m["timing.preprocess_share"] = mean(.preprocess) / service
-                        m["timing.queue_share"] = mean(.queue) / service
-                        m["timing.outside_ms"] = max(0, service - server)
-                        m["timing.outside_share"] = max(0, service - server) / service
+                        m[Metric.timingModelShare] = mean(.model) / service
+                        m[Metric.timingPreprocessShare] = mean(.preprocess) / service
+                        m[Metric.timingQueueShare] = mean(.queue) / service
+                        m[Metric.timingOutsideMs] = max(0, service - server)
+                        m[Metric.timingOutsideShare] = max(0, service - server) / service
                     }
                 }
             }
             if let r = requests.steps[result.index], result.duration > 0 {
                 // What the generator put on the wire and took off it per second (headers and bodies).
-                m["load.sent_mbps"] = r.bytesOutSum * 8 / 1e6 / result.duration
-                m["load.received_mbps"] = r.bytesInSum * 8 / 1e6 / result.duration
+                m[Metric.loadSentMbps] = r.bytesOutSum * 8 / 1e6 / result.duration
+                m[Metric.loadReceivedMbps] = r.bytesInSum * 8 / 1e6 / result.duration
             }
-            m["load.slo_broken"] = meetsObjective(result, sloP99Milliseconds: sloP99Milliseconds) ? 0 : 1
+            m[Metric.loadSloBroken] = meetsObjective(result, sloP99Milliseconds: sloP99Milliseconds) ? 0 : 1
             if let available = Self.serviceAvailableCores(m, serviceOnThisHost: summary.agentSampling == nil) {
-                m["server.available_cores"] = available
+                m[Metric.serverAvailableCores] = available
             }
             if let busy = Self.serviceCPUBusy(m, serviceOnThisHost: summary.agentSampling == nil) {
-                m["server.cpu_busy"] = busy ? 1 : 0
+                m[Metric.serverCpuBusy] = busy ? 1 : 0
             }
-            m["proxy.saturated"] = Self.proxySaturated(m) ? 1 : 0
+            m[Metric.proxySaturated] = Self.proxySaturated(m) ? 1 : 0
             m.merge(Self.attributionShares(step: result, aggregate: requests.steps[result.index], wire: wire?.steps[result.index])) { $1 }
             steps.append(m)
         }
 
-        var run: [String: Double] = ["slo.p99_ms": sloP99Milliseconds]
+        var run: [String: Double] = [Metric.sloP99Ms: sloP99Milliseconds]
         run.merge(Self.unexplainedLoss(steps)) { $1 }
         // Memory kept over the whole run: the sum of the steps' growth (a warm-up's arenas grow
         // once, then RSS goes flat or back down; kept buffers grow with every input served).
-        let grown = steps.compactMap { $0["server.rss_growth_mb"] }
+        let grown = steps.compactMap { $0[Metric.serverRssGrowthMb] }
         if !grown.isEmpty {
             let kept = grown.reduce(0, +)
-            run["server.rss_kept_mb"] = kept
+            run[Metric.serverRssKeptMb] = kept
             let megapixels = requests.steps.values.reduce(0) { $0 + $1.pixelsSum } / 1e6
-            if megapixels > 0 { run["server.rss_kept_mb_per_mpx"] = kept / megapixels }
+            if megapixels > 0 { run[Metric.serverRssKeptMbPerMpx] = kept / megapixels }
         }
         // The one-connection baseline is a closed loop: what it achieved is not a rate the service
         // met under arrivals it does not pace, so it counts only when nothing else ran.
         let loadedSteps = summary.steps.filter { !isReference($0, in: summary.steps) }
         if let capacity = loadedSteps.filter({ meetsObjective($0, sloP99Milliseconds: sloP99Milliseconds) }).map(\.achievedRate).max() {
-            run["load.capacity_at_slo_rps"] = capacity
+            run[Metric.loadCapacityAtSloRps] = capacity
         }
         if let fit = LinearFit.leastSquares(RequestAggregates.fitPoints(requests.sizePoints)) {
-            run["fit.service_ms_per_mb"] = fit.slope
-            run["fit.service_vs_bytes_r2"] = fit.r2
+            run[Metric.fitServiceMsPerMb] = fit.slope
+            run[Metric.fitServiceVsBytesR2] = fit.r2
         }
         if let fit = LinearFit.leastSquares(RequestAggregates.fitPoints(requests.pixelPoints)) {
-            run["fit.preprocess_ms_per_megapixel"] = fit.slope
-            run["fit.preprocess_vs_pixels_r2"] = fit.r2
+            run[Metric.fitPreprocessMsPerMegapixel] = fit.slope
+            run[Metric.fitPreprocessVsPixelsR2] = fit.r2
         }
         run.merge(Self.sizeScaling(requests.inputSizePoints)) { $1 }
         run.merge(Self.transferScaling(requests.transferPoints, service: requests.sizePoints)) { $1 }
         // A path slower than ~800 Mbit/s (10 ms per MB, fitted well): always answered, 0 when the
         // requests carried nothing to transfer, so rules can exclude it without needing payloads.
-        let slowPath = (run["fit.transfer_ms_per_mb"] ?? 0) >= 10 && (run["fit.transfer_vs_bytes_r2"] ?? 0) >= 0.3
-        run["fit.transfer_slow_path"] = slowPath ? 1 : 0
-        if let linkMbps = run["fit.link_mbps"] {
+        let slowPath = (run[Metric.fitTransferMsPerMb] ?? 0) >= 10 && (run[Metric.fitTransferVsBytesR2] ?? 0) >= 0.3
+        run[Metric.fitTransferSlowPath] = slowPath ? 1 : 0
+        if let linkMbps = run[Metric.fitLinkMbps] {
             for index in steps.indices {
-                let sent = steps[index]["load.sent_mbps"] ?? 0
-                if sent > 0 { steps[index]["network.link_utilisation"] = sent / linkMbps }
+                let sent = steps[index][Metric.loadSentMbps] ?? 0
+                if sent > 0 { steps[index][Metric.networkLinkUtilisation] = sent / linkMbps }
             }
         }
         // Throughput against concurrency: the Universal Scalability Law over the closed-loop steps.
         if let usl = USLFit.fit(CapacityRun.uslPoints(summary.steps, CapacityRun.Settings(sloP99Milliseconds: sloP99Milliseconds, budgetSeconds: 0))) {
-            run["fit.usl_sigma"] = usl.sigma
-            run["fit.usl_kappa"] = usl.kappa
-            run["fit.usl_r2"] = usl.r2
-            if let n = usl.peakConcurrency { run["fit.usl_peak_concurrency"] = n }
-            if let x = usl.peakThroughput { run["fit.usl_ceiling_rps"] = x }
+            run[Metric.fitUslSigma] = usl.sigma
+            run[Metric.fitUslKappa] = usl.kappa
+            run[Metric.fitUslR2] = usl.r2
+            if let n = usl.peakConcurrency { run[Metric.fitUslPeakConcurrency] = n }
+            if let x = usl.peakThroughput { run[Metric.fitUslCeilingRps] = x }
         }
-        if let bypass = Self.bypassComparison(directory: directory, summary: summary) {
-            run["bypass.p50_ms"] = bypass.backendP50
-            run["bypass.connections_per_request"] = bypass.backendConnectionsPerRequest
-            run["proxy.added_p50_ms"] = bypass.throughP50 - bypass.backendP50
-            if bypass.throughP50 > 0 { run["proxy.added_share"] = (bypass.throughP50 - bypass.backendP50) / bypass.throughP50 }
+        if let bypass = Self.bypassComparison(record.bypass?.summary, summary: summary) {
+            run[Metric.bypassP50Ms] = bypass.backendP50
+            run[Metric.bypassConnectionsPerRequest] = bypass.backendConnectionsPerRequest
+            run[Metric.proxyAddedP50Ms] = bypass.throughP50 - bypass.backendP50
+            if bypass.throughP50 > 0 { run[Metric.proxyAddedShare] = (bypass.throughP50 - bypass.backendP50) / bypass.throughP50 }
         }
-        if let capture = CaptureSummaryFile.load(directory + "/capture-summary.json") {
+        if let capture = record.data(.captureSummary).flatMap({ try? JSONDecoder().decode(CaptureSummaryFile.self, from: $0) }) {
             let legs = capture.interfaces.flatMap(\.legs)
             let frontPort = capture.legJoin?.frontPort ?? TargetURLPort.parse(summary.target)
             let front = legs.first { $0.port == frontPort && $0.serverTime != nil }
             let back = capture.legJoin.flatMap { join in legs.first { join.backPorts.contains($0.port) && $0.serverTime != nil } }
             // The service's own server time: the back leg when the proxy's two legs were captured.
             if let leg = back ?? front ?? legs.first(where: { $0.serverTime != nil }) {
-                run["wire.server_ms"] = (leg.serverTime?.mean ?? 0) / 1e6
-                if let rtt = leg.handshakeRTT?.p50 { run["wire.handshake_rtt_ms"] = Double(rtt) / 1e6 }
+                run[Metric.wireServerMs] = (leg.serverTime?.mean ?? 0) / 1e6
+                if let rtt = leg.handshakeRTT?.p50 { run[Metric.wireHandshakeRttMs] = Double(rtt) / 1e6 }
             }
             if let join = capture.legJoin, let proxy = join.proxyTime, proxy.count > 0, let frontTime = front?.serverTime {
-                run["wire.front_server_ms"] = frontTime.mean / 1e6
-                run["wire.proxy_ms"] = proxy.mean / 1e6
-                run["wire.proxy_p99_ms"] = Double(proxy.p99) / 1e6
-                if frontTime.mean > 0 { run["wire.proxy_share"] = proxy.mean / frontTime.mean }
+                run[Metric.wireFrontServerMs] = frontTime.mean / 1e6
+                run[Metric.wireProxyMs] = proxy.mean / 1e6
+                run[Metric.wireProxyP99Ms] = Double(proxy.p99) / 1e6
+                if frontTime.mean > 0 { run[Metric.wireProxyShare] = proxy.mean / frontTime.mean }
             }
             let segments = legs.reduce(0) { $0 + $1.dataSegments }
-            if segments > 0 { run["wire.retransmit_ratio"] = Double(legs.reduce(0) { $0 + $1.retransmissions }) / Double(segments) }
+            if segments > 0 { run[Metric.wireRetransmitRatio] = Double(legs.reduce(0) { $0 + $1.retransmissions }) / Double(segments) }
         }
 
         let knee = kneeIndex(summary.steps, sloP99Milliseconds: sloP99Milliseconds)
         return RunEvidence(directory: directory, summary: summary, steps: steps, run: run, kneeStep: knee,
-                           sloP99Milliseconds: sloP99Milliseconds, requests: requests, wire: wire, topology: description?.topology)
+                           sloP99Milliseconds: sloP99Milliseconds, record: record, requests: requests, wire: wire, topology: description?.topology)
     }
 }
 
@@ -354,9 +352,9 @@ extension RunEvidence {
     /// on this host no more than what the other processes left of the machine (the generator, a
     /// proxy, neighbours). Nil when the service was not sampled.
     static func serviceAvailableCores(_ m: [String: Double], serviceOnThisHost: Bool) -> Double? {
-        guard m["server.sampled"] == 1, let used = m["server.cpu_cores"] else { return nil }
-        var available = m["server.allowed_cores"] ?? .infinity
-        if serviceOnThisHost, let busy = m["host.busy_cores"], let idle = m["host.idle_cores"] {
+        guard m[Metric.serverSampled] == 1, let used = m[Metric.serverCpuCores] else { return nil }
+        var available = m[Metric.serverAllowedCores] ?? .infinity
+        if serviceOnThisHost, let busy = m[Metric.hostBusyCores], let idle = m[Metric.hostIdleCores] {
             let others = max(0, busy - used)
             available = min(available, busy + idle - others)
         }
@@ -375,13 +373,13 @@ extension RunEvidence {
         // A host 90% busy is itself an overflowing queue: the kernel's per-CPU backlog of received
         // packets (netdev_max_backlog) drops what softirq processing cannot keep up with.
         let calm = steps.filter {
-            ($0["server.listen_overflows"] ?? 0) < 1 && ($0["proxy.listen_overflows"] ?? 0) < 1 && ($0["proxy.saturated"] ?? 0) == 0
-                && ($0["host.busy_fraction"] ?? 0) < 0.9
+            ($0[Metric.serverListenOverflows] ?? 0) < 1 && ($0[Metric.proxyListenOverflows] ?? 0) < 1 && ($0[Metric.proxySaturated] ?? 0) == 0
+                && ($0[Metric.hostBusyFraction] ?? 0) < 0.9
         }
         var m: [String: Double] = [:]
-        for (name, retransmitted, sent) in [("server", "server.retransmitted_segments", "server.out_segments"),
-                                            ("proxy", "proxy.retransmitted_segments", "proxy.out_segments"),
-                                            ("client", "client.tcp_retransmits", "client.tcp_segments_out")] {
+        for (name, retransmitted, sent) in [("server", Metric.serverRetransmittedSegments, Metric.serverOutSegments),
+                                            ("proxy", Metric.proxyRetransmittedSegments, Metric.proxyOutSegments),
+                                            ("client", Metric.clientTcpRetransmits, Metric.clientTcpSegmentsOut)] {
             let lost = calm.reduce(0) { $0 + ($1[retransmitted] ?? 0) }
             let out = calm.reduce(0) { $0 + ($1[sent] ?? 0) }
             if out >= 100 {
@@ -389,7 +387,7 @@ extension RunEvidence {
                 m["network.\(name)_unexplained_retransmits"] = lost
             }
         }
-        m["network.calm_steps"] = Double(calm.count)
+        m[Metric.networkCalmSteps] = Double(calm.count)
         return m
     }
 
@@ -411,7 +409,7 @@ extension RunEvidence {
     /// leaves idle, does not count.
     static func serviceCPUBusy(_ m: [String: Double], serviceOnThisHost: Bool) -> Bool? {
         guard let available = serviceAvailableCores(m, serviceOnThisHost: serviceOnThisHost), available > 0,
-              let used = m["server.cpu_cores"] else { return nil }
+              let used = m[Metric.serverCpuCores] else { return nil }
         return used >= 0.5 * available
     }
 
@@ -420,8 +418,8 @@ extension RunEvidence {
     /// nginx worker is single-threaded — at 90% of a core. 0 when no proxy was sampled: then no
     /// proxy is known to be saturated.
     static func proxySaturated(_ m: [String: Double]) -> Bool {
-        if let throttled = m["proxy.throttled_ratio"], throttled >= 0.2 { return true }
-        if let busiest = m["proxy.busiest_process_cores"], busiest >= 0.9 { return true }
+        if let throttled = m[Metric.proxyThrottledRatio], throttled >= 0.2 { return true }
+        if let busiest = m[Metric.proxyBusiestProcessCores], busiest >= 0.9 { return true }
         return false
     }
 
@@ -433,12 +431,12 @@ extension RunEvidence {
                                 service: [(step: Int, size: Double, ms: Double)]) -> [String: Double] {
         let fitted = RequestAggregates.fitPoints(points)
         guard fitted.count >= 2, let fit = LinearFit.leastSquares(fitted) else { return [:] }
-        var m = ["fit.transfer_ms_per_mb": fit.slope, "fit.transfer_vs_bytes_r2": fit.r2]
-        if fit.slope > 0 { m["fit.link_mbps"] = 8000 / fit.slope }
+        var m = [Metric.fitTransferMsPerMb: fit.slope, Metric.fitTransferVsBytesR2: fit.r2]
+        if fit.slope > 0 { m[Metric.fitLinkMbps] = 8000 / fit.slope }
         let serviceFitted = RequestAggregates.fitPoints(service)
         let meanService = serviceFitted.reduce(0) { $0 + $1.y } / Double(max(1, serviceFitted.count))
         let meanSize = fitted.reduce(0) { $0 + $1.x } / Double(fitted.count)
-        if meanService > 0 { m["fit.transfer_share"] = min(1, max(0, fit.slope * meanSize) / meanService) }
+        if meanService > 0 { m[Metric.fitTransferShare] = min(1, max(0, fit.slope * meanSize) / meanService) }
         return m
     }
 
@@ -462,7 +460,7 @@ extension RunEvidence {
         let tail = aggregate.tail
         if tail.count > 0, tail.latencySumMs > 0 {
             func share(_ value: Double) -> Double { max(0, value) / tail.latencySumMs }
-            m["attribution.generator_p99_share"] = share(tail.generatorSumMs)
+            m[Metric.attributionGeneratorP99Share] = share(tail.generatorSumMs)
             let phases: [(String, ServerTimingSegments.Segment)] = [("queue", .queue), ("preprocess", .preprocess), ("model", .model), ("postprocess", .postprocess)]
             var phaseSum = 0.0
             for (name, segment) in phases {
@@ -470,8 +468,8 @@ extension RunEvidence {
                 phaseSum += value
                 m["attribution.\(name)_p99_share"] = share(value)
             }
-            m["attribution.outside_p99_share"] = tail.withTiming > 0 ? share(tail.serviceSumMs - phaseSum) : 0
-            m["attribution.unknown_p99_share"] = tail.withTiming > 0 ? 0 : share(tail.serviceSumMs)
+            m[Metric.attributionOutsideP99Share] = tail.withTiming > 0 ? share(tail.serviceSumMs - phaseSum) : 0
+            m[Metric.attributionUnknownP99Share] = tail.withTiming > 0 ? 0 : share(tail.serviceSumMs)
         }
         return m
     }
@@ -491,16 +489,15 @@ extension RunEvidence {
         let meanService = fitted.reduce(0) { $0 + $1.y } / Double(fitted.count)
         guard meanService > 0 else { return [:] }
         let sized = max(0, fit.slope * meanSize)
-        return ["fit.service_vs_size_r2": fit.r2, "fit.size_range_ratio": high / low, "fit.service_mean_ms": meanService,
-                "fit.service_size_ms": min(sized, meanService), "fit.service_fixed_ms": max(0, meanService - sized),
-                "fit.size_scaled_share": min(1, sized / meanService)]
+        return [Metric.fitServiceVsSizeR2: fit.r2, Metric.fitSizeRangeRatio: high / low, Metric.fitServiceMeanMs: meanService,
+                Metric.fitServiceSizeMs: min(sized, meanService), Metric.fitServiceFixedMs: max(0, meanService - sized),
+                Metric.fitSizeScaledShare: min(1, sized / meanService)]
     }
 
     /// The run's first step through the proxy against the same step straight to the backend
     /// (`bypass/`, written by `--backend`); nil unless both ran the same load.
-    static func bypassComparison(directory: String, summary: RunSummary) -> (throughP50: Double, backendP50: Double, backendConnectionsPerRequest: Double)? {
-        guard let data = FileManager.default.contents(atPath: directory + "/" + bypassDirectoryName + "/summary.json"),
-              let bypass = try? RunJSON.decode(RunSummary.self, from: data),
+    static func bypassComparison(_ bypass: RunSummary?, summary: RunSummary) -> (throughP50: Double, backendP50: Double, backendConnectionsPerRequest: Double)? {
+        guard let bypass,
               let direct = bypass.steps.first, direct.latency.count > 0,
               let through = summary.steps.first, through.latency.count > 0,
               through.mode == direct.mode, through.concurrency == direct.concurrency, through.targetRate == direct.targetRate else { return nil }
@@ -539,8 +536,4 @@ struct CaptureSummaryFile: Decodable {
     var interfaces: [Interface]
     var legJoin: LegJoin?
 
-    static func load(_ path: String) -> CaptureSummaryFile? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return try? JSONDecoder().decode(CaptureSummaryFile.self, from: data)
-    }
 }

@@ -53,7 +53,12 @@ public struct WireAttribution: Sendable, Equatable {
 
     /// Reads the run directory's capture; nil when there is none or it has no front leg.
     public static func load(directory: String, frontPort: UInt16) -> WireAttribution? {
-        guard let data = FileManager.default.contents(atPath: directory + "/capture-exchanges.jsonl") else { return nil }
+        (try? RunRecord(directory: directory)).flatMap { load(record: $0, frontPort: frontPort) }
+    }
+
+    /// The run's capture joined to its requests, read through its record.
+    public static func load(record: RunRecord, frontPort: UInt16) -> WireAttribution? {
+        guard let data = record.data(.captureExchanges) else { return nil }
         var exchanges = Exchanges()
         let decoder = JSONDecoder()
         for line in data.split(separator: 0x0A) where !line.isEmpty {
@@ -77,8 +82,8 @@ public struct WireAttribution: Sendable, Equatable {
             }
         }
         guard !exchanges.byPort.isEmpty,
-              let csv = FileManager.default.contents(atPath: directory + "/requests.csv") else { return nil }
-        let run = FileManager.default.contents(atPath: directory + "/run.json").flatMap { try? RunJSON.decode(RunDescription.self, from: $0) }
+              let csv = record.data(.requests) else { return nil }
+        let run = record.description
         let offset = run.map { Int64(bitPattern: $0.wallStartNs &- $0.monotonicStartNs) }
         return attribute(requestsCSV: csv, exchanges: exchanges, wallMinusMonotonicNs: offset)
     }

@@ -115,7 +115,7 @@ public struct CapacityReport: Sendable, Codable {
     public var unknowns: [String]
 
     /// The file in the run directory that keeps the decision, for the reports.
-    public static let fileName = "capacity.json"
+    public static let fileName = RunFile.capacity.rawValue
 
     /// Keeps the report in its run directory, so `bottleneck report` shows the plan.
     public func record() throws {
@@ -127,15 +127,10 @@ public struct CapacityReport: Sendable, Codable {
         }
     }
 
-    /// The report a capacity run left in `directory`; nil when it has none.
-    /// - Throws: ``AnalysisError`` when the file is there but does not parse.
-    public static func recorded(in directory: String) throws -> CapacityReport? {
-        guard let data = FileManager.default.contents(atPath: directory + "/" + fileName) else { return nil }
-        do {
-            return try RunJSON.decode(CapacityReport.self, from: data)
-        } catch {
-            throw AnalysisError("\(directory)/\(fileName) does not parse (\(error)); was it written by a newer bottleneck?")
-        }
+    /// The report a capacity run left in its run directory; nil when it has none.
+    /// - Throws: ``RunRecordError`` when the file is there but does not parse.
+    public static func recorded(in record: RunRecord) throws -> CapacityReport? {
+        try record.decode(CapacityReport.self, from: .capacity)
     }
 
     /// Reads `summary.json` in `directory` and decides; the run is invalid when the load
@@ -149,9 +144,6 @@ public struct CapacityReport: Sendable, Codable {
     /// and the evidence it rests on (read once, for the reports too).
     public static func conclude(directory: String, settings: CapacityRun.Settings, inputs: Inputs) throws
         -> (report: CapacityReport, diagnosis: DiagnosisResult, evidence: RunEvidence) {
-        guard FileManager.default.fileExists(atPath: directory + "/summary.json") else {
-            throw CapacityError(.badInput, "\(directory): no summary.json; give a directory a bottleneck run wrote (runs/<time>-<name>/)")
-        }
         let evidence = try RunEvidence.load(directory: directory, sloP99Milliseconds: settings.sloP99Milliseconds)
         var report = try make(summary: evidence.summary, runDirectory: directory, settings: settings, inputs: inputs)
         let diagnosis = DiagnosisResult.evaluate(evidence: evidence, rules: try DefaultRules.load(catalog: EvidenceCatalog.catalog))

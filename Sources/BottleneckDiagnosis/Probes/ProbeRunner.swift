@@ -101,7 +101,7 @@ public struct ProbeRunner: Sendable {
         try locateServices()
         var request = LoadRun.Request(built, name: name, outputDirectory: outputDirectory, command: command, probe: probe)
         request.topology = topology
-        request.attachments = try evidence.attachments(targetPort: UInt16(built.plan.target.port))
+        request.observers = try evidence.observers(targetPort: UInt16(built.plan.target.port))
         let directory = try await execute(request)
         if bypass, let first = built.plan.steps.first {
             try await measureBypass(after: directory, step: first)
@@ -116,7 +116,7 @@ public struct ProbeRunner: Sendable {
         var options = load
         options.target = backend
         let built = try LoadPlanBuilder.build(options, steps: [step], runTag: LoadPlanBuilder.makeRunTag())
-        let request = LoadRun.Request(built, name: "bypass", outputDirectory: directory + "/" + RunEvidence.bypassDirectoryName,
+        let request = LoadRun.Request(built, name: "bypass", outputDirectory: directory + "/" + RunFile.bypassDirectory,
                                       command: command, probe: "bypass")
         note("bypass: step \(step.name) again, straight to \(backend), to compare with it through \(load.target ?? "the proxy")")
         _ = try await execute(request)

@@ -125,24 +125,20 @@ struct RuleExpressionParser {
     }
 
     private mutating func parseAdditive() throws(Failure) -> RuleExpression {
-        var left = try parseTerm()
-        while isSymbol("+") || isSymbol("-") {
-            let op: RuleExpression.ArithmeticOperator = isSymbol("+") ? .add : .subtract
-            _ = advance()
-            let right = try parseTerm()
-            try require(left, is: .number, role: "the left side of \"\(op.rawValue)\"")
-            try require(right, is: .number, role: "the right side of \"\(op.rawValue)\"")
-            left = node(.arithmetic(op, left, right), .number, from: left.start, to: right.end)
-        }
-        return left
+        try parseArithmetic([("+", .add), ("-", .subtract)]) { (parser: inout Self) throws(Failure) in try parser.parseTerm() }
     }
 
     private mutating func parseTerm() throws(Failure) -> RuleExpression {
-        var left = try parseUnary()
-        while isSymbol("*") || isSymbol("/") {
-            let op: RuleExpression.ArithmeticOperator = isSymbol("*") ? .multiply : .divide
+        try parseArithmetic([("*", .multiply), ("/", .divide)]) { (parser: inout Self) throws(Failure) in try parser.parseUnary() }
+    }
+
+    /// One left-associative level of arithmetic: operands from `operand`, joined by `operators`.
+    private mutating func parseArithmetic(_ operators: [(symbol: String, op: RuleExpression.ArithmeticOperator)],
+                                          operand: (inout Self) throws(Failure) -> RuleExpression) throws(Failure) -> RuleExpression {
+        var left = try operand(&self)
+        while let op = operators.first(where: { isSymbol($0.symbol) })?.op {
             _ = advance()
-            let right = try parseUnary()
+            let right = try operand(&self)
             try require(left, is: .number, role: "the left side of \"\(op.rawValue)\"")
             try require(right, is: .number, role: "the right side of \"\(op.rawValue)\"")
             left = node(.arithmetic(op, left, right), .number, from: left.start, to: right.end)

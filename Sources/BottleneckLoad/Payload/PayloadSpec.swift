@@ -57,30 +57,18 @@ public struct PayloadSpec: Sendable, Equatable {
         }
         var fields = try SpecFields(spec: text, text: rest)
         let kind: Kind
+        let accepted: [String]
         switch kindName {
-        case "image":
-            kind = .image(try ImageSpec.parse(&fields))
-            let weight = try fields.weight()
-            try fields.finish(kind: "image", accepted: ImageSpec.keys)
-            return PayloadSpec(kind: kind, weight: weight, source: text)
-        case "text":
-            kind = .text(try TextSpec.parse(&fields))
-            let weight = try fields.weight()
-            try fields.finish(kind: "text", accepted: TextSpec.keys)
-            return PayloadSpec(kind: kind, weight: weight, source: text)
-        case "audio":
-            kind = .audio(try AudioSpec.parse(&fields))
-            let weight = try fields.weight()
-            try fields.finish(kind: "audio", accepted: AudioSpec.keys)
-            return PayloadSpec(kind: kind, weight: weight, source: text)
-        case "tensor":
-            kind = .tensor(try TensorSpec.parse(&fields))
-            let weight = try fields.weight()
-            try fields.finish(kind: "tensor", accepted: TensorSpec.keys)
-            return PayloadSpec(kind: kind, weight: weight, source: text)
+        case "image": kind = .image(try ImageSpec.parse(&fields)); accepted = ImageSpec.keys
+        case "text": kind = .text(try TextSpec.parse(&fields)); accepted = TextSpec.keys
+        case "audio": kind = .audio(try AudioSpec.parse(&fields)); accepted = AudioSpec.keys
+        case "tensor": kind = .tensor(try TensorSpec.parse(&fields)); accepted = TensorSpec.keys
         default:
             throw .spec(text, "unknown kind \"\(kindName)\"; use image, text, audio, tensor or dir:PATH")
         }
+        let weight = try fields.weight()
+        try fields.finish(kind: kindName, accepted: accepted)
+        return PayloadSpec(kind: kind, weight: weight, source: text)
     }
 
     /// `dir:PATH[,weight=N]`. Only a trailing `,weight=` is an option, so paths may hold commas.

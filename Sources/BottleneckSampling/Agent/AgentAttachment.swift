@@ -34,7 +34,7 @@ import Synchronization
 public final class AgentAttachment: RunAttachment {
     public let name = "agent"
     /// The file written in the run directory.
-    public static let fileName = "samples-agent.jsonl"
+    public static let fileName = RunFile.agentSamples.rawValue
 
     private let client: AgentHTTPClient
     private let serverPorts: [UInt16]

@@ -1,13 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 
-/// A tiny blocking HTTP/1.1 client for the agent protocol, used from the attachment's own
-/// thread: one connection per request (`Connection: close`), timeouts on connect, send
-/// and receive, so a vanished agent costs a poll, never a hung run.
+/// The client of the agent protocol, on NIOHTTP1, called from the attachment's own thread (it
+/// waits for the answer): one connection per request (`Connection: close`), and a deadline on
+/// connecting and on the whole exchange, so a vanished agent costs a poll, never a hung run.
 struct AgentHTTPClient: Sendable {
     struct Response: Sendable {
         var status: Int
@@ -33,107 +31,102 @@ struct AgentHTTPClient: Sendable {
         self.timeoutMilliseconds = timeoutMilliseconds
     }
 
-    func get(_ path: String) throws(AgentError) -> Response { try request("GET", path, body: nil) }
+    func get(_ path: String) throws(AgentError) -> Response { try request(.GET, path, body: nil) }
 
     func post(_ path: String, json: [String: Any]) throws(AgentError) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: json)) ?? Data("{}".utf8)
-        return try request("POST", path, body: Array(data))
+        return try request(.POST, path, body: Array(data))
     }
 
-    func request(_ method: String, _ path: String, body: [UInt8]?) throws(AgentError) -> Response {
-        let fd = try openConnection()
-        defer { close(fd) }
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\nUser-Agent: bottleneck\r\n"
-        if let token { head += "Authorization: Bearer \(token.value)\r\n" }
-        if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
-        head += "\r\n"
-        try sendAll(fd, Array(head.utf8) + (body ?? []))
-        var received: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw AgentError(.unreachable, "agent \(host):\(port): receiving: \(String(cString: strerror(errno)))")
+    func request(_ method: HTTPMethod, _ path: String, body: [UInt8]?) throws(AgentError) -> Response {
+        let agent = "\(host):\(port)"
+        let group = MultiThreadedEventLoopGroup.singleton
+        let answer = group.next().makePromise(of: Response.self)
+        let timeout = TimeAmount.milliseconds(Int64(timeoutMilliseconds))
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(timeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(ResponseCollector(answer: answer, agent: agent))
+                }
             }
-            if n == 0 { break }
-            received.append(contentsOf: chunk[0..<n])
+        let channel: any Channel
+        do {
+            channel = try bootstrap.connect(host: host, port: port).wait()
+        } catch {
+            answer.fail(error)
+            throw AgentError(.unreachable, "agent \(agent): cannot connect: \(Self.describe(error)); is `bottleneck agent` running there?")
         }
-        return try Self.parse(received, from: "\(host):\(port)")
+        var headers: HTTPHeaders = ["Host": agent, "Connection": "close", "User-Agent": "bottleneck"]
+        if let token { headers.add(name: "Authorization", value: "Bearer \(token.value)") }
+        if let body {
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Content-Length", value: String(body.count))
+        }
+        let deadline = channel.eventLoop.scheduleTask(in: timeout) {
+            answer.fail(AgentError(.unreachable, "agent \(agent): no answer within \(timeoutMilliseconds) ms"))
+            channel.close(promise: nil)
+        }
+        channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)), promise: nil)
+        if let body {
+            channel.write(HTTPClientRequestPart.body(.byteBuffer(channel.allocator.buffer(bytes: body))), promise: nil)
+        }
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        defer {
+            deadline.cancel()
+            channel.close(promise: nil)
+        }
+        do {
+            return try answer.futureResult.wait()
+        } catch let error as AgentError {
+            throw error
+        } catch {
+            throw AgentError(.unreachable, "agent \(agent): \(Self.describe(error))")
+        }
     }
 
-    static func parse(_ bytes: [UInt8], from agent: String) throws(AgentError) -> Response {
-        guard let end = bytes.firstRange(of: [13, 10, 13, 10]) else {
-            throw AgentError(.protocolError, "agent \(agent): incomplete HTTP response")
-        }
-        let lines = String(decoding: bytes[..<end.lowerBound], as: UTF8.self).split(separator: "\r\n")
-        let statusParts = lines.first?.split(separator: " ") ?? []
-        guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let status = Int(statusParts[1]) else {
-            throw AgentError(.protocolError, "agent \(agent): not an HTTP response")
-        }
-        var headers: [String: String] = [:]
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        var body = Array(bytes[end.upperBound...])
-        if let length = headers["content-length"].flatMap(Int.init) {
-            guard body.count >= length else { throw AgentError(.unreachable, "agent \(agent): connection closed mid-response") }
-            body.removeSubrange(length...)
-        }
-        return Response(status: status, headers: headers, body: body)
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        if error is ChannelError { return "connection closed or timed out" }
+        return "\(error)"
+    }
+}
+
+/// Gathers one response and fulfils the request's promise when it ends (or fails it when the
+/// connection ends first or the bytes are not HTTP).
+private final class ResponseCollector: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    private let answer: EventLoopPromise<AgentHTTPClient.Response>
+    private let agent: String
+    private var response: AgentHTTPClient.Response?
+
+    init(answer: EventLoopPromise<AgentHTTPClient.Response>, agent: String) {
+        self.answer = answer
+        self.agent = agent
     }
 
-    private func openConnection() throws(AgentError) -> Int32 {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        #if canImport(Glibc)
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        #else
-        hints.ai_socktype = SOCK_STREAM
-        #endif
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, let first = list else {
-            throw AgentError(.unreachable, "agent \(host): cannot resolve: \(String(cString: gai_strerror(rc)))")
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            response = AgentHTTPClient.Response(status: Int(head.status.code),
+                                                headers: Dictionary(head.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a }),
+                                                body: [])
+        case .body(var chunk):
+            response?.body += chunk.readBytes(length: chunk.readableBytes) ?? []
+        case .end:
+            if let response { answer.succeed(response) }
+            context.close(promise: nil)
         }
-        defer { freeaddrinfo(list) }
-        var lastError: Int32 = 0
-        var entry: UnsafeMutablePointer<addrinfo>? = first
-        while let info = entry {
-            entry = info.pointee.ai_next
-            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Self.closeOnExec, info.pointee.ai_protocol)
-            if fd < 0 { lastError = errno; continue }
-            // On Linux SO_SNDTIMEO also bounds connect().
-            var timeout = timeval(tv_sec: timeoutMilliseconds / 1000, tv_usec: (timeoutMilliseconds % 1000) * 1000)
-            _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var result: Int32
-            repeat { result = connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) } while result < 0 && errno == EINTR
-            if result == 0 { return fd }
-            lastError = errno
-            close(fd)
-        }
-        throw AgentError(.unreachable, "agent \(host):\(port): cannot connect: \(String(cString: strerror(lastError))); is `bottleneck agent` running there?")
     }
 
-    #if canImport(Glibc)
-    private static let noSignal = Int32(MSG_NOSIGNAL)
-    private static let closeOnExec = Int32(SOCK_CLOEXEC.rawValue)
-    #else
-    private static let noSignal: Int32 = 0
-    private static let closeOnExec: Int32 = 0
-    #endif
+    func channelInactive(context: ChannelHandlerContext) {
+        answer.fail(AgentError(.unreachable, "agent \(agent): connection closed mid-response"))
+    }
 
-    private func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws(AgentError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Self.noSignal) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw AgentError(.unreachable, "agent \(host):\(port): sending: \(String(cString: strerror(errno)))")
-            }
-            offset += n
-        }
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        answer.fail(AgentError(.protocolError, "agent \(agent): not an HTTP response (\(error))"))
+        context.close(promise: nil)
     }
 }

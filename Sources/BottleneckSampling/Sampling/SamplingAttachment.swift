@@ -29,7 +29,7 @@ public final class SamplingAttachment: RunAttachment {
     }
 
     public func start(directory: RunDirectory) throws -> [String] {
-        let file = role == .proxy ? "samples-proxy.jsonl" : "samples.jsonl"
+        let file = (role == .proxy ? RunFile.proxySamples : RunFile.samples).rawValue
         let session = try SamplingSession(configuration: configuration, outputPath: directory.file(file),
                                           now: MonotonicClock.now)
         session.start()

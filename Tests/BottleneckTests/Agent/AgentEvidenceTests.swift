@@ -37,10 +37,8 @@ struct AgentEvidenceTests {
                                       probe: nil, payloadSpecs: built.payloadSpecs, body: built.body,
                                       payloadDescriptors: built.payloadDescriptors)
         // As `load --agent` wires it: the generator sampled here, the server by the agent.
-        request.attachments = [
-            SamplingAttachment(configuration: SamplerConfiguration(interval: .milliseconds(100), targetPorts: [port])),
-            try AgentAttachment(url: agent.url, token: TestAgent.token, serverPorts: [port], interval: .milliseconds(100)),
-        ]
+        request.observers.samplers = [SamplingAttachment(configuration: SamplerConfiguration(interval: .milliseconds(100), targetPorts: [port]))]
+        request.observers.agent = try AgentAttachment(url: agent.url, token: TestAgent.token, serverPorts: [port], interval: .milliseconds(100))
         let (summary, directory) = try await LoadRun().execute(request, display: nil, logger: Logger(label: "test"))
 
         #expect(summary.steps.map(\.completed).allSatisfy { $0 > 0 })

@@ -142,15 +142,44 @@ struct AgentServerTests {
         #expect(ring.lines(after: 5).lines.isEmpty)
     }
 
-    @Test func httpParserLimits() {
-        guard case .incomplete = AgentHTTPHandler.parse(Array("GET / HTTP/1.1\r\nHost: x\r\n".utf8)) else { Issue.record("partial"); return }
-        guard case .invalid(400, _) = AgentHTTPHandler.parse(Array("GARBAGE\r\n\r\n".utf8)) else { Issue.record("garbage"); return }
-        guard case .invalid(413, _) = AgentHTTPHandler.parse(Array("POST / HTTP/1.1\r\nContent-Length: 999999\r\n\r\n".utf8)) else { Issue.record("big"); return }
-        guard case .complete(let request) = AgentHTTPHandler.parse(Array("GET /v1/samples?after=12&limit=3 HTTP/1.1\r\nAuthorization: Bearer x\r\n\r\n".utf8)) else {
-            Issue.record("complete"); return
+    @Test("a malformed request gets 400, a body over 64 KiB 413, and the query is split")
+    func httpLimits() async throws {
+        let agent = try await TestAgent.start(interval: .milliseconds(100))
+        defer { Task { await agent.shutdown() } }
+        // NIOHTTP1 refuses bytes that are not HTTP with 400 before the agent sees them.
+        let garbage = try Self.exchange(port: agent.port, "GARBAGE\r\n\r\n")
+        #expect(garbage.hasPrefix("HTTP/1.1 400"), "\(garbage)")
+        // An authorised peer still may not make the agent buffer more than 64 KiB.
+        let big = try agent.client(token: TestAgent.token).post("/v1/step", json: ["index": 0, "name": String(repeating: "x", count: 70_000)])
+        #expect(big.status == 413)
+        let split = AgentHTTPRequest.split(target: "/v1/samples?after=12&limit=3&name=rate%3D200")
+        #expect(split.path == "/v1/samples")
+        #expect(split.query == ["after": "12", "limit": "3", "name": "rate=200"])
+    }
+
+    /// Sends raw bytes to the agent and returns all it answers before closing.
+    static func exchange(port: Int, _ text: String) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        #expect(request.path == "/v1/samples")
-        #expect(request.query == ["after": "12", "limit": "3"])
-        #expect(request.header("authorization") == "Bearer x")
+        try #require(connected == 0)
+        _ = text.withCString { send(fd, $0, strlen($0), 0) }
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received += chunk[0..<n]
+        }
+        return String(decoding: received, as: UTF8.self)
     }
 }

@@ -22,6 +22,18 @@ struct DefaultRulesTests {
         }
     }
 
+    @Test func docsMetricsIsTheCatalog() throws {
+        let path = Self.rulesDirectory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("docs/metrics.md")
+        let generated = RulesExplanation.metricMarkdown()
+        if ProcessInfo.processInfo.environment["BOTTLENECK_UPDATE_GOLDEN"] != nil {
+            try generated.write(to: path, atomically: true, encoding: .utf8)
+        }
+        let written = try String(contentsOf: path, encoding: .utf8)
+        #expect(written == generated, "docs/metrics.md differs from the catalog: run the tests with BOTTLENECK_UPDATE_GOLDEN=1 (or bottleneck rules metrics --markdown > docs/metrics.md)")
+        // Each metric is named once, as a constant the evidence and the catalog share.
+        #expect(Set(EvidenceCatalog.catalog.definitions.map(\.name)).count == EvidenceCatalog.catalog.definitions.count)
+    }
+
     @Test func everyDefaultRuleParsesAgainstTheCatalog() throws {
         let rules = try DefaultRules.load(catalog: EvidenceCatalog.catalog)
         #expect(rules.count >= 12)

@@ -186,7 +186,7 @@ struct RunReportTests {
 
     @Test("a directory that is not a run is a one-line user error", arguments: ["/nonexistent/run", "/tmp"])
     func badDirectory(path: String) {
-        #expect(throws: AnalysisError.self) { try RunReport.load(directory: path) }
+        #expect(throws: RunRecordError.self) { try RunReport.load(directory: path) }
     }
 
     @Test("--format accepts the four forms and names them otherwise")

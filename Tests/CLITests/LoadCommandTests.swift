@@ -13,6 +13,8 @@ struct LoadCommandTests {
         (["load", "--target", "http://127.0.0.1:1/", "--rate", "5", "--concurrency", "2"], "conflict"),
         (["load", "--target", "http://127.0.0.1:1/", "-H", "Broken"], "Name: value"),
         (["load", "--target", "http://127.0.0.1:1/", "--probe", "/nonexistent.yaml"], "--probe"),
+        (["load", "--target", "http://127.0.0.1:1/", "-X", "BREW"], "--method \"BREW\""),
+        (["diagnose", "--target", "http://127.0.0.1:1/", "--method", "TRACE"], "--method \"TRACE\""),
         (["load", "--no-such-flag"], "no-such-flag"),
         (["load"], "--target is required"),
     ] as [([String], String)])

@@ -86,4 +86,20 @@ struct LoadValueParsingTests {
         #expect(plan.steps.allSatisfy { $0.duration == 2_000_000_000 })
         #expect(plan.method == "GET")
     }
+
+    @Test func theMethodDefaultsToPostWithAPayloadAndIsChecked() throws {
+        var options = LoadOptions()
+        options.target = "http://127.0.0.1:1/"
+        #expect(try LoadPlanBuilder.build(options, runTag: "t").plan.method == "GET")
+        options.payloads = ["text:tokens=8..16"]
+        #expect(try LoadPlanBuilder.build(options, runTag: "t").plan.method == "POST")
+        options.method = "put"
+        #expect(try LoadPlanBuilder.build(options, runTag: "t").plan.method == "PUT")
+        // A probe's own steps take the method the same way.
+        let step = LoadStep(name: "baseline", shape: .closed(concurrency: 1), duration: 1_000_000_000)
+        #expect(try LoadPlanBuilder.build(options, steps: [step], runTag: "t").plan.method == "PUT")
+        options.method = "BREW"
+        let error = #expect(throws: LoadError.self) { try LoadPlanBuilder.build(options, runTag: "t") }
+        #expect(error?.message.contains("--method \"BREW\": use one of GET, POST, PUT, PATCH, DELETE") == true)
+    }
 }

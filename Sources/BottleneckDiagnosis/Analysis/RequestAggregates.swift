@@ -88,15 +88,7 @@ package struct RequestAggregates {
     package static let totals: Set<String> = ["total", "app", "server", "request", "response", "cdn-cache", "edge", "origin"]
 
     /// One pass over `requests.csv`. `tailThresholdsMs` (step → its p99 latency) selects the
-    /// requests whose sums also go to the step's ``Tail``.
-    package static func read(path: String, segments: ServerTimingSegments, tailThresholdsMs: [Int: Double] = [:]) throws -> RequestAggregates {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw AnalysisError("cannot read \(path); is this a run directory written by bottleneck load?")
-        }
-        return read(data: data, segments: segments, tailThresholdsMs: tailThresholdsMs)
-    }
-
-    /// The run's `requests.csv`, read through its record.
+    /// requests whose sums also go to the step's ``Tail``. The file comes through the run's record.
     package static func read(record: RunRecord, segments: ServerTimingSegments, tailThresholdsMs: [Int: Double] = [:]) throws -> RequestAggregates {
         guard let data = record.data(.requests) else {
             throw AnalysisError("cannot read \(RunFile.requests.path(in: record.directory)); is this a run directory written by bottleneck load?")

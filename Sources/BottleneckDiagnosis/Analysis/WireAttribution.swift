@@ -52,11 +52,6 @@ public struct WireAttribution: Sendable, Equatable {
     }
 
     /// Reads the run directory's capture; nil when there is none or it has no front leg.
-    public static func load(directory: String, frontPort: UInt16) -> WireAttribution? {
-        (try? RunRecord(directory: directory)).flatMap { load(record: $0, frontPort: frontPort) }
-    }
-
-    /// The run's capture joined to its requests, read through its record.
     public static func load(record: RunRecord, frontPort: UInt16) -> WireAttribution? {
         guard let data = record.data(.captureExchanges) else { return nil }
         var exchanges = Exchanges()

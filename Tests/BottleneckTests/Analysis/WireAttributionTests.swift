@@ -19,8 +19,8 @@ struct WireAttributionTests {
     @Test func everyRequestIsSplitIntoGeneratorNetworkProxyAndService() throws {
         let summary = try RunJSON.decode(RunSummary.self, from: try #require(FileManager.default.contents(atPath: Self.directory + "/summary.json")))
         let port = try #require(TargetURLPort.parse(summary.target))
-        let wire = try #require(WireAttribution.load(directory: Self.directory, frontPort: port))
-        let requests = try RequestAggregates.read(path: Self.directory + "/requests.csv", segments: .defaults)
+        let wire = try #require(WireAttribution.load(record: try RunRecord(directory: Self.directory), frontPort: port))
+        let requests = try RequestAggregates.read(record: try RunRecord(directory: Self.directory), segments: .defaults)
         for step in summary.steps {
             let split = try #require(wire.steps[step.index])
             let aggregate = try #require(requests.steps[step.index])
@@ -86,8 +86,8 @@ struct WireAttributionTests {
         #expect(stripped > 100 && !warmUp.isEmpty)
         try ((warmUp + lines).joined(separator: "\n") + "\n").write(toFile: copy.path + "/capture-exchanges.jsonl", atomically: true, encoding: .utf8)
 
-        let byID = try #require(WireAttribution.load(directory: Self.directory, frontPort: port))
-        let byOrder = try #require(WireAttribution.load(directory: copy.path, frontPort: port))
+        let byID = try #require(WireAttribution.load(record: try RunRecord(directory: Self.directory), frontPort: port))
+        let byOrder = try #require(WireAttribution.load(record: try RunRecord(directory: copy.path), frontPort: port))
         // The same exchanges, found by order: the same split, step by step (the back leg still joins by id).
         for step in summary.steps {
             let a = try #require(byID.steps[step.index]), b = try #require(byOrder.steps[step.index])

@@ -11,14 +11,14 @@ import BottleneckDiagnosis
 /// run, on another machine, and the HTML needs no network: the charts are inline SVG and
 /// the stylesheet is inline CSS.
 public enum RunReport: Sendable {
-    /// The output forms `--format` accepts.
+    /// The output forms of a report.
     public enum Format: String, Sendable, CaseIterable {
         case text, markdown, json, html
 
-        /// Parses `--format`, naming the accepted values when it is something else.
-        public static func parse(_ text: String) throws -> Format {
+        /// Parses a format name, naming the accepted values when it is something else.
+        public static func parse(_ text: String) throws(AnalysisError) -> Format {
             guard let format = Format(rawValue: text.lowercased()) else {
-                throw AnalysisError("--format \"\(text)\": use one of \(Format.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw AnalysisError("use one of \(Format.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return format
         }
@@ -31,6 +31,27 @@ public enum RunReport: Sendable {
             case .json: return "report.json"
             case .html: return "report.html"
             }
+        }
+    }
+
+    /// Writes a report of `directory` in each of `formats` into the run directory, with the
+    /// diagnosis `source` names, and returns the paths written.
+    ///
+    /// - Throws: ``AnalysisError`` (exit 2) when the run cannot be read or a file written;
+    ///   what is already in the directory stays.
+    public static func writeFiles(_ formats: [Format], directory: String, diagnosis source: DiagnosisSource,
+                                  segments: ServerTimingSegments = .defaults) throws -> [String] {
+        guard !formats.isEmpty else { return [] }
+        let data = try load(directory: directory, diagnosis: source, segments: segments)
+        return try formats.map { format in
+            let path = (directory as NSString).appendingPathComponent(format.reportFileName)
+            let bytes = try render(data, format: format)
+            do {
+                try bytes.write(to: URL(fileURLWithPath: path))
+            } catch {
+                throw AnalysisError("cannot write \(path) (\(error.localizedDescription)); the run directory is kept")
+            }
+            return path
         }
     }
 

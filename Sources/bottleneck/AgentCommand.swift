@@ -36,8 +36,8 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("server-port"), help: "Sample the processes listening on this port (repeatable).")
     var serverPorts: [UInt16] = []
 
-    @Option(name: .customLong("sample-interval"), help: "How often to sample /proc and cgroups (default 250ms).")
-    var sampleInterval: String?
+    @Option(name: .customLong("sample-interval"), help: "How often to sample /proc and cgroups (default 250ms).", transform: OptionValue.duration)
+    var sampleInterval: UInt64?
 
     @Option(help: "MiB of sample lines kept for runs that reconnect (default 64).")
     var buffer: Int = 64
@@ -56,9 +56,7 @@ struct AgentCommand: AsyncParsableCommand {
         logger.logLevel = verbose ? .debug : .notice
 
         var sampling = SamplerConfiguration()
-        if let sampleInterval {
-            sampling.interval = .nanoseconds(Int64(try LoadValueParsing.duration(sampleInterval, field: "--sample-interval")))
-        }
+        if let sampleInterval { sampling.interval = .nanoseconds(Int64(sampleInterval)) }
         sampling.serverPIDs = serverPIDs
         sampling.serverPorts = serverPorts
 

@@ -30,8 +30,6 @@ struct BottleneckCommand: AsyncParsableCommand {
         } catch let error as any UserFacingError {
             FileHandle.standardError.write("bottleneck: \(error.message)\n".data(using: .utf8)!)
             Foundation.exit(error.exitCode)
-        } catch let error as CommandExit {
-            Foundation.exit(error.code)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
@@ -39,7 +37,7 @@ struct BottleneckCommand: AsyncParsableCommand {
             }
             if code == .validationFailure {
                 // One line, like the library's errors: the problem and the fix, without the usage block.
-                let message = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+                let message = CommandLineMessage.oneLine(message(for: error))
                 FileHandle.standardError.write("bottleneck: \(message) (--help shows the usage)\n".data(using: .utf8)!)
                 Foundation.exit(2)
             }
@@ -48,7 +46,15 @@ struct BottleneckCommand: AsyncParsableCommand {
     }
 }
 
-/// Thrown by a command to end the process with a chosen exit code after it has printed its output.
-struct CommandExit: Error {
-    var code: Int32
+
+/// ArgumentParser's usage errors as one line in the form of the library's errors.
+enum CommandLineMessage {
+    /// Joins the lines, and puts a bad value's error as `--flag "VALUE": REASON` (ArgumentParser
+    /// writes "The value 'VALUE' is invalid for '--flag <name>': REASON").
+    static func oneLine(_ message: String) -> String {
+        let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        let pattern = /^The value '(?<value>.*)' is invalid for '(?<flag>-[^ ']+)(?: <[^>]*>)?': (?<reason>.*)$/
+        guard let match = line.wholeMatch(of: pattern) else { return line }
+        return "\(match.flag) \"\(match.value)\": \(match.reason)"
+    }
 }

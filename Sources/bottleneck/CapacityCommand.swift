@@ -40,13 +40,21 @@ struct CapacityCommand: AsyncParsableCommand {
 
 /// The planning flags of `capacity` and `playbook run capacity-plan`.
 struct CapacityPlanOptions: ParsableArguments {
-    @Option(name: .customLong("peak-rps"), help: "The peak rate production must absorb, in req/s.") var peakRps: Double?
-    @Option(help: "Share of each instance kept free, 0 ..< 1 (default 0.3).") var headroom = 0.3
-    @Option(name: .customLong("core-hour-price"), help: "Price of one core for one hour, for costs.") var coreHourPrice: Double?
-    @Option(name: .customLong("cores-per-instance"), help: "Cores of one instance (default: the sampled server's allowed cores).")
+    @Option(name: .customLong("peak-rps"), help: "The peak rate production must absorb, in req/s.",
+            transform: OptionValue.number("a positive rate in req/s, like 1200") { $0 > 0 })
+    var peakRps: Double?
+    @Option(help: ArgumentHelp("Share of each instance kept free, 0 ..< 1 (default 0.3).", valueName: "headroom"),
+            transform: OptionValue.number("a fraction in 0 ..< 1, like 0.3 for 30 %") { $0 >= 0 && $0 < 1 })
+    var headroom = 0.3
+    @Option(name: .customLong("core-hour-price"), help: "Price of one core for one hour, for costs.",
+            transform: OptionValue.number("zero or a positive price per core-hour, like 0.04") { $0 >= 0 })
+    var coreHourPrice: Double?
+    @Option(name: .customLong("cores-per-instance"), help: "Cores of one instance (default: the sampled server's allowed cores).",
+            transform: OptionValue.number("a positive number of cores, like 4") { $0 > 0 })
     var coresPerInstance: Double?
-    @Option(name: .customLong("concurrency-steps"), help: "Closed-loop sweep levels for capacity (default 1,2,3,4,6,8,12,16).")
-    var concurrencySteps: String?
+    @Option(name: .customLong("concurrency-steps"), help: "Closed-loop sweep levels for capacity (default 1,2,3,4,6,8,12,16).",
+            transform: OptionValue.concurrencyList)
+    var concurrencySteps: [Int]?
 }
 
 /// Measures (or reads) a capacity run and prints the plan.
@@ -60,11 +68,8 @@ struct CapacityExecution {
         let inputs = CapacityReport.Inputs(peakRps: plan.peakRps, headroom: plan.headroom, coreHourPrice: plan.coreHourPrice,
                                            coresPerInstance: plan.coresPerInstance)
         try inputs.validate()
-        let sloMs = try SLOSpec.parseP99Milliseconds(load.slo)
-        var settings = CapacityRun.Settings(sloP99Milliseconds: sloMs, budgetSeconds: try load.budgetSeconds(default: "3m"))
-        if let steps = plan.concurrencySteps {
-            settings.concurrencyLevels = try LoadValueParsing.concurrencyList(steps, field: "--concurrency-steps")
-        }
+        var settings = CapacityRun.Settings(sloP99Milliseconds: load.slo, budgetSeconds: load.budgetSeconds(default: 180))
+        settings.concurrencyLevels = plan.concurrencySteps ?? settings.concurrencyLevels
         let directory: String
         if let from {
             directory = from
@@ -85,6 +90,6 @@ struct CapacityExecution {
         } else {
             print(report.renderText(), terminator: "")
         }
-        if !report.valid { throw CommandExit(code: 3) }
+        if !report.valid { throw ExitCode(3) }
     }
 }

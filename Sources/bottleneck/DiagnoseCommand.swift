@@ -34,32 +34,31 @@ struct DiagnoseCommand: AsyncParsableCommand {
 
     @OptionGroup var load: DiagnosisLoadOptions
     @Option(help: "Re-diagnose this run directory without new load.") var from: String?
-    @Option(help: "Your production load: answer at this open-loop rate (after a 4 s baseline) instead of ramping to the knee.") var rate: String?
-    @Option(help: "Answer at this closed-loop concurrency (after a 4 s baseline) instead of ramping.") var concurrency: String?
-    @Option(help: "Step length when --rate or --concurrency is given (default 10s).") var duration: String?
+    @Option(help: "Your production load: answer at this open-loop rate (after a 4 s baseline) instead of ramping to the knee.",
+            transform: OptionValue.rate) var rate: Double?
+    @Option(help: "Answer at this closed-loop concurrency (after a 4 s baseline) instead of ramping.", transform: OptionValue.concurrency)
+    var concurrency: Int?
+    @Option(help: "Step length when --rate or --concurrency is given (default 10s).", transform: OptionValue.duration) var duration: UInt64?
     @OptionGroup var evidence: EvidenceOptions
     @OptionGroup var phases: PhaseOptions
     @Option(help: "A folder of rule files replacing the default rules.") var rules: String?
-    @Option(name: .customLong("fail-on"), help: "Exit 1 when one of these culprits is named, e.g. model,proxy.") var failOn: String?
+    @Option(name: .customLong("fail-on"), help: "Exit 1 when one of these culprits is named, e.g. model,proxy.", transform: OptionValue.culprits)
+    var failOn: [Culprit]?
     @OptionGroup var reports: ReportOptions
     @Flag(help: "Print the diagnosis as JSON (schema bottleneck.diagnosis/v1).") var json = false
 
     func run() async throws {
-        let sloMs = try SLOSpec.parseP99Milliseconds(load.slo)
+        let sloMs = load.slo
         let ruleSet = try RuleSelection.load(directory: rules)
-        let failCulprits = try failOn.map { try Culprit.parseList($0) } ?? []
 
         let directory: String
         if let from {
             directory = from
         } else {
-            var options = try load.loadOptions()
-            options.rate = rate
-            options.concurrency = concurrency
-            options.duration = duration
             var probes = try RunExecution.probeRunner(load, evidence: evidence)
-            probes.load = options
-            directory = try await probes.diagnose(budgetSeconds: try load.budgetSeconds(), sloP99Milliseconds: sloMs)
+            probes.load.steps = rate.map { .rate($0) } ?? concurrency.map { .concurrency($0) }
+            probes.load.duration = duration
+            directory = try await probes.diagnose(budgetSeconds: load.budgetSeconds(), sloP99Milliseconds: sloMs)
         }
         let segments = try phases.segments()
         let (result, evidenceFound, recordFailure) = try DiagnosisResult.conclude(directory: directory, sloP99Milliseconds: sloMs,
@@ -71,8 +70,8 @@ struct DiagnoseCommand: AsyncParsableCommand {
         } else {
             print(DiagnosisReportText.render(result), terminator: "")
         }
-        if !result.valid { throw CommandExit(code: 3) }
-        if result.culprits.contains(where: failCulprits.contains) { throw CommandExit(code: 1) }
+        if !result.valid { throw ExitCode(3) }
+        if result.culprits.contains(where: (failOn ?? []).contains) { throw ExitCode(1) }
     }
 }
 
@@ -80,35 +79,31 @@ struct DiagnoseCommand: AsyncParsableCommand {
 /// The target, payload and budget flags of the commands that plan their own load
 /// (`diagnose`, `capacity`, `playbook run`).
 struct DiagnosisLoadOptions: ParsableArguments {
-    @Option(help: "The endpoint, e.g. http://127.0.0.1:8080/predict.") var target: String?
-    @Option(help: "Latency objective, p99=DURATION (default p99=300ms).") var slo = "p99=300ms"
-    @Option(help: "Time to spend on probes; diagnose counts wall time, warm-up and drains included (default 2m; capacity 3m).") var budget: String?
-    @Option(name: .customLong("payload"), help: "Request body kinds, as for `load` (repeatable).") var payloads: [String] = []
-    @Option(help: "raw, multipart:FIELD or json-base64:FIELD.") var body: String?
-    @Option(name: [.customShort("X"), .long], help: "HTTP method: GET, POST, PUT, PATCH or DELETE (default GET, or POST with --payload).")
-    var method: String?
-    @Option(name: [.customShort("H"), .customLong("header")], help: "A request header (repeatable).") var headers: [String] = []
-    @Option(help: "Load before the first step, not measured, so cold starts (model loading, caches, JIT) do not count (default 2s; 0s for none).")
-    var warmup = "2s"
+    @OptionGroup var request: RequestOptions
+    @Option(help: ArgumentHelp("Latency objective, p99=DURATION (default p99=300ms).", valueName: "slo"), transform: OptionValue.slo)
+    var slo = SLOSpec.defaultP99Milliseconds
+    @Option(help: "Time to spend on probes; diagnose counts wall time, warm-up and drains included (default 2m; capacity 3m).",
+            transform: OptionValue.duration) var budget: UInt64?
+    @Option(help: ArgumentHelp("Load before the first step, not measured, so cold starts (model loading, caches, JIT) do not count (default 2s; 0s for none).",
+                               valueName: "warmup"), transform: OptionValue.duration)
+    var warmup: UInt64 = 2_000_000_000
     @Option(help: "Write the run directory here.") var out: String?
-    @Option(help: "The service behind the proxy, e.g. http://10.0.0.2:8000/predict: its processes are found and sampled when it runs on this host, and after the run the first step is repeated straight to it (RUN_DIR/bypass) to tell what the proxy adds.")
-    var backend: String?
+    @Option(help: "The service behind the proxy, e.g. http://10.0.0.2:8000/predict: its processes are found and sampled when it runs on this host, and after the run the first step is repeated straight to it (RUN_DIR/bypass) to tell what the proxy adds.",
+            transform: OptionValue.target)
+    var backend: TargetURL?
 
-    func budgetSeconds(default fallback: String = "2m") throws -> Double {
-        Double(try LoadValueParsing.duration(budget ?? fallback, field: "--budget")) / 1e9
+    /// The budget in seconds; `fallback` seconds when none was given.
+    func budgetSeconds(default fallback: Double = 120) -> Double {
+        budget.map { Double($0) / 1e9 } ?? fallback
     }
 
-    /// Load options with the target and payloads; the caller sets the shape.
+    /// Load options with the request and the warm-up; the probe sets the steps.
     func loadOptions() throws -> LoadOptions {
-        guard let target else {
+        guard request.target != nil else {
             throw ValidationError("give --target URL to measure, or --from RUN_DIR to use a recorded run")
         }
         var options = LoadOptions()
-        options.target = target
-        options.payloads = payloads.isEmpty ? nil : payloads
-        options.body = body
-        options.method = method
-        options.headers = headers.isEmpty ? nil : headers
+        try request.apply(to: &options)
         options.warmup = warmup
         return options
     }

@@ -26,8 +26,9 @@ struct EvidenceOptions: ParsableArguments {
     @Option(name: .customLong("capture"), help: "Capture packets on this interface during the run (repeatable), e.g. lo or any. Needs root or CAP_NET_RAW.")
     var captureInterfaces: [String] = []
 
-    @Option(name: .customLong("capture-ports"), help: "Server ports whose legs to capture, e.g. 80,8000 (default: the target's port).")
-    var capturePorts: String?
+    @Option(name: .customLong("capture-ports"), help: "Server ports whose legs to capture, e.g. 80,8000 (default: the target's port).",
+            transform: OptionValue.portList)
+    var capturePorts: [UInt16]?
 
     @Flag(name: .customLong("capture-full"), help: "Keep whole packets in capture.pcap (default: headers only, bodies dropped).")
     var captureFull = false
@@ -38,8 +39,8 @@ struct EvidenceOptions: ParsableArguments {
     @Option(name: .customLong("agent-token-file"), help: "File holding the agent's token (mode 0600).")
     var agentTokenFile: String?
 
-    @Option(name: .customLong("sample-interval"), help: "How often to sample /proc and cgroups (default 250ms).")
-    var sampleInterval: String?
+    @Option(name: .customLong("sample-interval"), help: "How often to sample /proc and cgroups (default 250ms).", transform: OptionValue.duration)
+    var sampleInterval: UInt64?
 
     /// The selection these flags make; flag errors name the flag.
     func selection() throws -> EvidenceSelection {
@@ -49,13 +50,11 @@ struct EvidenceOptions: ParsableArguments {
         selection.proxyPIDs = proxyPIDs
         selection.proxyPorts = proxyPorts
         selection.captureInterfaces = captureInterfaces
-        selection.capturePorts = try capturePorts.map { try LoadValueParsing.portList($0, field: "--capture-ports") }
+        selection.capturePorts = capturePorts
         selection.captureFull = captureFull
         selection.agentURL = agent
         selection.agentToken = try agentTokenFile.map { try AgentToken.load(path: $0, option: "--agent-token-file") }
-        if let sampleInterval {
-            selection.sampleInterval = .nanoseconds(Int64(try LoadValueParsing.duration(sampleInterval, field: "--sample-interval")))
-        }
+        if let sampleInterval { selection.sampleInterval = .nanoseconds(Int64(sampleInterval)) }
         return selection
     }
 
@@ -71,30 +70,15 @@ struct EvidenceOptions: ParsableArguments {
 
 /// `--report html` (and other formats) after a run: the report files land in the run directory.
 struct ReportOptions: ParsableArguments {
-    @Option(name: .customLong("report"), help: "Also write the run's report in this format into the run directory: html, markdown, text or json (repeatable).")
-    var formats: [String] = []
-
-    func validate() throws {
-        for format in formats {
-            do { _ = try RunReport.Format.parse(format) } catch let error as AnalysisError { throw ValidationError(error.message) }
-        }
-    }
+    @Option(name: .customLong("report"), help: "Also write the run's report in this format into the run directory: html, markdown, text or json (repeatable).",
+            transform: OptionValue.reportFormat)
+    var formats: [RunReport.Format] = []
 
     /// Writes each requested report into `directory`, with the diagnosis `source` names, and says where.
     func write(directory: String, diagnosis source: @autoclosure () -> RunReport.DiagnosisSource,
                segments: ServerTimingSegments = .defaults) throws {
         guard !formats.isEmpty else { return }
-        let data = try RunReport.load(directory: directory, diagnosis: source(), segments: segments)
-        for text in formats {
-            let format = try RunReport.Format.parse(text)
-            let path = (directory as NSString).appendingPathComponent(format.reportFileName)
-            do {
-                try RunReport.render(data, format: format).write(to: URL(fileURLWithPath: path))
-            } catch let error as any UserFacingError {
-                throw error
-            } catch {
-                throw ValidationError("cannot write \(path) (\(error.localizedDescription)); the run directory is kept")
-            }
+        for path in try RunReport.writeFiles(formats, directory: directory, diagnosis: source(), segments: segments) {
             LoadProgressDisplay.note("report: \(path)")
         }
     }

@@ -4,7 +4,6 @@ import BottleneckLoad
 import BottleneckRun
 import BottleneckDiagnosis
 import BottleneckReport
-import BottleneckCapture
 import Foundation
 import Logging
 
@@ -31,72 +30,58 @@ struct LoadCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The endpoint, e.g. http://127.0.0.1:8080/predict (IPv6: http://[::1]:8080/).")
-    var target: String?
+    @OptionGroup var request: RequestOptions
 
     @Option(help: "A probe spec (YAML) whose settings apply first; flags override them.")
     var probe: String?
 
-    @Option(help: "Open loop: requests per second.")
-    var rate: String?
+    @Option(help: "Open loop: requests per second.", transform: OptionValue.rate)
+    var rate: Double?
 
-    @Option(help: "Open loop: one step per rate, e.g. 50,100,200.")
-    var rates: String?
+    @Option(help: "Open loop: one step per rate, e.g. 50,100,200.", transform: OptionValue.rateList)
+    var rates: [Double]?
 
-    @Option(help: "Open loop: evenly spaced rate steps, FROM..TO/STEPS, e.g. 50..400/8.")
-    var ramp: String?
+    @Option(help: "Open loop: evenly spaced rate steps, FROM..TO/STEPS, e.g. 50..400/8.", transform: OptionValue.ramp)
+    var ramp: [Double]?
 
-    @Option(help: "Closed loop: connections, each with one request in flight (default 10).")
-    var concurrency: String?
+    @Option(help: "Closed loop: connections, each with one request in flight (default 10).", transform: OptionValue.concurrency)
+    var concurrency: Int?
 
-    @Option(name: .customLong("concurrency-steps"), help: "Closed loop: one step per concurrency, e.g. 1,2,4,8,16.")
-    var concurrencySteps: String?
+    @Option(name: .customLong("concurrency-steps"), help: "Closed loop: one step per concurrency, e.g. 1,2,4,8,16.",
+            transform: OptionValue.concurrencyList)
+    var concurrencySteps: [Int]?
 
-    @Option(help: "Open-loop arrival spacing: uniform or poisson (default uniform).")
-    var arrivals: String?
+    @Option(help: "Open-loop arrival spacing: uniform or poisson (default uniform).", transform: OptionValue.arrivals)
+    var arrivals: ArrivalProcess?
 
-    @Option(help: "Length of each step, e.g. 30s, 2m (default 10s).")
-    var duration: String?
+    @Option(help: "Length of each step, e.g. 30s, 2m (default 10s).", transform: OptionValue.duration)
+    var duration: UInt64?
 
-    @Option(help: "Load applied before the first step and not measured, e.g. 5s (default none).")
-    var warmup: String?
+    @Option(help: "Load applied before the first step and not measured, e.g. 5s (default none).", transform: OptionValue.duration)
+    var warmup: UInt64?
 
-    @Option(name: .customLong("max-connections"), help: "Open loop: most connections opened in total (default 1024).")
-    var maxConnections: String?
+    @Option(name: .customLong("max-connections"), help: "Open loop: most connections opened in total (default 1024).",
+            transform: OptionValue.count(in: 1...100_000, of: "connections"))
+    var maxConnections: Int?
 
-    @Option(name: [.customShort("X"), .long], help: "HTTP method: GET, POST, PUT, PATCH or DELETE (default GET, or POST with --payload).")
-    var method: String?
+    @Option(help: "Time a request may take before it counts as a timeout (default 30s).", transform: OptionValue.duration)
+    var timeout: UInt64?
 
-    @Option(name: [.customShort("H"), .customLong("header")], help: "A request header, 'Name: value' (repeatable).")
-    var headers: [String] = []
-
-    @Option(help: "Time a request may take before it counts as a timeout (default 30s).")
-    var timeout: String?
-
-    @Option(name: .customLong("connect-timeout"), help: "Time a TCP connect may take (default 5s).")
-    var connectTimeout: String?
+    @Option(name: .customLong("connect-timeout"), help: "Time a TCP connect may take (default 5s).", transform: OptionValue.duration)
+    var connectTimeout: UInt64?
 
     @Flag(name: .customLong("no-keepalive"), help: "Open a new connection per request (Connection: close).")
     var noKeepalive = false
 
-    @Option(name: .customLong("payload"), help: """
-        A request body kind, repeatable, with optional weight=N: \
-        image:w=64..4096,aspect=0.5..2,format=jpeg|png,dist=uniform|lognormal; text:tokens=16..2048; \
-        audio:seconds=1..30,rate=16000; tensor:shape=1x3x224x224,dtype=float32,encoding=json|binary; dir:PATH.
-        """)
-    var payloads: [String] = []
+    @Option(help: "Seed for payload generation and arrival jitter (default 1): same seed, same run.", transform: OptionValue.seed)
+    var seed: UInt64?
 
-    @Option(help: "How the payload is sent: raw, multipart:FIELD or json-base64:FIELD (default raw).")
-    var body: String?
+    @Option(name: .customLong("pool-size"), help: "Payloads generated before the run (default 64).",
+            transform: OptionValue.count(in: 1...100_000, of: "payloads"))
+    var poolSize: Int?
 
-    @Option(help: "Seed for payload generation and arrival jitter (default 1): same seed, same run.")
-    var seed: String?
-
-    @Option(name: .customLong("pool-size"), help: "Payloads generated before the run (default 64).")
-    var poolSize: String?
-
-    @Option(help: "Event-loop threads (default: the cores this process may use).")
-    var threads: String?
+    @Option(help: "Event-loop threads (default: the cores this process may use).", transform: OptionValue.count(in: 1...256, of: "event-loop threads"))
+    var threads: Int?
 
     @Option(help: "A name for the run directory (default from the load shape or probe).")
     var name: String?
@@ -113,26 +98,27 @@ struct LoadCommand: AsyncParsableCommand {
     @Flag(name: .customLong("verbose"), help: "Log debug details to stderr.")
     var verbose = false
 
+    func validate() throws {
+        let given = [("--rate", rate != nil), ("--rates", rates != nil), ("--ramp", ramp != nil),
+                     ("--concurrency", concurrency != nil), ("--concurrency-steps", concurrencySteps != nil)].filter(\.1).map(\.0)
+        if given.count > 1 {
+            throw ValidationError("\(given.joined(separator: " and ")) conflict; choose one of --rate, --rates, --ramp, --concurrency, --concurrency-steps")
+        }
+    }
+
     func run() async throws {
         var options = LoadOptions()
+        try request.apply(to: &options)
         options.name = name
-        options.target = target
-        options.rate = rate
-        options.rates = rates
-        options.ramp = ramp
-        options.concurrency = concurrency
-        options.concurrencySteps = concurrencySteps
+        options.steps = rate.map { .rate($0) } ?? (rates ?? ramp).map { .rates($0) } ?? concurrency.map { .concurrency($0) }
+            ?? concurrencySteps.map { .concurrencySteps($0) }
         options.arrivals = arrivals
         options.duration = duration
         options.warmup = warmup
         options.maxConnections = maxConnections
-        options.method = method
-        options.headers = headers.isEmpty ? nil : headers
         options.timeout = timeout
         options.connectTimeout = connectTimeout
         options.keepAlive = noKeepalive ? false : nil
-        options.payloads = payloads.isEmpty ? nil : payloads
-        options.body = body
         options.seed = seed
         options.poolSize = poolSize
         options.threads = threads
@@ -143,11 +129,14 @@ struct LoadCommand: AsyncParsableCommand {
             probeName = spec.name
             options = spec.options.overridden(by: options)
         }
+        guard options.target != nil else {
+            throw ValidationError("--target is required; give the endpoint URL, like --target http://127.0.0.1:8080/predict")
+        }
         let built = try LoadPlanBuilder.build(options, runTag: LoadPlanBuilder.makeRunTag())
 
-        var request = LoadRun.Request(built, name: built.name, outputDirectory: out, command: CommandLine.arguments, probe: probeName)
-        request.observers = try evidence.selection().observers(targetPort: UInt16(built.plan.target.port))
-        let (summary, directory) = try await RunExecution.execute(request, verbose: verbose)
+        var run = LoadRun.Request(built, name: built.name, outputDirectory: out, command: CommandLine.arguments, probe: probeName)
+        run.observers = try evidence.selection().observers(targetPort: UInt16(built.plan.target.port))
+        let (summary, directory) = try await RunExecution.execute(run, verbose: verbose)
         try reports.write(directory: directory, diagnosis: .recorded(sloP99Milliseconds: SLOSpec.defaultP99Milliseconds))
         if json {
             print(String(decoding: try RunJSON.encode(summary), as: UTF8.self))
@@ -155,7 +144,7 @@ struct LoadCommand: AsyncParsableCommand {
             print(LoadSummaryTable.render(summary), terminator: "")
         }
         if summary.steps.contains(where: { $0.generatorSaturated }) {
-            throw CommandExit(code: 3)
+            throw ExitCode(3)
         }
     }
 }

@@ -20,10 +20,11 @@ struct PhaseOptions: ParsableArguments {
     }
 
     func segments() throws -> ServerTimingSegments {
-        do {
-            return try ServerTimingSegments.parse(mappings: mappings, readsServerTiming: !ignoresServerTiming)
-        } catch let error as AnalysisError {
-            throw ValidationError(error.message)
+        for mapping in mappings {
+            do { _ = try ServerTimingSegments.parse(mappings: [mapping]) } catch {
+                throw ValidationError("--phase \(mapping): \(error.message)")
+            }
         }
+        return try ServerTimingSegments.parse(mappings: mappings, readsServerTiming: !ignoresServerTiming)
     }
 }

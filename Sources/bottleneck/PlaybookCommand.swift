@@ -71,7 +71,8 @@ struct PlaybookRunCommand: AsyncParsableCommand {
     @OptionGroup var plan: CapacityPlanOptions
     @OptionGroup var evidence: EvidenceOptions
     @OptionGroup var phases: PhaseOptions
-    @Option(name: .customLong("fail-on"), help: "Exit 1 when one of these culprits is named, e.g. model,proxy.") var failOn: String?
+    @Option(name: .customLong("fail-on"), help: "Exit 1 when one of these culprits is named, e.g. model,proxy.", transform: OptionValue.culprits)
+    var failOn: [Culprit]?
     @OptionGroup var reports: ReportOptions
     @Flag(help: "Print the outcome as JSON (schema bottleneck.playbook-run/v1).") var json = false
 
@@ -82,8 +83,7 @@ struct PlaybookRunCommand: AsyncParsableCommand {
             try await CapacityExecution(load: load, plan: plan, evidence: evidence, reports: reports).run(from: from, json: json)
             return
         }
-        let sloMs = try SLOSpec.parseP99Milliseconds(load.slo)
-        let failCulprits = try failOn.map { try Culprit.parseList($0) } ?? []
+        let sloMs = load.slo
         let directory: String
         var unmet: [Playbook.Need] = []
         if let from {
@@ -91,10 +91,10 @@ struct PlaybookRunCommand: AsyncParsableCommand {
         } else {
             // The processes found by their sockets meet the playbook's needs as the flags would.
             var probes = try RunExecution.probeRunner(load, evidence: evidence)
-            try probes.locateServices()
-            unmet = PlaybookRun.unmetNeeds(playbook, met: try probes.metNeeds())
+            probes.locateServices()
+            unmet = PlaybookRun.unmetNeeds(playbook, met: probes.metNeeds())
             for need in unmet { LoadProgressDisplay.note("playbook \(playbook.name) wants \(need.rawValue) evidence: give \(need.flags)") }
-            directory = try await probes.playbook(playbook, budgetSeconds: try load.budgetSeconds(), sloP99Milliseconds: sloMs)
+            directory = try await probes.playbook(playbook, budgetSeconds: load.budgetSeconds(), sloP99Milliseconds: sloMs)
         }
         let segments = try phases.segments()
         let (diagnosis, found, recordFailure) = try DiagnosisResult.conclude(directory: directory, sloP99Milliseconds: sloMs, segments: segments,
@@ -107,7 +107,7 @@ struct PlaybookRunCommand: AsyncParsableCommand {
         } else {
             print(outcome.renderText(), terminator: "")
         }
-        if !diagnosis.valid { throw CommandExit(code: 3) }
-        if diagnosis.culprits.contains(where: failCulprits.contains) { throw CommandExit(code: 1) }
+        if !diagnosis.valid { throw ExitCode(3) }
+        if diagnosis.culprits.contains(where: (failOn ?? []).contains) { throw ExitCode(1) }
     }
 }

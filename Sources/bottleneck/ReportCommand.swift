@@ -23,31 +23,22 @@ struct ReportCommand: ParsableCommand {
     )
 
     @Argument(help: "A run directory written by `bottleneck load`, `diagnose`, `capacity` or `playbook run`.") var runDirectory: String
-    @Option(help: "text, markdown, json or html (default html).") var format = "html"
+    @Option(help: ArgumentHelp("text, markdown, json or html (default html).", valueName: "format"), transform: OptionValue.reportFormat)
+    var format = RunReport.Format.html
     @Option(help: "Write the report to this file.") var out: String?
-    @Option(help: "Diagnose again against this latency objective, p99=DURATION (default: the recorded diagnosis's, else p99=300ms).")
-    var slo: String?
+    @Option(help: "Diagnose again against this latency objective, p99=DURATION (default: the recorded diagnosis's, else p99=300ms).",
+            transform: OptionValue.slo)
+    var slo: Double?
     @Option(help: "Diagnose again with the rule files in this folder instead of reading the recorded diagnosis.") var rules: String?
     @OptionGroup var phases: PhaseOptions
 
-    func validate() throws {
-        // Errors thrown here reach main() wrapped by ArgumentParser; as ValidationError they exit 2 on one line.
-        do {
-            _ = try RunReport.Format.parse(format)
-            if let slo { _ = try SLOSpec.parseP99Milliseconds(slo) }
-        } catch let error as AnalysisError {
-            throw ValidationError(error.message)
-        }
-    }
-
     func run() throws {
-        let format = try RunReport.Format.parse(format)
         let source: RunReport.DiagnosisSource
         if slo != nil || rules != nil || phases.changesDefaults {
             source = .reevaluated(rules: try rules.map { try RuleSelection.load(directory: $0) },
                                   rulesDescription: (rules.map { "the rules in \($0)" } ?? "the default rules")
                                       + (phases.changesDefaults ? ", the phase mapping given" : ""),
-                                  sloP99Milliseconds: try slo.map { try SLOSpec.parseP99Milliseconds($0) } ?? SLOSpec.defaultP99Milliseconds)
+                                  sloP99Milliseconds: slo ?? SLOSpec.defaultP99Milliseconds)
         } else {
             source = .recorded(sloP99Milliseconds: SLOSpec.defaultP99Milliseconds)
         }

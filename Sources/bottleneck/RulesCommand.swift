@@ -19,7 +19,7 @@ struct RulesCommand: ParsableCommand {
             for diagnostic in diagnostics {
                 FileHandle.standardError.write("\(diagnostic)\n".data(using: .utf8)!)
             }
-            if !diagnostics.isEmpty { throw CommandExit(code: 2) }
+            if !diagnostics.isEmpty { throw ExitCode(2) }
             print("ok: \(paths.joined(separator: ", "))")
         }
     }

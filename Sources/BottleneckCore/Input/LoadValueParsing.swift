@@ -2,10 +2,12 @@ import Foundation
 
 /// Parsers for the small value languages of flags and probe specs: durations ("10s",
 /// "250ms", "2m"), rate lists ("50,100,200"), ramps ("50..400/8") and step lists.
-/// Each error names the field and the accepted form.
+/// An error says what is wrong with the value and the accepted form; it does not name
+/// where the value came from. The command line prefixes the flag, a probe spec its file,
+/// line and key.
 public enum LoadValueParsing: Sendable {
     /// "10s", "250ms", "1.5m", "1h", "500us", or a bare number of seconds. Returns nanoseconds.
-    public static func duration(_ text: String, field: String) throws(LoadError) -> UInt64 {
+    public static func duration(_ text: String) throws(LoadError) -> UInt64 {
         let t = text.trimmingWhitespace().lowercased()
         let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
         var number = Substring(t)
@@ -15,46 +17,45 @@ public enum LoadValueParsing: Sendable {
             if Double(candidate) != nil { number = candidate; scale = factor; break }
         }
         guard let value = Double(number), value.isFinite, value >= 0 else {
-            throw LoadError(.badInput, "\(field) \"\(text)\": not a duration; use a number with a unit, like 30s, 250ms or 2m")
+            throw LoadError(.badInput, "not a duration; use a number with a unit, like 30s, 250ms or 2m")
         }
         return UInt64((value * scale).rounded())
     }
 
     /// A positive request rate.
-    public static func rate(_ text: String, field: String) throws(LoadError) -> Double {
+    public static func rate(_ text: String) throws(LoadError) -> Double {
         guard let value = Double(text.trimmingWhitespace()), value.isFinite, value > 0 else {
-            throw LoadError(.badInput, "\(field) \"\(text)\": the rate must be a number of requests per second above 0, like 200")
+            throw LoadError(.badInput, "the rate must be a number of requests per second above 0, like 200")
         }
         guard value <= 10_000_000 else {
-            throw LoadError(.badInput, "\(field) \"\(text)\": the rate must be at most 10000000 requests per second")
+            throw LoadError(.badInput, "the rate must be at most 10000000 requests per second")
         }
         return value
     }
 
     /// "50,100,200" → [50, 100, 200].
-    public static func rateList(_ text: String, field: String) throws(LoadError) -> [Double] {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
-        guard !parts.isEmpty else {
-            throw LoadError(.badInput, "\(field) \"\(text)\": give a comma-separated list of rates, like 50,100,200")
-        }
+    public static func rateList(_ text: String) throws(LoadError) -> [Double] {
         var rates: [Double] = []
-        for part in parts { rates.append(try rate(String(part), field: field)) }
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            do { rates.append(try rate(String(part))) } catch {
+                throw LoadError(.badInput, "give a comma-separated list of rates above 0, like 50,100,200")
+            }
+        }
         return rates
     }
 
     /// "50..400/8" → 8 evenly spaced rates from 50 to 400 inclusive.
-    public static func ramp(_ text: String, field: String) throws(LoadError) -> [Double] {
-        let form = "\(field) \"\(text)\": use FROM..TO/STEPS, like 50..400/8"
+    public static func ramp(_ text: String) throws(LoadError) -> [Double] {
         let trimmed = text.trimmingWhitespace()
         guard let dots = trimmed.range(of: ".."), let slash = trimmed.lastIndex(of: "/"), dots.upperBound <= slash,
               let from = Double(trimmed[..<dots.lowerBound]), let to = Double(trimmed[dots.upperBound..<slash]),
               let steps = Int(trimmed[trimmed.index(after: slash)...])
-        else { throw LoadError(.badInput, form) }
+        else { throw LoadError(.badInput, "use FROM..TO/STEPS, like 50..400/8") }
         guard from > 0, to >= from, from.isFinite, to.isFinite else {
-            throw LoadError(.badInput, "\(field) \"\(text)\": FROM must be above 0 and TO at least FROM")
+            throw LoadError(.badInput, "FROM must be above 0 and TO at least FROM, like 50..400/8")
         }
         guard (1...1000).contains(steps) else {
-            throw LoadError(.badInput, "\(field) \"\(text)\": STEPS must be from 1 to 1000")
+            throw LoadError(.badInput, "STEPS must be from 1 to 1000, like 50..400/8")
         }
         if steps == 1 { return [from] }
         return (0..<steps).map { i in
@@ -64,51 +65,84 @@ public enum LoadValueParsing: Sendable {
     }
 
     /// "1,2,4,8" → [1, 2, 4, 8] connection counts.
-    public static func concurrencyList(_ text: String, field: String) throws(LoadError) -> [Int] {
+    public static func concurrencyList(_ text: String) throws(LoadError) -> [Int] {
         var values: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            values.append(try concurrency(String(part), field: field))
+            values.append(try concurrency(String(part)))
         }
         return values
     }
 
-    public static func concurrency(_ text: String, field: String) throws(LoadError) -> Int {
-        guard let value = Int(text.trimmingWhitespace()), (1...100_000).contains(value) else {
-            throw LoadError(.badInput, "\(field) \"\(text)\": the concurrency must be a whole number of connections from 1 to 100000")
+    public static func concurrency(_ text: String) throws(LoadError) -> Int {
+        try count(text, in: 1...100_000, of: "connections")
+    }
+
+    /// A whole number in `range`; `noun` says what is counted ("connections", "payloads").
+    public static func count(_ text: String, in range: ClosedRange<Int>, of noun: String) throws(LoadError) -> Int {
+        guard let value = Int(text.trimmingWhitespace()), range.contains(value) else {
+            throw LoadError(.badInput, "give a whole number of \(noun) from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    /// A seed for the payload and arrival generators: any 64-bit unsigned number.
+    public static func seed(_ text: String) throws(LoadError) -> UInt64 {
+        guard let value = UInt64(text.trimmingWhitespace()) else {
+            throw LoadError(.badInput, "give a whole number from 0 to 18446744073709551615")
         }
         return value
     }
 
     /// "80,8000" → [80, 8000].
-    public static func portList(_ text: String, field: String) throws(LoadError) -> [UInt16] {
+    public static func portList(_ text: String) throws(LoadError) -> [UInt16] {
         var ports: [UInt16] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             guard let port = UInt16(part.trimmingCharacters(in: .whitespaces)), port > 0 else {
-                throw LoadError(.badInput, "\(field) \"\(text)\": give TCP ports from 1 to 65535 separated by commas, like 80,8000")
+                throw LoadError(.badInput, "give TCP ports from 1 to 65535 separated by commas, like 80,8000")
             }
             ports.append(port)
         }
         return ports
     }
 
-    /// "Name: value" → (name, value). Refuses headers the engine owns.
-    public static func header(_ text: String) throws(LoadError) -> (name: String, value: String) {
+    /// The methods a prediction endpoint is called with.
+    public static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+    /// An HTTP method, upper-cased: one of `methods`.
+    public static func method(_ text: String) throws(LoadError) -> String {
+        let method = text.trimmingWhitespace().uppercased()
+        guard methods.contains(method) else {
+            throw LoadError(.badInput, "use one of \(methods.joined(separator: ", "))")
+        }
+        return method
+    }
+}
+
+/// A request header the user adds, checked: a token name, a value without line breaks,
+/// and none of the headers the engine sets itself.
+public struct RequestHeader: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    /// Parses "Name: value".
+    public init(parsing text: String) throws(LoadError) {
         guard let colon = text.firstIndex(of: ":") else {
-            throw LoadError(.badInput, "-H \"\(text)\": a header must look like 'Name: value'")
+            throw LoadError(.badInput, "a header must look like 'Name: value'")
         }
         let name = String(text[..<colon]).trimmingWhitespace()
         let value = String(text[text.index(after: colon)...]).trimmingWhitespace()
         let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
         guard !name.isEmpty, name.allSatisfy({ tokenCharacters.contains($0) }) else {
-            throw LoadError(.badInput, "-H \"\(text)\": \"\(name)\" is not a valid header name")
+            throw LoadError(.badInput, "\"\(name)\" is not a valid header name; a header must look like 'Name: value'")
         }
         guard !value.contains("\r"), !value.contains("\n") else {
-            throw LoadError(.badInput, "-H \"\(text)\": a header value cannot contain line breaks")
+            throw LoadError(.badInput, "a header value cannot contain line breaks")
         }
         let owned = ["content-length", "transfer-encoding", "connection", "host", "x-request-id"]
         if owned.contains(name.lowercased()) {
-            throw LoadError(.badInput, "-H \"\(text)\": \(name) is set by bottleneck itself (use --no-keepalive for Connection: close)")
+            throw LoadError(.badInput, "\(name) is set by bottleneck itself (turn keep-alive off for Connection: close)")
         }
-        return (name, value)
+        self.name = name
+        self.value = value
     }
 }

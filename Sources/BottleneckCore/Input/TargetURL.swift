@@ -22,11 +22,11 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
 
     public init(parsing text: String) throws(LoadError) {
         func bad(_ why: String) -> LoadError {
-            LoadError(.badInput, "--target \"\(text)\": \(why); use a URL like http://127.0.0.1:8080/predict")
+            LoadError(.badInput, "\(why); use a URL like http://127.0.0.1:8080/predict")
         }
         var rest = Substring(text.trimmingWhitespace())
         if rest.lowercased().hasPrefix("https://") {
-            throw LoadError(.badInput, "--target \"\(text)\": https is not supported; load the plain-HTTP listener behind your TLS terminator (e.g. http://127.0.0.1:8080/predict)")
+            throw LoadError(.badInput, "https is not supported; load the plain-HTTP listener behind your TLS terminator (e.g. http://127.0.0.1:8080/predict)")
         }
         guard rest.lowercased().hasPrefix("http://") else { throw bad("the scheme must be http://") }
         rest = rest.dropFirst("http://".count)

@@ -39,11 +39,11 @@ public final class RunDirectory: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw LoadError(.output, "--out \(directory): cannot create the run directory (\(error.localizedDescription)); choose a writable path")
+            throw LoadError(.output, "run directory \(directory): cannot create the run directory (\(error.localizedDescription)); choose a writable path")
         }
         if let existing = try? FileManager.default.contentsOfDirectory(atPath: directory),
            existing.contains(RunFile.summary.rawValue) || existing.contains(RunFile.requests.rawValue) {
-            throw LoadError(.output, "--out \(directory): already holds a run; choose a new directory so nothing measured is overwritten")
+            throw LoadError(.output, "run directory \(directory): already holds a run; choose a new directory so nothing measured is overwritten")
         }
         path = directory
         worker = BackgroundWorker(name: "bn-writer")

@@ -47,16 +47,16 @@ public struct ServerTimingSegments: Sendable {
 
     /// The defaults with `mappings` ("PREFIX=SEGMENT", e.g. `gpu=model`, `tok=preprocess`) tried first.
     ///
-    /// - Throws: ``AnalysisError`` (exit 2) naming the entry and the accepted form.
-    public static func parse(mappings: [String], readsServerTiming: Bool = true) throws -> ServerTimingSegments {
+    /// - Throws: ``AnalysisError`` (exit 2) naming what is wrong and the accepted form.
+    public static func parse(mappings: [String], readsServerTiming: Bool = true) throws(AnalysisError) -> ServerTimingSegments {
         let accepted = Segment.allCases.map(\.rawValue).joined(separator: "|")
-        let user = try mappings.map { mapping -> (String, Segment) in
+        let user = try mappings.map { mapping throws(AnalysisError) -> (String, Segment) in
             let parts = mapping.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, !parts[0].contains(where: \.isWhitespace) else {
-                throw AnalysisError("--phase \(mapping): expected NAME=SEGMENT, e.g. --phase gpu=model (NAME matches Server-Timing metric names by prefix)")
+                throw AnalysisError("expected NAME=SEGMENT, e.g. gpu=model (NAME matches Server-Timing metric names by prefix)")
             }
             guard let segment = Segment(rawValue: parts[1].lowercased()) else {
-                throw AnalysisError("--phase \(mapping): unknown segment '\(parts[1])'; use one of \(accepted)")
+                throw AnalysisError("unknown segment '\(parts[1])'; use one of \(accepted)")
             }
             return (String(parts[0]), segment)
         }

@@ -45,11 +45,11 @@ public struct CapacityPlan: Sendable, Codable, Equatable {
                     "capacity per instance must be a positive number of req/s, got \(capacityPerInstance)")
         try require(coresPerInstance.isFinite && coresPerInstance > 0,
                     "cores per instance must be a positive number, got \(coresPerInstance)")
-        try require(peakRate.isFinite && peakRate > 0, "--peak-rps must be a positive number of req/s, got \(peakRate)")
+        try require(peakRate.isFinite && peakRate > 0, "the peak rate must be a positive number of req/s, got \(peakRate)")
         try require(headroom.isFinite && headroom >= 0 && headroom < 1,
                     "headroom must be a fraction in 0 ..< 1 (e.g. 0.3 for 30 %), got \(headroom)")
         if let price = coreHourPrice {
-            try require(price.isFinite && price >= 0, "--core-hour-price must be zero or positive, got \(price)")
+            try require(price.isFinite && price >= 0, "the core-hour price must be zero or positive, got \(price)")
         }
         self.capacityPerInstance = capacityPerInstance
         self.coresPerInstance = coresPerInstance

@@ -24,19 +24,19 @@ public struct CapacityReport: Sendable, Codable {
             self.coresPerInstance = coresPerInstance
         }
 
-        /// - Throws: `CapacityError.badInput` naming the flag and its accepted form.
+        /// - Throws: `CapacityError.badInput` naming the input and its accepted form.
         public func validate() throws(CapacityError) {
             if let peakRps, !(peakRps.isFinite && peakRps > 0) {
-                throw CapacityError(.badInput, "--peak-rps \(peakRps): give a positive rate in req/s, like --peak-rps 1200")
+                throw CapacityError(.badInput, "peak rate \(peakRps): give a positive rate in req/s, like 1200")
             }
             guard headroom.isFinite, headroom >= 0, headroom < 1 else {
-                throw CapacityError(.badInput, "--headroom \(headroom): give a fraction in 0 ..< 1, like --headroom 0.3 for 30 %")
+                throw CapacityError(.badInput, "headroom \(headroom): give a fraction in 0 ..< 1, like 0.3 for 30 %")
             }
             if let coreHourPrice, !(coreHourPrice.isFinite && coreHourPrice >= 0) {
-                throw CapacityError(.badInput, "--core-hour-price \(coreHourPrice): give zero or a positive price per core-hour, like 0.04")
+                throw CapacityError(.badInput, "core-hour price \(coreHourPrice): give zero or a positive price per core-hour, like 0.04")
             }
             if let coresPerInstance, !(coresPerInstance.isFinite && coresPerInstance > 0) {
-                throw CapacityError(.badInput, "--cores-per-instance \(coresPerInstance): give a positive number of cores, like 4")
+                throw CapacityError(.badInput, "cores per instance \(coresPerInstance): give a positive number of cores, like 4")
             }
         }
     }

@@ -116,9 +116,9 @@ public enum PlaybookFile: Sendable {
                     throw fail(item.mark, "step \(id): needs a duration such as 10s")
                 }
                 do {
-                    return Double(try LoadValueParsing.duration(text, field: "duration")) / 1e9
+                    return Double(try LoadValueParsing.duration(text)) / 1e9
                 } catch {
-                    throw fail(durationNode.mark, "step \(id): \(error.message)")
+                    throw fail(durationNode.mark, "step \(id): duration \"\(text)\": \(error.message)")
                 }
             }
             func listText(_ key: String) throws -> (String, Mark?) {
@@ -136,9 +136,9 @@ public enum PlaybookFile: Sendable {
             case "closed":
                 let (text, mark) = try listText("concurrency")
                 do {
-                    steps.append(.closed(id: id, concurrency: try LoadValueParsing.concurrencyList(text, field: "concurrency"), seconds: try seconds()))
+                    steps.append(.closed(id: id, concurrency: try LoadValueParsing.concurrencyList(text), seconds: try seconds()))
                 } catch let error as LoadError {
-                    throw fail(mark, "step \(id): \(error.message)")
+                    throw fail(mark, "step \(id): concurrency \"\(text)\": \(error.message)")
                 }
             case "open":
                 let (text, mark) = try listText("rates")
@@ -147,9 +147,9 @@ public enum PlaybookFile: Sendable {
                     throw fail(values["arrivals"]?.mark, "step \(id): arrivals must be uniform or poisson")
                 }
                 do {
-                    steps.append(.open(id: id, rates: try LoadValueParsing.rateList(text, field: "rates"), arrivals: arrivals, seconds: try seconds()))
+                    steps.append(.open(id: id, rates: try LoadValueParsing.rateList(text), arrivals: arrivals, seconds: try seconds()))
                 } catch let error as LoadError {
-                    throw fail(mark, "step \(id): \(error.message)")
+                    throw fail(mark, "step \(id): rates \"\(text)\": \(error.message)")
                 }
             default:
                 steps.append(.ramp(id: id))

@@ -15,7 +15,7 @@ public struct PlaybookLibrary: Sendable {
     /// The playbooks of a folder (`*.yaml` plus their `*.md` twins).
     public static func load(directory: String, ruleIDs: Set<String>?) throws -> PlaybookLibrary {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
-            throw PlaybookError("--playbooks \(directory): not a readable folder; give a folder of playbook YAML files such as playbooks/")
+            throw PlaybookError("playbooks \(directory): not a readable folder; give a folder of playbook YAML files such as playbooks/")
         }
         let files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".md") || $0.hasSuffix(".txt") }.sorted().compactMap { name in
             (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)).map { (name, $0) }

@@ -12,13 +12,13 @@ public struct ProbeRunner: Sendable {
     /// Runs one request and returns its run directory.
     public typealias Runner = @Sendable (LoadRun.Request) async throws -> String
 
-    /// Target, payloads, method, headers and warm-up; for `diagnose` also a stated `rate` or
-    /// `concurrency` (and its `duration`). Other shape fields are not read.
+    /// Target, payloads, method, headers and warm-up; for `diagnose` also a stated rate or
+    /// concurrency (and its `duration`). Other kinds of steps are not read.
     public var load: LoadOptions
     public var outputDirectory: String?
     /// The service behind the proxy (`--backend`): sampled when it runs here, and measured
     /// directly after the run with the run's first step.
-    public var backend: String?
+    public var backend: TargetURL?
     public var evidence: EvidenceSelection
     /// The command line, kept in run.json.
     public var command: [String]
@@ -29,7 +29,7 @@ public struct ProbeRunner: Sendable {
     public private(set) var topology: RunTopology?
     private var located = false
 
-    public init(load: LoadOptions, outputDirectory: String?, backend: String?, evidence: EvidenceSelection,
+    public init(load: LoadOptions, outputDirectory: String?, backend: TargetURL?, evidence: EvidenceSelection,
                 command: [String], note: @escaping @Sendable (String) -> Void, execute: @escaping Runner) {
         self.load = load
         self.outputDirectory = outputDirectory
@@ -40,18 +40,22 @@ public struct ProbeRunner: Sendable {
         self.execute = execute
     }
 
-    /// True when `load` states the load to answer at (`--rate`, `--concurrency`), rather than
-    /// leaving `diagnose` to ramp to the knee.
-    public var statesLoad: Bool { load.rate != nil || load.concurrency != nil }
+    /// True when `load` states the load to answer at (one rate or one concurrency), rather
+    /// than leaving `diagnose` to ramp to the knee.
+    public var statesLoad: Bool {
+        switch load.steps {
+        case .rate?, .concurrency?: return true
+        default: return false
+        }
+    }
 
     /// Finds the service and the proxy serving the target on this host (unless the user named
     /// them or an agent samples them), says what was found, and keeps it for the run. Once.
-    public mutating func locateServices() throws {
+    public mutating func locateServices() {
         guard !located else { return }
         located = true
         guard let target = load.target else { return }
-        let backendURL = try backend.map { try TargetURL(parsing: $0) }
-        topology = evidence.locateServices(target: try TargetURL(parsing: target), backend: backendURL)
+        topology = evidence.locateServices(target: target, backend: backend)
         for line in topology?.notes ?? [] { note(line) }
     }
 
@@ -88,17 +92,17 @@ public struct ProbeRunner: Sendable {
 
     /// The playbook's needs these settings meet: processes sampled (named or found), capture,
     /// payloads whose sizes vary.
-    public func metNeeds() throws -> Set<Playbook.Need> {
+    public func metNeeds() -> Set<Playbook.Need> {
         var met: Set<Playbook.Need> = []
         if evidence.samplesServer { met.insert(.server) }
         if evidence.samplesProxy { met.insert(.proxy) }
         if !evidence.captureInterfaces.isEmpty { met.insert(.capture) }
-        if try (load.payloads ?? []).contains(where: { try PayloadSpec.parse($0).sizeVaries }) { met.insert(.payload) }
+        if (load.payloads ?? []).contains(where: \.sizeVaries) { met.insert(.payload) }
         return met
     }
 
     private mutating func run(_ built: LoadPlanBuilder.Result, name: String, probe: String?, bypass: Bool) async throws -> String {
-        try locateServices()
+        locateServices()
         var request = LoadRun.Request(built, name: name, outputDirectory: outputDirectory, command: command, probe: probe)
         request.topology = topology
         request.observers = try evidence.observers(targetPort: UInt16(built.plan.target.port))
@@ -118,7 +122,7 @@ public struct ProbeRunner: Sendable {
         let built = try LoadPlanBuilder.build(options, steps: [step], runTag: LoadPlanBuilder.makeRunTag())
         let request = LoadRun.Request(built, name: "bypass", outputDirectory: directory + "/" + RunFile.bypassDirectory,
                                       command: command, probe: "bypass")
-        note("bypass: step \(step.name) again, straight to \(backend), to compare with it through \(load.target ?? "the proxy")")
+        note("bypass: step \(step.name) again, straight to \(backend), to compare with it through \(load.target.map(String.init(describing:)) ?? "the proxy")")
         _ = try await execute(request)
     }
 }

@@ -24,7 +24,7 @@ public final class LoadEngine: Sendable {
         do {
             address = try SocketAddress.makeAddressResolvingHost(plan.target.host, port: plan.target.port)
         } catch {
-            throw LoadError(.unreachable, "--target \(plan.target): cannot resolve host \"\(plan.target.host)\"; check the name or use an IP address")
+            throw LoadError(.unreachable, "target \(plan.target): cannot resolve host \"\(plan.target.host)\"; check the name or use an IP address")
         }
         let allowance = CPUAllowance.current()
         let threads = plan.threads ?? allowance.threads
@@ -76,7 +76,7 @@ public final class LoadEngine: Sendable {
         } catch {
             let kind = RequestErrorKind(classifying: error)
             let why = kind == .refused ? "connection refused" : kind == .timeout ? "no answer within the connect timeout" : "\(error)"
-            throw LoadError(.unreachable, "--target \(plan.target): cannot connect to \(address) (\(why)); start the service or fix --target")
+            throw LoadError(.unreachable, "target \(plan.target): cannot connect to \(address) (\(why)); start the service or fix the target URL")
         }
     }
 

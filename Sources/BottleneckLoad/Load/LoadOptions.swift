@@ -1,68 +1,80 @@
-/// The settings of a load run as the user wrote them: every field optional, as strings,
-/// so a probe spec and the command line can be merged (flags win) before anything is
-/// interpreted. `LoadPlanBuilder` turns the merged options into a `LoadPlan`.
+import BottleneckCore
+
+/// The settings of a load run, each already parsed and checked, every one optional so a
+/// probe spec and the command line can be merged (the command line wins) before the plan
+/// is built. `LoadPlanBuilder` turns the merged options into a `LoadPlan`.
 public struct LoadOptions: Sendable, Equatable {
     public var name: String?
-    public var target: String?
-    public var rate: String?
-    public var rates: String?
-    public var ramp: String?
-    public var concurrency: String?
-    public var concurrencySteps: String?
-    /// Explicit steps from a probe spec (e.g. a spike: low, high, low).
-    public var steps: [ProbeStep]?
-    public var arrivals: String?
-    public var duration: String?
-    public var warmup: String?
-    public var maxConnections: String?
+    public var target: TargetURL?
+    /// The steps: a rate, a list or ramp of rates, a concurrency or list of them, or
+    /// explicit steps. One source (the command line or a probe spec) gives one shape.
+    public var steps: RequestedSteps?
+    public var arrivals: ArrivalProcess?
+    /// The length of each step, in nanoseconds.
+    public var duration: UInt64?
+    /// Load before the first step, not measured, in nanoseconds.
+    public var warmup: UInt64?
+    public var maxConnections: Int?
+    /// Upper-case, one of `LoadValueParsing.methods`.
     public var method: String?
-    public var headers: [String]?
-    public var timeout: String?
-    public var connectTimeout: String?
+    public var headers: [RequestHeader]?
+    /// Nanoseconds.
+    public var timeout: UInt64?
+    /// Nanoseconds.
+    public var connectTimeout: UInt64?
     public var keepAlive: Bool?
-    public var payloads: [String]?
-    public var body: String?
-    public var seed: String?
-    public var poolSize: String?
-    public var threads: String?
+    public var payloads: [PayloadSpec]?
+    public var body: BodyWrapping?
+    public var seed: UInt64?
+    public var poolSize: Int?
+    public var threads: Int?
 
     public init() {}
 
-    /// True when any field choosing the load shape is set.
-    var setsShape: Bool {
-        rate != nil || rates != nil || ramp != nil || concurrency != nil || concurrencySteps != nil || steps != nil
-    }
-
-    /// These options with every field that `overrides` sets replaced. Setting any shape
-    /// field on the command line replaces the spec's shape as a whole.
+    /// These options with every field that `overrides` sets replaced. A shape in
+    /// `overrides` (its steps) replaces this one as a whole.
     public func overridden(by overrides: LoadOptions) -> LoadOptions {
         var merged = self
-        if overrides.setsShape {
-            merged.rate = nil; merged.rates = nil; merged.ramp = nil
-            merged.concurrency = nil; merged.concurrencySteps = nil; merged.steps = nil
-        }
         func take<T>(_ keyPath: WritableKeyPath<LoadOptions, T?>) {
             if let value = overrides[keyPath: keyPath] { merged[keyPath: keyPath] = value }
         }
-        take(\.name); take(\.target); take(\.rate); take(\.rates); take(\.ramp); take(\.concurrency)
-        take(\.concurrencySteps); take(\.steps); take(\.arrivals); take(\.duration); take(\.warmup)
+        take(\.name); take(\.target); take(\.steps); take(\.arrivals); take(\.duration); take(\.warmup)
         take(\.maxConnections); take(\.method); take(\.headers); take(\.timeout); take(\.connectTimeout)
-        take(\.keepAlive); take(\.payloads); take(\.body); take(\.seed); take(\.poolSize); take(\.threads)
+        take(\.keepAlive); take(\.payloads); take(\.body); take(\.seed); take(\.poolSize)
+        take(\.threads)
         return merged
     }
 }
 
-/// One explicit step of a probe spec.
-public struct ProbeStep: Sendable, Equatable {
-    public var name: String?
-    public var rate: String?
-    public var concurrency: String?
-    public var duration: String?
+/// The steps of a load run as the user described them.
+public enum RequestedSteps: Sendable, Equatable {
+    /// Open loop at one rate (requests per second).
+    case rate(Double)
+    /// Open loop, one step per rate (a list, or a ramp expanded to its rates).
+    case rates([Double])
+    /// Closed loop with this many connections.
+    case concurrency(Int)
+    /// Closed loop, one step per concurrency.
+    case concurrencySteps([Int])
+    /// Explicit steps from a probe spec (e.g. a spike: low, high, low).
+    case steps([ProbeStep])
+}
 
-    public init(name: String? = nil, rate: String? = nil, concurrency: String? = nil, duration: String? = nil) {
+/// One explicit step of a probe spec: a rate or a concurrency, and optionally its own
+/// duration (nanoseconds) and name.
+public struct ProbeStep: Sendable, Equatable {
+    public enum Load: Sendable, Equatable {
+        case rate(Double)
+        case concurrency(Int)
+    }
+
+    public var name: String?
+    public var load: Load
+    public var duration: UInt64?
+
+    public init(name: String? = nil, load: Load, duration: UInt64? = nil) {
         self.name = name
-        self.rate = rate
-        self.concurrency = concurrency
+        self.load = load
         self.duration = duration
     }
 }

@@ -13,20 +13,18 @@ public struct ProbeSpec: Sendable {
     public var options: LoadOptions
     public var path: String?
 
-    nonisolated(unsafe) static let scalarKeys: [String: WritableKeyPath<LoadOptions, String?>] = [
-        "target": \.target, "rate": \.rate, "ramp": \.ramp, "concurrency": \.concurrency,
-        "arrivals": \.arrivals, "duration": \.duration, "warmup": \.warmup, "max-connections": \.maxConnections,
-        "method": \.method, "timeout": \.timeout, "connect-timeout": \.connectTimeout, "body": \.body,
-        "seed": \.seed, "pool-size": \.poolSize, "threads": \.threads,
+    /// The keys a probe spec may hold, each the long flag of `bottleneck load` it stands for.
+    static let knownKeys: Set<String> = [
+        "name", "description", "target", "rate", "rates", "ramp", "concurrency", "concurrency-steps", "steps",
+        "arrivals", "duration", "warmup", "max-connections", "method", "header", "headers", "timeout",
+        "connect-timeout", "keepalive", "payload", "body", "seed", "pool-size", "threads",
     ]
-    nonisolated(unsafe) static let listKeys: [String: WritableKeyPath<LoadOptions, String?>] = [
-        "rates": \.rates, "concurrency-steps": \.concurrencySteps,
-    ]
-    static let knownKeys = Set(scalarKeys.keys).union(listKeys.keys).union(["name", "description", "payload", "header", "headers", "keepalive", "steps"])
+    /// The keys that choose the steps; a spec gives at most one.
+    static let shapeKeys = ["rate", "rates", "ramp", "concurrency", "concurrency-steps", "steps"]
 
     public static func load(path: String) throws -> ProbeSpec {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw LoadError(.badInput, "--probe \(path): cannot read the file; give the path of a probe spec such as probes/ramp.yaml")
+            throw LoadError(.badInput, "probe spec \(path): cannot read the file; give the path of a probe spec such as probes/ramp.yaml")
         }
         var spec = try parse(text, source: path)
         spec.path = path
@@ -50,48 +48,94 @@ public struct ProbeSpec: Sendable {
         var options = LoadOptions()
         var name: String?
         var description: String?
+        var shapeKey: String?
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else { throw fail(keyNode.mark, "keys must be plain words") }
             guard knownKeys.contains(key) else {
                 let suggestion = knownKeys.min(by: { editDistance($0, key) < editDistance($1, key) }) ?? ""
                 throw fail(keyNode.mark, "unknown key \"\(key)\"; did you mean \"\(suggestion)\"? (see probes/README.md)")
             }
+            if shapeKeys.contains(key) {
+                if let shapeKey { throw fail(keyNode.mark, "\(shapeKey) and \(key) conflict; a probe gives one of \(shapeKeys.joined(separator: ", "))") }
+                shapeKey = key
+            }
+            /// The value of `key`, parsed; an error names the file, line and key.
+            func parsed<T>(_ node: Node, _ key: String, _ parse: (String) throws -> T) throws -> T {
+                let text = try scalar(node, key, fail)
+                do { return try parse(text) } catch let error as any UserFacingError {
+                    throw fail(node.mark, "\(key) \"\(text)\": \(error.message)")
+                }
+            }
+            func parsed<T>(_ parse: (String) throws -> T) throws -> T { try parsed(value, key, parse) }
             switch key {
             case "name": name = try scalar(value, key, fail)
             case "description": description = try scalar(value, key, fail)
-            case "payload": options.payloads = try list(value, key, fail)
-            case "header", "headers": options.headers = try list(value, key, fail)
-            case "keepalive":
-                guard let flag = value.bool else { throw fail(value.mark, "keepalive must be true or false") }
-                options.keepAlive = flag
+            case "target": options.target = try parsed(TargetURL.init(parsing:))
+            case "rate": options.steps = .rate(try parsed(LoadValueParsing.rate))
+            case "rates":
+                let text = value.sequence != nil ? try list(value, key, fail).joined(separator: ",") : try scalar(value, key, fail)
+                do { options.steps = .rates(try LoadValueParsing.rateList(text)) } catch {
+                    throw fail(value.mark, "rates \"\(text)\": \(error.message)")
+                }
+            case "ramp": options.steps = .rates(try parsed(LoadValueParsing.ramp))
+            case "concurrency": options.steps = .concurrency(try parsed(LoadValueParsing.concurrency))
+            case "concurrency-steps":
+                let text = value.sequence != nil ? try list(value, key, fail).joined(separator: ",") : try scalar(value, key, fail)
+                do { options.steps = .concurrencySteps(try LoadValueParsing.concurrencyList(text)) } catch {
+                    throw fail(value.mark, "concurrency-steps \"\(text)\": \(error.message)")
+                }
             case "steps":
                 guard let items = value.sequence else { throw fail(value.mark, "steps must be a list of {rate|concurrency, duration, name}") }
                 var steps: [ProbeStep] = []
                 for item in items {
                     guard let fields = item.mapping else { throw fail(item.mark, "each step is a mapping like {rate: 100, duration: 30s}") }
-                    var step = ProbeStep()
+                    var stepName: String?
+                    var load: ProbeStep.Load?
+                    var duration: UInt64?
                     for (k, v) in fields {
                         switch k.string {
-                        case "name": step.name = try scalar(v, "steps.name", fail)
-                        case "rate": step.rate = try scalar(v, "steps.rate", fail)
-                        case "concurrency": step.concurrency = try scalar(v, "steps.concurrency", fail)
-                        case "duration": step.duration = try scalar(v, "steps.duration", fail)
+                        case "name": stepName = try scalar(v, "steps.name", fail)
+                        case "rate" where load == nil: load = .rate(try parsed(v, "steps.rate", LoadValueParsing.rate))
+                        case "concurrency" where load == nil: load = .concurrency(try parsed(v, "steps.concurrency", LoadValueParsing.concurrency))
+                        case "rate", "concurrency": throw fail(item.mark, "each step needs exactly one of rate or concurrency")
+                        case "duration": duration = try parsed(v, "steps.duration", LoadValueParsing.duration)
                         default: throw fail(k.mark, "unknown step key \"\(k.string ?? "?")\"; use name, rate, concurrency, duration")
                         }
                     }
-                    guard (step.rate == nil) != (step.concurrency == nil) else {
-                        throw fail(item.mark, "each step needs exactly one of rate or concurrency")
-                    }
-                    steps.append(step)
+                    guard let load else { throw fail(item.mark, "each step needs exactly one of rate or concurrency") }
+                    steps.append(ProbeStep(name: stepName, load: load, duration: duration))
                 }
                 guard !steps.isEmpty else { throw fail(value.mark, "steps must not be empty") }
-                options.steps = steps
-            default:
-                if let path = scalarKeys[key] {
-                    options[keyPath: path] = try scalar(value, key, fail)
-                } else if let path = listKeys[key] {
-                    options[keyPath: path] = value.sequence != nil ? try list(value, key, fail).joined(separator: ",") : try scalar(value, key, fail)
+                options.steps = .steps(steps)
+            case "arrivals":
+                options.arrivals = try parsed { text throws(LoadError) in
+                    guard let arrivals = ArrivalProcess(rawValue: text.lowercased()) else { throw LoadError(.badInput, "use uniform or poisson") }
+                    return arrivals
                 }
+            case "duration": options.duration = try parsed(LoadValueParsing.duration)
+            case "warmup": options.warmup = try parsed(LoadValueParsing.duration)
+            case "timeout": options.timeout = try parsed(LoadValueParsing.duration)
+            case "connect-timeout": options.connectTimeout = try parsed(LoadValueParsing.duration)
+            case "max-connections": options.maxConnections = try parsed { try LoadValueParsing.count($0, in: 1...100_000, of: "connections") }
+            case "method": options.method = try parsed(LoadValueParsing.method)
+            case "header", "headers":
+                options.headers = try list(value, key, fail).map { text in
+                    do { return try RequestHeader(parsing: text) } catch let error as LoadError {
+                        throw fail(value.mark, "\(key) \"\(text)\": \(error.message)")
+                    }
+                }
+            case "keepalive":
+                guard let flag = value.bool else { throw fail(value.mark, "keepalive must be true or false") }
+                options.keepAlive = flag
+            case "payload":
+                options.payloads = try list(value, key, fail).map { text in
+                    do { return try PayloadSpec.parse(text) } catch let error as any UserFacingError { throw fail(value.mark, error.message) }
+                }
+            case "body": options.body = try parsed(BodyWrapping.parse)
+            case "seed": options.seed = try parsed(LoadValueParsing.seed)
+            case "pool-size": options.poolSize = try parsed { try LoadValueParsing.count($0, in: 1...100_000, of: "payloads") }
+            case "threads": options.threads = try parsed { try LoadValueParsing.count($0, in: 1...256, of: "event-loop threads") }
+            default: break
             }
         }
         let fallbackName = source.split(separator: "/").last.map { String($0).replacingOccurrences(of: ".yaml", with: "") } ?? "probe"

@@ -6,10 +6,19 @@ import BottleneckCore
 /// Model servers differ: some read the raw bytes (`raw`), web-style ones take an upload
 /// form (`multipart:FIELD`), JSON APIs take the file base64-encoded in a field
 /// (`json-base64:FIELD`). Wrapping happens when the pool is built, never per request.
-public enum BodyWrapping: Sendable, Equatable {
+public enum BodyWrapping: Sendable, Equatable, CustomStringConvertible {
     case raw
     case multipart(field: String)
     case jsonBase64(field: String)
+
+    /// The form `parse` reads: `raw`, `multipart:FIELD` or `json-base64:FIELD`.
+    public var description: String {
+        switch self {
+        case .raw: return "raw"
+        case .multipart(let field): return "multipart:\(field)"
+        case .jsonBase64(let field): return "json-base64:\(field)"
+        }
+    }
 
     /// Parses `raw`, `multipart:FIELD` or `json-base64:FIELD`.
     public static func parse(_ text: String) throws -> BodyWrapping {
@@ -25,9 +34,9 @@ public enum BodyWrapping: Sendable, Equatable {
         case ("json-base64", let field?):
             return .jsonBase64(field: try checkField(field, text))
         case ("multipart", nil), ("json-base64", nil):
-            throw PayloadError("body \"\(text)\": \(mode) needs a field name, like \(mode):file")
+            throw PayloadError("\(mode) needs a field name, like \(mode):file")
         default:
-            throw PayloadError("body \"\(text)\": unknown wrapping; \(form)")
+            throw PayloadError("unknown wrapping; \(form)")
         }
     }
 
@@ -39,7 +48,7 @@ public enum BodyWrapping: Sendable, Equatable {
                 || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "]")
         }
         guard !field.isEmpty, allowed else {
-            throw PayloadError("body \"\(text)\": field must be letters, digits, _ - . [ ] (like file or inputs[0])")
+            throw PayloadError("field must be letters, digits, _ - . [ ] (like file or inputs[0])")
         }
         return field
     }

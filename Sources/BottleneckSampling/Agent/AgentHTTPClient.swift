@@ -23,7 +23,7 @@ struct AgentHTTPClient: Sendable {
     /// agent over a private network or an SSH tunnel, since the token travels in clear.
     init(url: String, token: AgentToken?, timeoutMilliseconds: Int = 2000) throws(AgentError) {
         guard let parsed = URL(string: url), parsed.scheme?.lowercased() == "http", let host = parsed.host, !host.isEmpty else {
-            throw AgentError(.badAddress, "--agent \(url): expected http://HOST:PORT, e.g. http://10.0.0.5:9555 (https is not supported; use an SSH tunnel)")
+            throw AgentError(.badAddress, "agent \(url): expected http://HOST:PORT, e.g. http://10.0.0.5:9555 (https is not supported; use an SSH tunnel)")
         }
         self.host = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
         self.port = parsed.port ?? 9555

@@ -13,7 +13,7 @@ public struct AgentListenAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses `HOST:PORT`; port 0 asks the kernel for a free one (tests).
     public static func parse(_ text: String) throws(AgentError) -> AgentListenAddress {
-        let bad = AgentError(.badAddress, "--listen \(text): expected HOST:PORT, e.g. 127.0.0.1:9555, 0.0.0.0:9555 or [::]:9555")
+        let bad = AgentError(.badAddress, "listen address \(text): expected HOST:PORT, e.g. 127.0.0.1:9555, 0.0.0.0:9555 or [::]:9555")
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { throw bad }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

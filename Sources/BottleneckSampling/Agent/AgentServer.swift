@@ -29,7 +29,7 @@ public final class AgentServer: Sendable {
     @discardableResult
     public func start(address: AgentListenAddress) async throws -> Int {
         if !address.isLoopback && token == nil {
-            throw AgentError(.badToken, "--listen \(address) is reachable from other hosts: pass --token-file FILE (a secret of 16+ characters, mode 0600)")
+            throw AgentError(.badToken, "\(address) is reachable from other hosts: the agent needs a token file (a secret of 16+ characters, mode 0600)")
         }
         let router = Router(server: self)
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -45,7 +45,7 @@ public final class AgentServer: Sendable {
         do {
             bound = try await bootstrap.bind(host: address.host, port: address.port).get()
         } catch {
-            throw AgentError(.bindFailed, "--listen \(address): cannot listen: \(error)")
+            throw AgentError(.bindFailed, "\(address): cannot listen: \(error)")
         }
         channel.withLock { $0 = bound }
         logger.info("agent listening", metadata: ["address": "\(address)", "port": "\(bound.localAddress?.port ?? 0)"])
@@ -139,9 +139,9 @@ public final class AgentServer: Sendable {
             }
             if let interval = object["interval"] as? String {
                 do {
-                    configuration.interval = .nanoseconds(Int64(try LoadValueParsing.duration(interval, field: "interval")))
+                    configuration.interval = .nanoseconds(Int64(try LoadValueParsing.duration(interval)))
                 } catch {
-                    return .json(400, ["error": error.message])
+                    return .json(400, ["error": "interval \"\(interval)\": \(error.message)"])
                 }
             }
             do {

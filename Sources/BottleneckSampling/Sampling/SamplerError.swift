@@ -45,11 +45,11 @@ public struct SamplerError: UserFacingError, Equatable {
 
     static func noListener(port: UInt16) -> SamplerError {
         SamplerError(.noListener,
-                     "--server-port \(port): no process listens on port \(port); start the server or pass --server-pid")
+                     "no process listens on port \(port); start the server, or name its process by PID")
     }
 
     static func noSuchProcess(pid: Int32) -> SamplerError {
-        SamplerError(.noSuchProcess, "--server-pid \(pid): no such process; check the PID or pass --server-port")
+        SamplerError(.noSuchProcess, "no process \(pid); check the PID, or name the server by its port")
     }
 
     /// Maps a failed open/read of `path` to `.gone` when the process vanished, else `.unreadable`.

@@ -27,7 +27,7 @@ public final class SamplingSession: Sendable {
     public init(configuration: SamplerConfiguration, outputPath: String, now: @escaping @Sendable () -> UInt64) throws {
         let interval = configuration.intervalNanoseconds
         guard interval >= 1_000_000 else {
-            throw SamplerError(.badConfiguration, "--sample-interval must be at least 1ms (e.g. 250ms)")
+            throw SamplerError(.badConfiguration, "the sample interval must be at least 1ms (e.g. 250ms)")
         }
         intervalNanoseconds = interval
         yieldsToEventLoops = configuration.yieldsToEventLoops

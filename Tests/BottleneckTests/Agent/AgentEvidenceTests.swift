@@ -27,9 +27,9 @@ struct AgentEvidenceTests {
         defer { Task { await agent.shutdown() } }
 
         var options = LoadOptions()
-        options.target = "http://127.0.0.1:\(port)/predict"
-        options.rates = "20,100"
-        options.duration = "2s"
+        options.target = try TargetURL(parsing: "http://127.0.0.1:\(port)/predict")
+        options.steps = .rates([20, 100])
+        options.duration = 2_000_000_000
         let built = try LoadPlanBuilder.build(options, runTag: LoadPlanBuilder.makeRunTag())
         let scratch = AgentTestFiles.temporaryDirectory("evidence")
         defer { try? FileManager.default.removeItem(atPath: scratch) }

@@ -188,12 +188,12 @@ struct CapacityRunTests {
         #expect(text.contains("instances: 5"))
     }
 
-    @Test("bad plan inputs are refused naming the flag", arguments: [
-        (CapacityReport.Inputs(headroom: 1), "--headroom"),
-        (CapacityReport.Inputs(headroom: -0.1), "--headroom"),
-        (CapacityReport.Inputs(coreHourPrice: -1), "--core-hour-price"),
-        (CapacityReport.Inputs(peakRps: 0), "--peak-rps"),
-        (CapacityReport.Inputs(coresPerInstance: .nan), "--cores-per-instance"),
+    @Test("bad plan inputs are refused naming the input (the command line names its flag)", arguments: [
+        (CapacityReport.Inputs(headroom: 1), "headroom 1.0: "),
+        (CapacityReport.Inputs(headroom: -0.1), "headroom -0.1: "),
+        (CapacityReport.Inputs(coreHourPrice: -1), "core-hour price -1.0: "),
+        (CapacityReport.Inputs(peakRps: 0), "peak rate 0.0: "),
+        (CapacityReport.Inputs(coresPerInstance: .nan), "cores per instance nan: "),
     ])
     func badInputs(_ inputs: CapacityReport.Inputs, _ flag: String) {
         #expect {

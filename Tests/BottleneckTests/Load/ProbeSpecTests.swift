@@ -21,8 +21,8 @@ struct ProbeSpecTests {
         #expect(spec.name == name)
         #expect(spec.description != nil)
         var options = spec.options
-        options.target = "http://127.0.0.1:8080/predict"
-        options.poolSize = "2"  // keep image generation quick in the test
+        options.target = try TargetURL(parsing: "http://127.0.0.1:8080/predict")
+        options.poolSize = 2  // keep image generation quick in the test
         let plan = try LoadPlanBuilder.build(options, runTag: "t").plan
         #expect(!plan.steps.isEmpty)
     }
@@ -30,8 +30,8 @@ struct ProbeSpecTests {
     @Test func shapesAreWhatTheFilesSay() throws {
         func plan(_ name: String) throws -> LoadPlan {
             var options = try ProbeSpec.load(path: Self.probesDirectory.appendingPathComponent("\(name).yaml").path).options
-            options.target = "http://127.0.0.1:8080/"
-            options.poolSize = "2"
+            options.target = try TargetURL(parsing: "http://127.0.0.1:8080/")
+            options.poolSize = 2
             return try LoadPlanBuilder.build(options, runTag: "t").plan
         }
         #expect(try plan("baseline").steps.map(\.shape) == [.closed(concurrency: 1)])
@@ -47,13 +47,13 @@ struct ProbeSpecTests {
     @Test func flagsOverrideTheSpec() throws {
         let spec = try ProbeSpec.parse("name: x\nramp: 10..50/5\nduration: 10s\nwarmup: 1s\n", source: "x.yaml")
         var flags = LoadOptions()
-        flags.rate = "77"
-        flags.duration = "3s"
+        flags.steps = .rate(77)
+        flags.duration = 3_000_000_000
+        #expect(spec.options.steps == .rates([10, 20, 30, 40, 50]))
         let merged = spec.options.overridden(by: flags)
-        #expect(merged.ramp == nil)
-        #expect(merged.rate == "77")
-        #expect(merged.duration == "3s")
-        #expect(merged.warmup == "1s")
+        #expect(merged.steps == .rate(77))
+        #expect(merged.duration == 3_000_000_000)
+        #expect(merged.warmup == 1_000_000_000)
     }
 
     @Test(arguments: [
@@ -61,6 +61,10 @@ struct ProbeSpecTests {
         ("name: x\nrate: [1, 2]\n", "x.yaml:2:7", "single value"),
         ("name: x\nsteps:\n  - {rate: 5, concurrency: 2}\n", "x.yaml:3:5", "exactly one of rate or concurrency"),
         ("name: x\nkeepalive: maybe\n", "x.yaml:2:12", "true or false"),
+        ("name: x\nrate: fast\n", "x.yaml:2:7", "rate \"fast\": the rate must be a number"),
+        ("name: x\nrate: 5\nramp: 1..5/2\n", "x.yaml:3:1", "rate and ramp conflict"),
+        ("name: x\nsteps:\n  - {rate: 5, duration: soon}\n", "x.yaml:3:25", "steps.duration \"soon\": not a duration"),
+        ("name: x\nmethod: BREW\n", "x.yaml:2:9", "method \"BREW\": use one of GET"),
         ("- a\n- b\n", "x.yaml", "mapping"),
         ("name: [unclosed\n", "x.yaml", "not valid YAML"),
     ])

@@ -120,7 +120,7 @@ struct SamplingSessionIntegrationTests {
             _ = try SamplingSession(configuration: SamplerConfiguration(serverPorts: [1]), outputPath: output, now: MonotonicClock.now)
             Issue.record("no error for a port nobody listens on")
         } catch let error as SamplerError {
-            #expect(error.message == "--server-port 1: no process listens on port 1; start the server or pass --server-pid")
+            #expect(error.message == "no process listens on port 1; start the server, or name its process by PID")
             #expect(error.exitCode == 2)
         }
         #expect(throws: SamplerError.self) {

@@ -1,0 +1,36 @@
+import ArgumentParser
+import BottleneckCore
+import BottleneckLoad
+
+/// What each request is: the endpoint, the method, headers and body. Shared by `load` and the
+/// commands that plan their own load (`diagnose`, `capacity`, `playbook run`).
+struct RequestOptions: ParsableArguments {
+    @Option(help: "The endpoint, e.g. http://127.0.0.1:8080/predict (IPv6: http://[::1]:8080/).", transform: OptionValue.target)
+    var target: TargetURL?
+
+    @Option(name: [.long, .customShort("X")], help: "HTTP method: GET, POST, PUT, PATCH or DELETE (default GET, or POST with --payload).",
+            transform: OptionValue.method)
+    var method: String?
+
+    @Option(name: [.customShort("H"), .customLong("header")], help: "A request header, 'Name: value' (repeatable).", transform: OptionValue.header)
+    var headers: [RequestHeader] = []
+
+    @Option(name: .customLong("payload"), help: """
+        A request body kind, repeatable, with optional weight=N: \
+        image:w=64..4096,aspect=0.5..2,format=jpeg|png,dist=uniform|lognormal; text:tokens=16..2048; \
+        audio:seconds=1..30,rate=16000; tensor:shape=1x3x224x224,dtype=float32,encoding=json|binary; dir:PATH.
+        """)
+    var payloads: [String] = []
+
+    @Option(help: "How the payload is sent: raw, multipart:FIELD or json-base64:FIELD (default raw).", transform: OptionValue.body)
+    var body: BodyWrapping?
+
+    /// Sets the fields these flags gave; a payload spec's error names the spec.
+    func apply(to options: inout LoadOptions) throws {
+        options.target = target ?? options.target
+        options.method = method ?? options.method
+        options.headers = headers.isEmpty ? options.headers : headers
+        options.payloads = payloads.isEmpty ? options.payloads : try payloads.map(PayloadSpec.parse)
+        options.body = body ?? options.body
+    }
+}

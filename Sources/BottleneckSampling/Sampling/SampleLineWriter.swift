@@ -10,6 +10,8 @@ import Darwin
 /// Written by hand into one reusable byte buffer rather than with `JSONEncoder`: encoding
 /// ~60 records per tick with Foundation would cost more CPU than reading `/proc`.
 ///
+/// This file holds the byte-level part (buffer, keys, numbers, strings); the lines
+/// themselves are written from the typed records by `write(_:)` (`SampleLineWriter+Records.swift`).
 /// The format (version 1: record types, fields, units, cadence) is in docs/run-directory.md,
 /// "samples.jsonl"; a field added here is added there.
 final class SampleLineWriter {
@@ -252,7 +254,7 @@ final class SampleLineWriter {
     func flush() {
         var offset = 0
         while offset < count {
-            let n = write(fd, buffer + offset, count - offset)
+            let n = systemWrite(fd, buffer + offset, count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
                 writeError = SamplerError(.unreadable, "writing samples failed: \(String(cString: strerror(errno)))", errno: errno)
@@ -266,4 +268,13 @@ final class SampleLineWriter {
 
 extension UInt {
     fileprivate var toUInt64: UInt64 { UInt64(self) }
+}
+
+/// `write(2)`, under a name of its own: inside the writer `write` names the record writers.
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(fd, bytes, count)
+    #else
+    Darwin.write(fd, bytes, count)
+    #endif
 }

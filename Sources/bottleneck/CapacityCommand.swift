@@ -77,13 +77,8 @@ struct CapacityExecution {
             var probes = try RunExecution.probeRunner(load, evidence: evidence)
             directory = try await probes.capacity(settings)
         }
-        let (report, diagnosis, found) = try CapacityReport.conclude(directory: directory, settings: settings, inputs: inputs)
-        do {
-            try report.record()
-            try DiagnosisResult.record(diagnosis, evidence: found)
-        } catch {
-            LoadProgressDisplay.note("\(error)")
-        }
+        let (report, diagnosis, found, recordFailure) = try CapacityReport.conclude(directory: directory, settings: settings, inputs: inputs)
+        if let recordFailure { LoadProgressDisplay.note(recordFailure) }
         try reports.write(directory: directory, diagnosis: .made(diagnosis, found))
         if json {
             print(String(decoding: try RunJSON.encode(report), as: UTF8.self))

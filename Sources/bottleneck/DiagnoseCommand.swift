@@ -70,8 +70,8 @@ struct DiagnoseCommand: AsyncParsableCommand {
         } else {
             print(DiagnosisReportText.render(result), terminator: "")
         }
-        if !result.valid { throw ExitCode(3) }
-        if result.culprits.contains(where: (failOn ?? []).contains) { throw ExitCode(1) }
+        let code = result.exitCode(failingOn: failOn ?? [])
+        if code != 0 { throw ExitCode(code) }
     }
 }
 

@@ -107,7 +107,7 @@ struct PlaybookRunCommand: AsyncParsableCommand {
         } else {
             print(outcome.renderText(), terminator: "")
         }
-        if !diagnosis.valid { throw ExitCode(3) }
-        if diagnosis.culprits.contains(where: (failOn ?? []).contains) { throw ExitCode(1) }
+        let code = diagnosis.exitCode(failingOn: failOn ?? [])
+        if code != 0 { throw ExitCode(code) }
     }
 }

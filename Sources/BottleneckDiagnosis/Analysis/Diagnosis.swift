@@ -127,6 +127,13 @@ public struct DiagnosisResult: Sendable, Codable {
         }
     }
 
+    /// The exit code of a command that concluded this: 3 when the run is invalid (the load
+    /// generator could not keep up), 1 when a culprit in `failingOn` was named, else 0.
+    public func exitCode(failingOn culprits: [Culprit]) -> Int32 {
+        if !valid { return 3 }
+        return self.culprits.contains(where: culprits.contains) ? 1 : 0
+    }
+
     /// Writes `diagnosis.json` and `evidence.json` into the run directory, so reports and
     /// later re-evaluations read the conclusion and the evidence it rested on.
     public static func record(_ result: DiagnosisResult, evidence: RunEvidence) throws {

@@ -142,8 +142,12 @@ public struct CapacityReport: Sendable, Codable {
 
     /// The decision, with the diagnosis under the default rules that judged the run's validity
     /// and the evidence it rests on (read once, for the reports too).
+    ///
+    /// The report (`capacity.json`) and the diagnosis (`diagnosis.json`, `evidence.json`) are
+    /// kept in the run directory; when they cannot be written, `recordFailure` says why and the
+    /// conclusion stands.
     public static func conclude(directory: String, settings: CapacityRun.Settings, inputs: Inputs) throws
-        -> (report: CapacityReport, diagnosis: DiagnosisResult, evidence: RunEvidence) {
+        -> (report: CapacityReport, diagnosis: DiagnosisResult, evidence: RunEvidence, recordFailure: String?) {
         let evidence = try RunEvidence.load(directory: directory, sloP99Milliseconds: settings.sloP99Milliseconds)
         var report = try make(summary: evidence.summary, runDirectory: directory, settings: settings, inputs: inputs)
         let diagnosis = DiagnosisResult.evaluate(evidence: evidence, rules: try DefaultRules.load(catalog: EvidenceCatalog.catalog))
@@ -153,7 +157,13 @@ public struct CapacityReport: Sendable, Codable {
                 report.warnings.append("the load generator could not keep up (rule \(verdict.rule)): \(verdict.explain)")
             }
         }
-        return (report, diagnosis, evidence)
+        do {
+            try report.record()
+            try DiagnosisResult.record(diagnosis, evidence: evidence)
+            return (report, diagnosis, evidence, nil)
+        } catch {
+            return (report, diagnosis, evidence, "\(error)")
+        }
     }
 
     /// The decision on a run's steps and sampling summary.

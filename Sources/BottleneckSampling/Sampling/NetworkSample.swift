@@ -88,19 +88,30 @@ public struct TCPConnectionInfo: Sendable, Equatable {
 ///
 /// From `Tcp:` in `/proc/PID/net/snmp` and `TcpExt:` in `/proc/PID/net/netstat`.
 public struct TCPCounters: Sendable, Equatable {
+    /// Segments sent, retransmissions excluded (`Tcp: OutSegs`).
     public var outSegments: UInt64 = 0
+    /// Segments sent again (`Tcp: RetransSegs`): loss, or a peer too slow to acknowledge.
     public var retransmittedSegments: UInt64 = 0
+    /// Connections this namespace opened (`Tcp: ActiveOpens`).
     public var activeOpens: UInt64 = 0
     /// Connections the namespace accepted (`Tcp: PassiveOpens`): one per request when a client
     /// (a proxy without upstream keep-alive) opens one per request.
     public var passiveOpens: UInt64 = 0
+    /// Connects that failed (`Tcp: AttemptFails`): refused, reset or timed out while opening.
     public var attemptFails: UInt64 = 0
+    /// Established connections reset (`Tcp: EstabResets`).
     public var establishedResets: UInt64 = 0
+    /// Resets sent (`Tcp: OutRsts`).
     public var outResets: UInt64 = 0
+    /// Connections dropped because a listener's accept queue was full (`TcpExt: ListenOverflows`).
     public var listenOverflows: UInt64 = 0
+    /// SYNs and handshakes a listener dropped, overflows included (`TcpExt: ListenDrops`).
     public var listenDrops: UInt64 = 0
+    /// Segments dropped because a socket's backlog was full (`TcpExt: TCPBacklogDrop`).
     public var backlogDrops: UInt64 = 0
+    /// Retransmission timeouts (`TcpExt: TCPTimeouts`).
     public var timeouts: UInt64 = 0
+    /// SYN cookies sent because the SYN queue was full (`TcpExt: SyncookiesSent`).
     public var syncookiesSent: UInt64 = 0
 
     public init() {}

@@ -31,6 +31,16 @@ struct RecordedRunDiagnosisTests {
         #expect(evidence.value("wire.server_ms", step: .run) == nil)
     }
 
+    @Test func theExitCodeFollowsValidityThenTheCulpritsAskedFor() throws {
+        let rules = try DefaultRules.load(catalog: EvidenceCatalog.catalog)
+        var result = try DiagnosisResult.evaluate(directory: Self.directory, sloP99Milliseconds: 100, rules: rules)
+        #expect(result.exitCode(failingOn: []) == 0)
+        #expect(result.exitCode(failingOn: [.proxy]) == 0)
+        #expect(result.exitCode(failingOn: [.network, .model]) == 1)
+        result.valid = false
+        #expect(result.exitCode(failingOn: [.model]) == 3, "an invalid run is reported as invalid before any culprit")
+    }
+
     @Test func theModelIsNamedFirstWhenTheSLOBreaks() throws {
         let rules = try DefaultRules.load(catalog: EvidenceCatalog.catalog)
         // The recorded ramp reached p99 ≈ 230 ms: against p99 ≤ 100 ms it is under pressure.

@@ -12,8 +12,9 @@ public final class ExchangeAnalyzer {
     /// Server ports to analyze; empty analyzes every TCP connection.
     public let serverPorts: Set<UInt16>
     private let portFilter: [Bool]
-    private var connections: [FlowKey: TCPConnection] = [:]
-    private var retired: [TCPConnection] = []
+    private typealias Connection = TCPConnection<HTTPMessageFramer>
+    private var connections: [FlowKey: Connection] = [:]
+    private var retired: [Connection] = []
     private let store = ExchangeStore()
     private var counters = PacketCounters()
 
@@ -54,7 +55,7 @@ public final class ExchangeAnalyzer {
         }
         counters.tcp &+= 1
         let (flow, _) = FlowKey.make(src: s.src, dst: s.dst)
-        var conn: TCPConnection
+        var conn: Connection
         if let existing = connections[flow] {
             conn = existing
             // A new SYN on a used 4-tuple starts a new connection (port reuse).
@@ -73,7 +74,7 @@ public final class ExchangeAnalyzer {
         if !conn.rolesCertain, s.payload.count > 0 {
             let looksResponse = HTTPHead.looksLikeStart(s.payload, response: true)
             let looksRequest = HTTPHead.looksLikeStart(s.payload, response: false)
-            if conn.exchangeCount == 0, (fromClient && looksResponse) || (!fromClient && looksRequest) {
+            if conn.consumer.exchangeCount == 0, (fromClient && looksResponse) || (!fromClient && looksRequest) {
                 conn.swapRoles()
                 fromClient.toggle()
             }
@@ -82,7 +83,7 @@ public final class ExchangeAnalyzer {
         conn.handle(s, fromClient: fromClient)
     }
 
-    private func newConnection(_ s: TCPSegment, srcServer: Bool, dstServer: Bool) -> TCPConnection {
+    private func newConnection(_ s: TCPSegment, srcServer: Bool, dstServer: Bool) -> Connection {
         let syn = s.flags.contains(.syn)
         let srcIsClient: Bool
         var certain = true
@@ -97,7 +98,7 @@ public final class ExchangeAnalyzer {
             certain = false
         }
         let key = srcIsClient ? ConnectionKey(client: s.src, server: s.dst) : ConnectionKey(client: s.dst, server: s.src)
-        return TCPConnection(key: key, rolesCertain: certain, timestamp: s.timestamp, store: store)
+        return Connection(key: key, rolesCertain: certain, timestamp: s.timestamp, consumer: HTTPMessageFramer(key: key, store: store))
     }
 
     /// Ends the analysis: unfilled gaps become missing bytes, unfinished exchanges are flagged.
@@ -122,7 +123,7 @@ public final class ExchangeAnalyzer {
         var sorted = true
         for k in exchanges.indices.dropFirst() where before(exchanges[k], exchanges[k - 1]) { sorted = false; break }
         if !sorted { exchanges.sort(by: before) }
-        let stats = all.map { $0.stats() }.sorted { ($0.firstSeen, $0.connection.client.port) < ($1.firstSeen, $1.connection.client.port) }
+        let stats = all.map { $0.stats(exchanges: $0.consumer.exchangeCount) }.sorted { ($0.firstSeen, $0.connection.client.port) < ($1.firstSeen, $1.connection.client.port) }
         store.items = []
         connections = [:]
         retired = []

@@ -52,6 +52,11 @@ let package = Package(
                 // exclusivity checks cost several percent of the generator's CPU (measured with
                 // perf, `make bench`). Debug builds keep the checks.
                 .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+                // Optimised in debug builds too: the payload synthesizer paints every pixel of every
+                // generated image, and unoptimised it paints about 3 Mpx/s (a pool of large images
+                // took minutes before the first request); the test bed's diagnosis table runs the
+                // debug binary.
+                .unsafeFlags(["-O"], .when(configuration: .debug)),
             ]
         ),
         .target(

@@ -77,7 +77,26 @@ def cmd_up(args) -> int:
                 rec = cgroups.create(f"{PREFIX}-{comp.replace('_', '')}", float(q))
                 state.add("cgroup", **rec)
                 cgs[comp] = rec
-        service = start_service(state, sc, netns, rundir, cgs.get("service"))
+        memory = None
+        headroom = sc["service"].get("memory_headroom_mb")
+        if headroom:
+            # The limit is the service's resting usage plus the headroom, measured after it
+            # started: the same fault on a machine whose workers rest bigger or smaller.
+            if "service" not in cgs:  # its own CPU cgroup too, unlimited: the sampler names it
+                rec = cgroups.create(f"{PREFIX}-service", float(os.cpu_count() or 1))
+                state.add("cgroup", **rec)
+                cgs["service"] = rec
+            memory = cgroups.create_memory(f"{PREFIX}-service")
+            state.add("cgroup", **memory)
+        service = start_service(state, sc, netns, rundir,
+                                [cgs["service"], memory] if memory else cgs.get("service"))
+        if memory:
+            time.sleep(1.0)  # let the workers settle after their first allocations
+            resting = cgroups.memory_usage(memory)
+            cgroups.set_memory_limit(memory, resting + int(float(headroom) * 2**20))
+            service["memory_cgroup"] = {"path": memory["paths"][0], "version": memory["version"],
+                                        "resting_bytes": resting, "limit_bytes": memory["limit_bytes"]}
+            cgs["service_memory"] = memory
         proxy = None
         if with_proxy:
             proxy = start_proxy(state, sc, netns, rundir, cgs.get("proxy"), service)

@@ -123,6 +123,80 @@ def create(name: str, cores: float) -> dict:
             "quota_us": quota, "period_us": PERIOD_US, "enabled_cpu_in": enabled}
 
 
+def detect_memory() -> dict:
+    """Return {"version": 2, "root": path} or {"version": 1, "root": path} for the memory
+    controller; raise CgroupError when there is none (the scenario must then fail loudly)."""
+    mounts = _mounts()
+    for mnt, fstype, _ in mounts:
+        if fstype == "cgroup2":
+            try:
+                if "memory" in _read(os.path.join(mnt, "cgroup.controllers")).split():
+                    return {"version": 2, "root": mnt}
+            except OSError:
+                continue
+    for mnt, fstype, opts in mounts:
+        if fstype == "cgroup" and "memory" in opts and os.path.exists(os.path.join(mnt, "memory.limit_in_bytes")):
+            return {"version": 1, "root": mnt}
+    raise CgroupError("no usable memory controller: neither cgroup v2 with 'memory' in cgroup.controllers "
+                      "nor a cgroup v1 'memory' hierarchy was found; OOM faults cannot be injected on this machine")
+
+
+def create_memory(name: str) -> dict:
+    """Create memory cgroup PREFIX+name, unlimited until set_memory_limit(); return its record."""
+    if not name.startswith(PREFIX):
+        name = PREFIX + name
+    info = detect_memory()
+    enabled = None
+    if info["version"] == 2:
+        control = os.path.join(info["root"], "cgroup.subtree_control")
+        if "memory" not in _read(control).split():
+            try:
+                _write(control, "+memory")
+            except OSError as e:
+                raise CgroupError(f"cannot enable the memory controller in {info['root']}: {e}") from e
+            enabled = control
+    path = os.path.join(info["root"], name)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise CgroupError(f"cannot create memory cgroup {path}: {e}") from e
+    return {"name": name, "version": info["version"], "paths": [path], "memory": True,
+            "enabled_memory_in": enabled}
+
+
+def set_memory_limit(rec: dict, limit: int) -> None:
+    """Limit the cgroup's memory (v2 memory.max, v1 memory.limit_in_bytes), swap included
+    where the kernel accounts it, so the OOM killer, not swapping, answers an overrun."""
+    path = rec["paths"][0]
+    if rec["version"] == 2:
+        _write(os.path.join(path, "memory.max"), str(limit))
+        if os.path.exists(os.path.join(path, "memory.swap.max")):
+            _write(os.path.join(path, "memory.swap.max"), "0")
+    else:
+        _write(os.path.join(path, "memory.limit_in_bytes"), str(limit))
+        memsw = os.path.join(path, "memory.memsw.limit_in_bytes")
+        if os.path.exists(memsw):
+            _write(memsw, str(limit))
+    rec["limit_bytes"] = limit
+
+
+def memory_usage(rec: dict) -> int:
+    path = rec["paths"][0]
+    name = "memory.current" if rec["version"] == 2 else "memory.usage_in_bytes"
+    return int(_read(os.path.join(path, name)))
+
+
+def oom_kills(rec: dict) -> int:
+    """The cgroup's OOM-kill count: v2 memory.events oom_kill, v1 memory.oom_control oom_kill."""
+    path = rec["paths"][0]
+    name = "memory.events" if rec["version"] == 2 else "memory.oom_control"
+    for line in _read(os.path.join(path, name)).splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "oom_kill":
+            return int(parts[1])
+    return 0
+
+
 def join(rec: dict, pid: int = 0) -> None:
     """Move a process (default: the caller) into the cgroup."""
     pid = pid or os.getpid()
@@ -198,18 +272,19 @@ def remove(rec: dict, timeout: float = 8.0) -> list[str]:
 
 
 def restore_controllers(records: list) -> list[str]:
-    """v2: turn the cpu controller off again where create() turned it on, once no bnk-*
+    """v2: turn the cpu (memory) controller off again where create() (create_memory()) turned it on, once no bnk-*
     cgroup is left under that root; return errors (empty when the host is as it was)."""
     errors = []
-    for control in sorted({r["enabled_cpu_in"] for r in records if r.get("enabled_cpu_in")}):
+    for control, controller in sorted({(r[k], c) for r in records for k, c in (("enabled_cpu_in", "cpu"), ("enabled_memory_in", "memory"))
+                                       if r.get(k)}):
         root = os.path.dirname(control)
         if any(e.startswith(PREFIX) and os.path.isdir(os.path.join(root, e)) for e in os.listdir(root)):
-            errors.append(f"cpu controller left on in {control}: bnk-* cgroups remain under {root}")
+            errors.append(f"{controller} controller left on in {control}: bnk-* cgroups remain under {root}")
             continue
         try:
-            _write(control, "-cpu")
+            _write(control, "-" + controller)
         except OSError as e:
-            errors.append(f"cannot turn the cpu controller off again in {control} (turned on by the bed): {e}")
+            errors.append(f"cannot turn the {controller} controller off again in {control} (turned on by the bed): {e}")
     return errors
 
 

@@ -100,15 +100,17 @@ def teardown(state: State) -> list[str]:
     return errors
 
 
-def spawn(state: State, name: str, cmd: list[str], ns: str | None, cg: dict | None,
+def spawn(state: State, name: str, cmd: list[str], ns: str | None, cg: dict | list | None,
           logpath: str, env: dict | None = None) -> int:
+    """Start `cmd` in netns `ns` and cgroup(s) `cg` (one record or a list: a CPU and a memory cgroup)."""
     if ns:
         cmd = ["ip", "netns", "exec", ns] + cmd
     logf = open(logpath, "ab")
+    groups = cg if isinstance(cg, list) else [cg] if cg else []
 
     def pre():
-        if cg:
-            cgroups.join(cg)
+        for g in groups:
+            cgroups.join(g)
 
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
                          start_new_session=True, preexec_fn=pre, env=env, close_fds=True)
@@ -151,7 +153,8 @@ def wait_http(url: str, pid: int, timeout: float, name: str, logpath: str) -> di
 
 
 SERVICE_KNOBS = ("threads", "model_cost", "model_batch", "preprocess_cost", "resize",
-                 "resize_filter", "gil_loop", "mem_per_pixel", "max_input_bytes")
+                 "resize_filter", "gil_loop", "mem_per_pixel", "max_input_bytes", "stall_every",
+                 "stall_seconds", "worker_timeout")
 
 
 def phase_names_spec(names) -> str:
@@ -170,8 +173,9 @@ def phase_names_spec(names) -> str:
     return ",".join(items)
 
 
-def start_service(state: State, sc: dict, netns: bool, rundir: str, cg: dict | None) -> dict:
+def start_service(state: State, sc: dict, netns: bool, rundir: str, cg: dict | list | None) -> dict:
     svc = sc["service"]
+    first_cg = cg[0] if isinstance(cg, list) else cg
     host = "0.0.0.0" if netns else "127.0.0.1"
     port = SVC_PORT if netns else flat_port("service")
     cmd = [VENV_PY, os.path.join(TESTBED, "service", "serve.py"),
@@ -182,6 +186,8 @@ def start_service(state: State, sc: dict, netns: bool, rundir: str, cg: dict | N
             cmd += ["--" + k.replace("_", "-"), str(svc[k])]
     if svc.get("decode_draft"):
         cmd.append("--decode-draft")
+    if svc.get("full_res_float"):
+        cmd.append("--full-res-float")
     worker_class = str(svc.get("worker_class", "uvicorn"))
     cmd += ["--worker-class", worker_class]
     phase_names = phase_names_spec(svc.get("phase_names"))
@@ -207,7 +213,7 @@ def start_service(state: State, sc: dict, netns: bool, rundir: str, cg: dict | N
         time.sleep(0.2)
     return {"url": url, "port": port, "pid": pid, "pids": [pid] + descendants(pid),
             "netns": NS_SVC if netns else None, "log": logpath, "health": health,
-            "address": addr, "cgroup": cg["paths"][0] if cg else None,
+            "address": addr, "cgroup": first_cg["paths"][0] if first_cg else None,
             "server": str(svc.get("server", "gunicorn")), "worker_class": worker_class,
             "workers": expected, "threads": int(svc.get("threads", 4)),
             "server_timing": server_timing, "phase_names": phase_names or None,

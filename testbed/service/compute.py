@@ -27,6 +27,12 @@ Every knob is an environment variable (serve.py maps flags onto them):
                          in preprocessing (holds the GIL; default 0)
   BNK_MEM_PER_PIXEL      bytes kept forever per input pixel (default 0)
   BNK_MEM_CAP_MB         safety cap for the memory kept above (default 4096)
+  BNK_FULL_RES_FLOAT     1 = normalise the whole decoded image as float32 before
+                         pooling it (about 15 bytes per input pixel at once, besides
+                         the decoded RGB): memory follows the input's size
+  BNK_STALL_EVERY        one request in N (at random, seeded) stalls in the model
+                         for BNK_STALL_SECONDS (default 0: never)
+  BNK_STALL_SECONDS      how long a stall lasts (default 5)
   BNK_MAX_INPUT_BYTES    413 above this body size (default 16 MiB)
   BNK_SEED               seed for data generation and training (default 7)
   BNK_SERVER_TIMING      0 = send no Server-Timing header at all (default 1)
@@ -82,6 +88,9 @@ DECODE_DRAFT = os.environ.get("BNK_DECODE_DRAFT", "0") not in ("0", "", "false",
 GIL_LOOP = max(0, _env_int("BNK_GIL_LOOP", 0))
 MEM_PER_PIXEL = max(0, _env_int("BNK_MEM_PER_PIXEL", 0))
 MEM_CAP = _env_int("BNK_MEM_CAP_MB", 4096) * 1024 * 1024
+FULL_RES_FLOAT = os.environ.get("BNK_FULL_RES_FLOAT", "0") not in ("0", "", "false", "no")
+STALL_EVERY = max(0, _env_int("BNK_STALL_EVERY", 0))
+STALL_SECONDS = float(os.environ.get("BNK_STALL_SECONDS", "5"))
 MAX_INPUT = _env_int("BNK_MAX_INPUT_BYTES", 16 * 1024 * 1024)
 SEED = _env_int("BNK_SEED", 7)
 SERVER_TIMING = os.environ.get("BNK_SERVER_TIMING", "1").lower() not in ("0", "", "false", "no", "off")
@@ -164,6 +173,8 @@ def preprocess_image(data: bytes, timings: dict) -> tuple[np.ndarray, dict]:
         raise InputError(400, f"cannot decode image: {e}") from e
     _keep_memory(size[0] * size[1])
     timings["decode"] = time.perf_counter() - t0
+    if FULL_RES_FLOAT:
+        return _pool_full_resolution(img), {"kind": "image", "width": size[0], "height": size[1]}
     feat = None
     for _ in range(PREPROCESS_COST):
         small = img.resize((RESIZE, RESIZE), RESIZE_FILTER)
@@ -175,6 +186,18 @@ def preprocess_image(data: bytes, timings: dict) -> tuple[np.ndarray, dict]:
     if GIL_LOOP:
         _gil_loop(feat)
     return feat.astype(np.float32), {"kind": "image", "width": size[0], "height": size[1]}
+
+
+def _pool_full_resolution(img) -> np.ndarray:
+    """Normalise the whole image as float32, then pool it: what a preprocessing that
+    resizes last does. Peak memory is the decoded RGB plus 12 bytes per pixel."""
+    arr = np.asarray(img, dtype=np.float32)
+    arr /= 255.0
+    arr -= MEAN
+    arr /= STD
+    h, w = arr.shape[0] // GRID * GRID, arr.shape[1] // GRID * GRID
+    feat = arr[:h, :w].reshape(GRID, h // GRID, GRID, w // GRID, 3).mean(axis=(1, 3)).reshape(-1)
+    return feat.astype(np.float32)
 
 
 def preprocess_text(text: str, timings: dict) -> tuple[np.ndarray, dict]:
@@ -218,7 +241,12 @@ def preprocess_tensor(obj, timings: dict) -> tuple[np.ndarray, dict]:
     return feat, {"kind": "tensor", "values": int(arr.size)}
 
 
+_STALL_RNG = np.random.default_rng(SEED + os.getpid())
+
+
 def run_model(feat: np.ndarray) -> np.ndarray:
+    if STALL_EVERY and _STALL_RNG.random() < 1.0 / STALL_EVERY:
+        time.sleep(STALL_SECONDS)  # a stuck call: a lock, a download, a device that hangs
     batch = np.tile(feat, (MODEL_BATCH, 1))
     probs = None
     for _ in range(MODEL_COST):

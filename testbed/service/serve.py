@@ -5,7 +5,8 @@
            [--host H] [--port P] [--workers N]
            [--threads N] [--backlog N] [--model-cost N] [--model-batch N]
            [--preprocess-cost N] [--resize N] [--resize-filter F] [--decode-draft]
-           [--gil-loop N] [--mem-per-pixel N] [--max-input-bytes N]
+           [--gil-loop N] [--mem-per-pixel N] [--max-input-bytes N] [--full-res-float]
+           [--stall-every N] [--stall-seconds S] [--worker-timeout S]
            [--phase-names queue=wait,preprocess=decode+resize,model=inference]
            [--no-server-timing] [--timing-log FILE]
 
@@ -43,10 +44,14 @@ def main(argv=None):
         "resize_filter": ("BNK_RESIZE_FILTER", str), "gil_loop": ("BNK_GIL_LOOP", int),
         "mem_per_pixel": ("BNK_MEM_PER_PIXEL", int),
         "max_input_bytes": ("BNK_MAX_INPUT_BYTES", int),
+        "stall_every": ("BNK_STALL_EVERY", int), "stall_seconds": ("BNK_STALL_SECONDS", float),
     }
     for name, (_, typ) in knobs.items():
         p.add_argument("--" + name.replace("_", "-"), type=typ, default=None)
     p.add_argument("--decode-draft", action="store_true")
+    p.add_argument("--full-res-float", action="store_true")
+    p.add_argument("--worker-timeout", type=int, default=120,
+                   help="gunicorn --timeout: seconds a worker may go silent before the master kills it")
     a = p.parse_args(argv)
     if a.server == "uvicorn" and a.worker_class != "uvicorn":
         p.error(f"--worker-class {a.worker_class} needs --server gunicorn")
@@ -57,6 +62,8 @@ def main(argv=None):
             env[var] = str(v)
     if a.decode_draft:
         env["BNK_DECODE_DRAFT"] = "1"
+    if a.full_res_float:
+        env["BNK_FULL_RES_FLOAT"] = "1"
     if a.phase_names:
         sys.path.insert(0, HERE)
         from phases import parse_phase_names
@@ -85,7 +92,7 @@ def main(argv=None):
                 cmd += ["--threads", env.get("BNK_THREADS", "4")]
         cmd += ["-w", str(a.workers), "-b", f"{a.host}:{a.port}",
                 "--backlog", str(a.backlog), "--preload", "--graceful-timeout", "3",
-                "--timeout", "120", "--chdir", HERE]
+                "--timeout", str(a.worker_timeout), "--chdir", HERE]
     else:
         cmd = [py, "-m", "uvicorn", "app:app", "--host", a.host, "--port", str(a.port),
                "--workers", str(a.workers), "--backlog", str(a.backlog),

@@ -37,6 +37,17 @@ public struct DiagnosisResult: Sendable, Codable {
     public var warnings: [String] = []
     /// What was found serving the target on this host and sampled (run.json's topology).
     public var found: [String]? = nil
+    /// Every failed request counted under its cause, most first (nil when none failed).
+    public var failedRequests: [FailureCause]? = nil
+
+    /// Failed requests of one cause.
+    public struct FailureCause: Sendable, Codable, Equatable {
+        /// A short name: oom-kill, worker-timeout, worker-crash, gateway-5xx, service-5xx,
+        /// timeout, refused, reset, closed, generator, other.
+        public var cause: String
+        public var meaning: String
+        public var requests: Int
+    }
 
     /// Evaluates the rules on a recorded run.
     public static func evaluate(directory: String, sloP99Milliseconds: Double, rules: [Rule],
@@ -64,7 +75,8 @@ public struct DiagnosisResult: Sendable, Codable {
                                sloMet: sloMet, capacityAtSloRps: capacity, knee: knee, verdicts: outcome.verdicts,
                                missingEvidence: relevantMissing(outcome.missingEvidence, topology: evidence.topology),
                                warnings: requestWarnings(steps) + lateSendWarnings(steps, outcome: outcome) + unmappedPhaseWarnings(evidence.requests.unmappedPhaseNames),
-                               found: evidence.topology?.notes)
+                               found: evidence.topology?.notes,
+                               failedRequests: evidence.failures.failed > 0 ? evidence.failures.causeList : nil)
     }
 
     /// Steps where most requests were refused by the service as bad requests (4xx).

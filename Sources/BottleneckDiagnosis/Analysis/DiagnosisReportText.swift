@@ -43,6 +43,10 @@ public enum DiagnosisReportText: Sendable {
             }
             if !v.next.isEmpty { out += "   next: \(v.next.joined(separator: ", "))\n" }
         }
+        if let causes = r.failedRequests, !causes.isEmpty {
+            out += "\nFailed requests: \(causes.reduce(0) { $0 + $1.requests }), each under its cause:\n"
+            for c in causes { out += "  \(String(c.requests).leftPadded(to: 6))  \(c.meaning) (\(c.cause))\n" }
+        }
         let hints = MissingEvidenceHint.lines(r.missingEvidence)
         if !hints.isEmpty {
             out += "\nEvidence that could have changed this verdict but was not measured:\n"
@@ -58,4 +62,8 @@ public enum DiagnosisReportText: Sendable {
         if abs(value) >= 1 { return String(format: "%.2f", value) }
         return String(format: "%.3f", value)
     }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

@@ -175,6 +175,26 @@ public enum EvidenceCatalog: Sendable {
         (Metric.wireProxyShare, "ratio", "capture-summary.json (legJoin)", "wire.proxy_ms over wire.front_server_ms."),
         (Metric.wireHandshakeRttMs, "ms", "capture-summary.json", "Median TCP handshake round trip seen by the capture."),
         (Metric.wireRetransmitRatio, "ratio", "capture-summary.json", "Retransmitted over data segments in the capture."),
+        // Failures: the server's process deaths (samples: exit and start events) against the failed requests.
+        (Metric.failuresFailedRequests, "requests", "requests.csv", "Requests that failed in the run: a transport error or a 5xx status."),
+        (Metric.failuresProcessExits, "processes", "samples (process events)", "Sampled server processes that ended during the run."),
+        (Metric.failuresOomKills, "processes", "samples (process events, OOM-kill counters)", "Server processes that ended in an interval where the kernel counted an OOM kill (the host's /proc/vmstat oom_kill, or the cgroup's memory.events / memory.oom_control)."),
+        (Metric.failuresWorkerTimeouts, "processes", "samples, requests.csv", "Server processes that ended, not OOM-killed, holding a request that had run at least five times a healthy request's service time (the lowest per-step p90 of the successful requests) and 1 s: killed for a timeout."),
+        (Metric.failuresWorkerCrashes, "processes", "samples, requests.csv", "Server processes that ended for another reason (a crash, a signal) while holding a request that failed with them; one that took no request with it was recycled (max_requests), not counted here."),
+        (Metric.failuresRestarts, "processes", "samples (process events)", "Of those, how many a new process of the same tree replaced."),
+        (Metric.failuresAtDeaths, "requests", "samples, requests.csv", "Failed requests that were in flight when a server process ended (reset, closed, or a 502/504 from the proxy)."),
+        (Metric.failuresGatewayAtDeaths, "responses", "samples, requests.csv", "Of those, the 502 and 504 answers of the proxy in front: its upstream worker died under the request."),
+        (Metric.failuresKilledInputMpx, "Mpx", "samples, requests.csv", "The image that killed a worker: at each OOM kill the largest image in flight, and the smallest of those over the kills, in megapixels (what a worker does not survive)."),
+        (Metric.failuresKilledInputMb, "MB", "samples, requests.csv", "The same for payload bytes: the largest payload in flight at each OOM kill, the smallest over the kills."),
+        (Metric.payloadLargestOkMpx, "Mpx", "requests.csv", "The largest image a request succeeded with, in megapixels (what a worker survived)."),
+        (Metric.payloadLargestOkMb, "MB", "requests.csv", "The largest payload a request succeeded with."),
+        (Metric.failuresKilledRssMb, "MB", "samples (process events)", "Resident memory of an OOM-killed server process at the last sample before it ended (the largest of them)."),
+        (Metric.failuresMemoryLimitMb, "MB", "samples (cgroup memory limit)", "The memory limit of the OOM-killed process's cgroup, when it has one."),
+        (Metric.failuresInflightAgeMs, "ms", "samples, requests.csv", "How long the oldest request in flight at a server process's death had run (the largest over deaths)."),
+        (Metric.failuresInflightAgeRatio, "ratio", "samples, requests.csv", "failures.inflight_age_ms over a healthy request's service time (the lowest per-step p90 of the successful requests)."),
+        (Metric.failuresUnexplained, "requests", "requests.csv", "Failed requests whose error tells no cause (neither a death, a status, a timeout, nor a refused, reset or closed connection)."),
+        (Metric.errorsGateway5xx, "responses", "requests.csv", "502, 503 and 504 responses: a gateway's answers, from the proxy in front (its upstream closed, refused or was too slow)."),
+        (Metric.errorsService5xx, "responses", "requests.csv", "Other 5xx responses: the service's own failures."),
     ]
 
     /// The catalog the rule engine checks rule files against.

@@ -47,7 +47,33 @@ package struct RequestAggregates {
         package var preprocessMs: Double
     }
 
+    /// A request that failed: a transport error, or a 5xx status.
+    package struct FailedRequest: Sendable, Equatable {
+        package var step: Int
+        /// When it was sent and when it ended (the error noticed, or the 5xx's last byte), ns.
+        package var sentNanoseconds: UInt64
+        package var endNanoseconds: UInt64
+        /// 0 when no response arrived.
+        package var status: Int
+        /// `RequestErrorKind.label`; empty for a 5xx response.
+        package var error: String
+        package var payloadBytes: Double
+        package var pixels: Double
+    }
+
     package var steps: [Int: Step] = [:]
+    /// Every failed request, in file order (at most `failureLimit`): what `FailureAccount`
+    /// explains, one by one.
+    package var failures: [FailedRequest] = []
+    package static let failureLimit = 100_000
+    /// The service times of the successful requests by step, ms, in file order (at most
+    /// `failureLimit` in all): what a healthy request takes, against which a request killed
+    /// with its worker is judged.
+    package var successServiceMs: [Int: [Double]] = [:]
+    private var successCount = 0
+    /// The largest input a request succeeded with: pixels (images) and bytes.
+    package var largestSuccessPixels = 0.0
+    package var largestSuccessBytes = 0.0
     /// Server-Timing metric names (with a duration) that map to no segment, e.g. `featurize`:
     /// the diagnosis tells the user to map them with `--phase`. At most 16 are kept.
     package var unmappedPhaseNames: Set<String> = []
@@ -127,16 +153,36 @@ package struct RequestAggregates {
             return fields[index]
         }
         guard let stepText = field("step"), let step = Int(stepText), step >= 0 else { return }
-        guard field("error")?.isEmpty ?? true, let service = field("service_us").flatMap({ Double($0) }) else { return }
+        let status = field("status").flatMap { Int($0) } ?? 0
+        let error = field("error") ?? ""
+        if !error.isEmpty || status >= 500 {
+            // Never sent (no connection): it waited from its intended time.
+            let sentOrIntended = field("sent_ns").flatMap { UInt64($0) }.flatMap { $0 > 0 ? $0 : nil }
+                ?? field("intended_ns").flatMap { UInt64($0) }
+            if failures.count < Self.failureLimit, let sent = sentOrIntended, let end = field("last_byte_ns").flatMap({ UInt64($0) }) {
+                failures.append(FailedRequest(step: step, sentNanoseconds: sent, endNanoseconds: max(sent, end), status: status,
+                                              error: String(error), payloadBytes: field("payload_bytes").flatMap { Double($0) } ?? 0,
+                                              pixels: field("pixels").flatMap { Double($0) } ?? 0))
+            }
+            // A 5xx is the service (or a proxy) failing, not a measure of its work.
+            return
+        }
+        guard let service = field("service_us").flatMap({ Double($0) }) else { return }
         let latencyMs = (field("latency_us").flatMap { Double($0) } ?? service) / 1000
         var entry = steps[step] ?? Step()
         entry.ok += 1
         let serviceMs = service / 1000
+        if successCount < Self.failureLimit {
+            successServiceMs[step, default: []].append(serviceMs)
+            successCount += 1
+        }
         entry.serviceSumMs += serviceMs
         let bytes = field("payload_bytes").flatMap { Double($0) } ?? 0
         let pixels = field("pixels").flatMap { Double($0) } ?? 0
         entry.payloadBytesSum += bytes
         entry.pixelsSum += pixels
+        largestSuccessPixels = max(largestSuccessPixels, pixels)
+        largestSuccessBytes = max(largestSuccessBytes, bytes)
         entry.bytesOutSum += field("bytes_out").flatMap { Double($0) } ?? 0
         entry.bytesInSum += field("bytes_in").flatMap { Double($0) } ?? 0
         var preprocess = 0.0

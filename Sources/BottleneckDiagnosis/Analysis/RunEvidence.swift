@@ -28,6 +28,8 @@ public struct RunEvidence: EvidenceSource {
     /// kept for the report's charts so the files are read once.
     package let requests: RequestAggregates
     package let wire: WireAttribution?
+    /// Why each failed request failed, and the server's process deaths.
+    package let failures: FailureAccount
     /// Who served the target, when the run looked (run.json).
     public var topology: RunTopology? = nil
 
@@ -325,9 +327,23 @@ public struct RunEvidence: EvidenceSource {
             if segments > 0 { run[Metric.wireRetransmitRatio] = Double(legs.reduce(0) { $0 + $1.retransmissions }) / Double(segments) }
         }
 
+        // Failures: each failed request against the server's process deaths.
+        let server = summary.serverSampling
+        let failures = FailureAccount(failures: requests.failures, events: server?.processEvents ?? [],
+                                      successServiceMs: requests.successServiceMs, sampleInterval: server?.intervalNanoseconds ?? 250_000_000)
+        run.merge(failures.metrics) { _, new in new }
+        if requests.largestSuccessPixels > 0 { run[Metric.payloadLargestOkMpx] = requests.largestSuccessPixels / 1e6 }
+        if requests.largestSuccessBytes > 0 { run[Metric.payloadLargestOkMb] = requests.largestSuccessBytes / 1e6 }
+        for index in steps.indices {
+            let failed = requests.failures.filter { $0.step == summary.steps[index].index }
+            steps[index][Metric.errorsGateway5xx] = Double(failed.filter { [502, 503, 504].contains($0.status) }.count)
+            steps[index][Metric.errorsService5xx] = Double(failed.filter { $0.status >= 500 && ![502, 503, 504].contains($0.status) }.count)
+        }
+
         let knee = kneeIndex(summary.steps, sloP99Milliseconds: sloP99Milliseconds)
         return RunEvidence(directory: directory, summary: summary, steps: steps, run: run, kneeStep: knee,
-                           sloP99Milliseconds: sloP99Milliseconds, record: record, requests: requests, wire: wire, topology: description?.topology)
+                           sloP99Milliseconds: sloP99Milliseconds, record: record, requests: requests, wire: wire, failures: failures,
+                           topology: description?.topology)
     }
 }
 

@@ -2,6 +2,64 @@
 extension DefaultRules {
     /// (file name, YAML text) of every default rule file, in name order.
     static let embedded: [(String, String)] = [
+        ("failures.yaml", #"""
+# Rules about requests that failed because a server process died. The sampler sees a sampled
+# server process end between two samples; the requests it took with it are those sent before
+# it was seen gone whose connection was reset or closed under them, or that the proxy in front
+# answered 502/504 (the failures.* metrics). A dead worker is an outage for every request it
+# held, at any load and whatever the latency, so these rank above the rules about where time
+# goes: they fire on one death, read the run as a whole (@run), and are critical or high.
+- id: oom-kill-on-large-input
+  culprit: preprocessing
+  cause: oom-kill-on-large-input
+  description: "A server worker was killed by the kernel's OOM killer while it held a request: its memory grew with the input until the memory limit."
+  # One kill is enough. The kernel counted an OOM kill in the interval the worker ended, and the
+  # worker held a request that failed with it. In a prediction service the memory a request
+  # takes is what preprocessing decodes and converts (an image decoded to RGB is 3 bytes per
+  # pixel, made float32 12 more), so the input in flight is what made the worker grow.
+  when: failures.oom_kills@run >= 1 and failures.at_deaths@run >= 1
+  severity: {high: 1, critical: 1, on: failures.oom_kills@run}
+  explain: "The kernel OOM-killed {failures.oom_kills@run:.0f} server worker(s) holding a request: an input of {failures.killed_input_mpx@run:.1f} Mpx ({failures.killed_input_mb@run:.1f} MB) killed one, while the largest that succeeded was {payload.largest_ok_mpx@run:.1f} Mpx ({payload.largest_ok_mb@run:.1f} MB). The worker had {failures.killed_rss_mb@run:.0f} MB resident at the last sample before it died (memory limit {failures.memory_limit_mb@run:.0f} MB). {failures.at_deaths@run:.0f} requests failed with the workers and {failures.restarts@run:.0f} were restarted. Cap the input between the two sizes, or decode and resize in bounded memory (draft-mode decode, tiles, streaming)."
+  next: [playbooks/input-size-and-memory.md]
+
+- id: worker-timeout
+  culprit: server
+  cause: worker-timeout
+  description: "A server worker was killed while a request had run far longer than any healthy one: the server's worker timeout (gunicorn --timeout) killed it mid-request."
+  # The death is a timeout when the request the worker held had run at least five times a
+  # healthy request's service time (the lowest per-step p90 of the successes) and a second
+  # (failures.worker_timeouts): a log-normal tail's p99 is two to three times its p90, so the
+  # worker had stopped making progress, and a master kills a worker that stops answering for
+  # its timeout. One is enough: the request in flight is lost.
+  when: failures.worker_timeouts@run >= 1
+  severity: {high: 1, critical: 3, on: failures.worker_timeouts@run}
+  explain: "{failures.worker_timeouts@run:.0f} server worker(s) died holding a request that had run {failures.inflight_age_ms@run:.0f} ms, {failures.inflight_age_ratio@run:.0f}x a healthy request's service time: the worker timeout killed them and {failures.at_deaths@run:.0f} requests failed. Find what stalls (a model call without a deadline, a lock, a download), or raise the timeout above the slowest legitimate request."
+  next: [playbooks/python-workers-and-gil.md]
+
+- id: worker-crash
+  culprit: server
+  cause: worker-crash
+  description: "A server worker died while holding requests, not killed by the OOM killer or for a timeout: a crash or a signal."
+  # One crash that took a request with it is a failure users saw; a worker that ended holding
+  # nothing was recycled (max_requests) and is not counted.
+  when: failures.worker_crashes@run >= 1
+  severity: {high: 1, critical: 3, on: failures.worker_crashes@run}
+  explain: "{failures.worker_crashes@run:.0f} server worker(s) died while serving; {failures.at_deaths@run:.0f} requests failed with them and {failures.restarts@run:.0f} were restarted. Read the server's log at those times: a segfault in a native library, an unhandled signal, or os._exit."
+  next: [playbooks/python-workers-and-gil.md]
+
+- id: upstream-died-behind-proxy
+  culprit: server
+  cause: upstream-died-behind-proxy
+  description: "The proxy answered 502/504 because the service worker it had forwarded the request to died: the proxy is the messenger, not the fault."
+  # Any 502/504 of a request in flight at a worker's death is the proxy reporting its upstream
+  # closed under it (nginx: "upstream prematurely closed connection"). It explains those errors;
+  # why the worker died is another verdict, so this one is a warning.
+  when: failures.gateway_at_deaths@run >= 1
+  severity: warn
+  explain: "{failures.gateway_at_deaths@run:.0f} of the {errors.gateway_5xx@run:.0f} gateway errors (502/504) came from the proxy when a service worker died under the request; the service, not the proxy, failed them."
+  next: [playbooks/proxy-overhead.md]
+
+"""#),
         ("load-generator.yaml", #"""
 # Rules about the load generator itself. Any of these firing marks the run INVALID:
 # a generator that cannot keep up inflates every latency it reports (its own queueing
@@ -272,9 +330,9 @@ extension DefaultRules {
   next: [playbooks/python-workers-and-gil.md]
 
 - id: memory-grows-with-input
-  culprit: server
+  culprit: preprocessing
   cause: memory-per-input
-  description: "Server memory grows with the inputs it has seen and is not given back (OOM risk)."
+  description: "Server memory grows with the inputs it has seen and is not given back (OOM risk): preprocessing keeps its decoded buffers."
   # Growth is kept memory: a request's buffers should be freed when it ends. A decoded RGB image
   # is 3 MB per megapixel, so 1 MB kept per megapixel served means a third of every decoded image
   # stays behind, and 3 MB/Mpx a whole one: under sustained load the process grows until the

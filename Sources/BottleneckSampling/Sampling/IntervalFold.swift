@@ -26,6 +26,11 @@ struct IntervalFold {
         var userTicks: UInt64
         var systemTicks: UInt64
         var nonvoluntary: UInt64
+        /// The last reading's memory and place, for the event of its exit.
+        var rssBytes: UInt64
+        var rssPeakBytes: UInt64?
+        var parentPID: Int32
+        var cgroup: String?
     }
 
     private struct CgroupKey: Hashable {
@@ -37,6 +42,8 @@ struct IntervalFold {
         var periods: UInt64?
         var throttledPeriods: UInt64?
         var throttledNanoseconds: UInt64?
+        var oomKills: UInt64?
+        var memoryLimitBytes: UInt64?
     }
 
     private struct NetworkKey: Hashable {
@@ -49,29 +56,67 @@ struct IntervalFold {
     private var networks: [NetworkKey: TCPCounters] = [:]
     private var hostOOMKills: UInt64?
 
+    /// Processes that ended or began in a sampled tree, in time order (at most `eventLimit`):
+    /// worker deaths, OOM kills, restarts. A process counts as begun when it first shows up
+    /// after the session's first tick.
+    private(set) var events: [ProcessEvent] = []
+    static let eventLimit = 512
+    /// The time of the previous tick; nil before the first (and after `forget`).
+    private var previousT: UInt64?
+    /// The times of the last two ticks in which an OOM-kill counter (the host's, or a sampled
+    /// cgroup's) rose: the kernel counts the kill when it sends SIGKILL, and the victim may be
+    /// seen gone one tick later.
+    private var oomTicks: [UInt64] = []
+    /// This tick's OOM-kill increases: the host's, and by cgroup path.
+    private var hostOOMRose = false
+    private var cgroupsWithOOM: Set<String> = []
+
     /// Forgets every previous value (a new session, or lines lost).
     mutating func forget() {
         processes = [:]
         cgroups = [:]
         networks = [:]
         hostOOMKills = nil
+        previousT = nil
+        oomTicks = []
     }
 
     /// The interval ending with `tick`, folded in the order the lines are written (a process
     /// that exits is forgotten at its `exit` record).
     mutating func interval(of tick: SampleTick) -> Interval {
         var interval = Interval()
+        hostOOMRose = false
+        cgroupsWithOOM = []
         if let host = tick.host { interval.host = add(host) }
-        for process in tick.processes { add(process, to: &interval) }
-        for exit in tick.exits { processes[exit.pid] = nil }
+        for process in tick.processes { add(process, at: tick.t, to: &interval) }
         for cgroup in tick.cgroups { add(cgroup, to: &interval) }
+        if hostOOMRose || !cgroupsWithOOM.isEmpty { oomTicks = Array((oomTicks + [tick.t]).suffix(2)) }
+        for exit in tick.exits { recordExit(exit, at: tick.t) }
         for network in tick.networks { add(network, to: &interval) }
+        previousT = tick.t
         return interval
+    }
+
+    /// The event of a process gone at `t`, with its last reading and whether an OOM kill
+    /// was counted in its interval or the one before (host-wide, or in its own cgroup).
+    private mutating func recordExit(_ exit: ProcessExit, at t: UInt64) {
+        let last = processes.removeValue(forKey: exit.pid)
+        guard events.count < Self.eventLimit else { return }
+        let recentOOM = oomTicks.contains { $0 == t || $0 == previousT }
+        let cgroup = last?.cgroup
+        var event = ProcessEvent(kind: .exit, nanoseconds: t, previousNanoseconds: previousT, role: exit.role.name.description,
+                                 pid: exit.pid, parentPID: last?.parentPID, root: exit.root, comm: exit.comm,
+                                 rssBytes: last?.rssBytes ?? 0, rssPeakBytes: last?.rssPeakBytes)
+        event.oomKill = recentOOM
+        event.cgroup = cgroup
+        event.memoryLimitBytes = cgroup.flatMap { path in cgroups.first { $0.key.path == path }?.value.memoryLimitBytes }
+        events.append(event)
     }
 
     private mutating func add(_ host: HostTick) -> HostInterval? {
         let before = hostOOMKills
         hostOOMKills = host.oomKills
+        if let before, let after = host.oomKills, after > before { hostOOMRose = true }
         guard let rates = host.rates else { return nil }
         var ooms: UInt64 = 0
         if let before, let after = host.oomKills { ooms = CounterDelta.increase(from: before, to: after) }
@@ -80,10 +125,18 @@ struct IntervalFold {
                             cpuPressureFraction: rates.pressureCPU?.some.stallFraction, oomKills: ooms)
     }
 
-    private mutating func add(_ p: ProcessTick, to interval: inout Interval) {
+    private mutating func add(_ p: ProcessTick, at t: UInt64, to interval: inout Interval) {
         let counters = ProcessCounters(userTicks: p.userTicks, systemTicks: p.systemTicks,
-                                       nonvoluntary: p.nonvoluntaryContextSwitches)
+                                       nonvoluntary: p.nonvoluntaryContextSwitches, rssBytes: p.rssBytes,
+                                       rssPeakBytes: p.rssPeakBytes, parentPID: p.ppid, cgroup: p.cgroup)
         let before = processes.updateValue(counters, forKey: p.pid)
+        if before == nil, previousT != nil, events.count < Self.eventLimit {
+            var event = ProcessEvent(kind: .start, nanoseconds: t, previousNanoseconds: previousT, role: p.role.name.description,
+                                     pid: p.pid, parentPID: p.ppid, root: p.root, comm: p.comm, rssBytes: p.rssBytes,
+                                     rssPeakBytes: p.rssPeakBytes)
+            event.cgroup = p.cgroup
+            events.append(event)
+        }
         var cores: Double = 0
         var ticks: UInt64 = 0
         var runDelay: UInt64 = 0
@@ -113,8 +166,10 @@ struct IntervalFold {
 
     private mutating func add(_ c: CgroupTick, to interval: inout Interval) {
         let counters = CgroupCounters(periods: c.cpu?.periods, throttledPeriods: c.cpu?.throttledPeriods,
-                                      throttledNanoseconds: c.cpu?.throttledNanoseconds)
+                                      throttledNanoseconds: c.cpu?.throttledNanoseconds, oomKills: c.memory?.oomKills,
+                                      memoryLimitBytes: c.memory?.limitBytes)
         let before = cgroups.updateValue(counters, forKey: CgroupKey(role: c.role, path: c.path))
+        if let a = before?.oomKills, let b = counters.oomKills, b > a { cgroupsWithOOM.insert(c.path) }
         var periods: UInt64 = 0, throttled: UInt64 = 0, throttledNanoseconds: UInt64 = 0
         if c.rates != nil, let before {
             if let p0 = before.periods, let p1 = counters.periods, let n0 = before.throttledPeriods, let n1 = counters.throttledPeriods {

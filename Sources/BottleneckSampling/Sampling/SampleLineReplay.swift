@@ -107,7 +107,7 @@ struct SampleLineReplay {
         closeStep()
         listEmptySteps(before: steps.count)
         return SamplingSummary(intervalNanoseconds: intervalNanoseconds, source: source, samples: ticks,
-                               steps: finished, writeError: nil)
+                               steps: finished, writeError: nil, processEvents: fold.events)
     }
 
     // MARK: ticks and steps

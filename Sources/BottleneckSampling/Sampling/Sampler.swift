@@ -227,7 +227,8 @@ final class Sampler {
         current = StepAccumulator(index: Int.min, name: "", start: 0, clockTicksPerSecond: clockTicksPerSecond)
         writer.flush()
         return SamplingSummary(intervalNanoseconds: configuration.intervalNanoseconds, source: configuration.source,
-                               samples: samplesTaken, steps: finished, writeError: writer.writeError?.message)
+                               samples: samplesTaken, steps: finished, writeError: writer.writeError?.message,
+                               processEvents: fold.events)
     }
 
     // MARK: one tick

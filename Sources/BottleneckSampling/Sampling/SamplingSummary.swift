@@ -10,6 +10,52 @@ public struct SamplingSummary: Sendable, Codable, Equatable {
     public var steps: [StepAggregate]
     /// The first error that stopped writing samples, if any (the run is still usable).
     public var writeError: String?
+    /// Processes that ended or began in the sampled trees, in time order (at most 512):
+    /// worker deaths, OOM kills, restarts. nil in runs before they were kept.
+    public var processEvents: [ProcessEvent]? = nil
+}
+
+/// A sampled process that ended, or a new one in a sampled tree (a worker a master forked
+/// again, a restarted server found by its port). It happened between two samples:
+/// after `previousNanoseconds` and by `nanoseconds` (the run's monotonic clock).
+public struct ProcessEvent: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case exit, start
+    }
+
+    public var kind: Kind
+    public var nanoseconds: UInt64
+    public var previousNanoseconds: UInt64?
+    /// "server" or "client".
+    public var role: String
+    public var pid: Int32
+    public var parentPID: Int32?
+    /// The root of its sampled tree (a `--server-pid`, or a listener found by its port).
+    public var root: Int32
+    public var comm: String
+    /// Exit: resident memory at the last sample before it ended; start: at the first.
+    public var rssBytes: UInt64
+    public var rssPeakBytes: UInt64?
+    /// Exit: the kernel counted an OOM kill (host-wide, or in a sampled cgroup) in this
+    /// interval or the one before; nil for a start.
+    public var oomKill: Bool?
+    /// Its cgroup, and that cgroup's memory limit when it has one.
+    public var cgroup: String?
+    public var memoryLimitBytes: UInt64?
+
+    public init(kind: Kind, nanoseconds: UInt64, previousNanoseconds: UInt64?, role: String, pid: Int32, parentPID: Int32?,
+                root: Int32, comm: String, rssBytes: UInt64, rssPeakBytes: UInt64?) {
+        self.kind = kind
+        self.nanoseconds = nanoseconds
+        self.previousNanoseconds = previousNanoseconds
+        self.role = role
+        self.pid = pid
+        self.parentPID = parentPID
+        self.root = root
+        self.comm = comm
+        self.rssBytes = rssBytes
+        self.rssPeakBytes = rssPeakBytes
+    }
 }
 
 /// The aggregates of one step (`markStep(index, name:)`); index -1 is the time before the

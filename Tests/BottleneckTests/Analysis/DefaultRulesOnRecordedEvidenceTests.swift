@@ -37,10 +37,11 @@ struct DefaultRulesOnRecordedEvidenceTests {
     static let culprits: [String: Culprit?] = [
         "healthy": nil, "heavy-preprocessing": .preprocessing, "heavy-preprocessing-gthread": .preprocessing,
         "heavy-preprocessing-mild": .preprocessing, "heavy-preprocessing-untimed": .preprocessing,
-        "lossy-network": .network, "lossy-network-mild": .network, "memory-per-pixel": .server, "proxy-no-keepalive": .proxy,
+        "lossy-network": .network, "lossy-network-mild": .network, "memory-per-pixel": .preprocessing,
+        "oom-large-input": .preprocessing, "proxy-no-keepalive": .proxy,
         "single-worker-gil": .server, "slow-model": .model, "slow-model-flask-sync": .model, "slow-model-mild": .model,
         "slow-model-untimed": .model, "starved-loadgen": .loadGenerator, "starved-proxy": .proxy, "starved-proxy-mild": .proxy,
-        "thin-network": .network, "tiny-backlog": .server,
+        "thin-network": .network, "tiny-backlog": .server, "worker-timeout": .server,
     ]
     static let scenarios = culprits.keys.sorted().flatMap { ["\($0)-ramp", "\($0)-rate"] }
 
@@ -72,6 +73,10 @@ struct DefaultRulesOnRecordedEvidenceTests {
         "network-retransmits-proxy": both("lossy-network", "lossy-network-mild"),
         "network-retransmits-wire": [],
         "network-transfer-bound": both("thin-network"),
+        "oom-kill-on-large-input": both("oom-large-input"),
+        "worker-timeout": both("worker-timeout"),
+        "worker-crash": [],
+        "upstream-died-behind-proxy": both("oom-large-input"),
     ]
 
     /// Snapshots where a rule may fire or not: a second symptom of the injected fault, ranked below it.
@@ -80,12 +85,15 @@ struct DefaultRulesOnRecordedEvidenceTests {
         "loadgen-schedule-lag": both("starved-loadgen"),
         // Past the knee of a service whose fault lies elsewhere, capacity still ends in the model's
         // work (a cheap model, but the largest phase): ranked high, below the fault (critical).
-        "model-bound": Set(["lossy-network-mild-ramp", "proxy-no-keepalive-ramp", "proxy-no-keepalive-rate"]).union(both("tiny-backlog")),
-        // The GIL scenario's hot loop is a pure-Python preprocessing loop; the memory scenario decodes 2 Mpx images.
-        "preprocessing-bound": both("single-worker-gil", "memory-per-pixel"),
+        // A service whose workers keep being killed for stuck requests has few left to serve the rest: its
+        // knee is where they queue, and the little work they do is mostly the model's.
+        "model-bound": Set(["lossy-network-mild-ramp", "proxy-no-keepalive-ramp", "proxy-no-keepalive-rate"]).union(both("tiny-backlog", "worker-timeout")),
+        // The GIL scenario's hot loop is a pure-Python preprocessing loop; the memory scenarios decode 2–27 Mpx images.
+        "preprocessing-bound": both("single-worker-gil", "memory-per-pixel", "oom-large-input"),
         // nginx buffers large request bodies, and a loaded or starved host slows its one-connection
         // pass more than the direct one: a real but secondary cost, ranked below the fault.
-        "proxy-adds-time": both("memory-per-pixel", "single-worker-gil", "starved-loadgen").union(Set(["slow-model-rate", "slow-model-mild-rate"])),
+        "proxy-adds-time": both("memory-per-pixel", "single-worker-gil", "starved-loadgen", "oom-large-input", "worker-timeout")
+            .union(Set(["slow-model-rate", "slow-model-mild-rate"])),
     ]
 
     static func firing(_ rule: Rule, on evidence: some EvidenceSource) -> Bool {
@@ -160,6 +168,12 @@ struct DefaultRulesOnRecordedEvidenceTests {
         #expect(!Self.firing(try Self.rule("network-retransmits-client"), on: try Self.changed("healthy-rate", run: ["network.client_unexplained_retransmit_ratio": 0.02, "network.client_unexplained_retransmits": 2])))
         // Without the service's CPU, a broken knee whose work is mostly the model names it, unconfirmed.
         #expect(Self.firing(try Self.rule("model-dominates-latency"), on: try Self.changed("slow-model-rate", knee: ["server.sampled": 0, "server.cpu_busy": .nan])))
+        // A worker dies holding a request that had run as long as the others (a segfault): a crash,
+        // not a timeout; one that ends holding nothing was recycled and names nothing.
+        let crashed: [String: Double] = ["failures.worker_timeouts": 0, "failures.worker_crashes": 1, "failures.inflight_age_ratio": 1.2]
+        #expect(Self.firing(try Self.rule("worker-crash"), on: try Self.changed("worker-timeout-rate", run: crashed)))
+        #expect(!Self.firing(try Self.rule("worker-timeout"), on: try Self.changed("worker-timeout-rate", run: crashed)))
+        #expect(!Self.firing(try Self.rule("worker-crash"), on: try Self.changed("worker-timeout-rate", run: crashed.merging(["failures.worker_crashes": 0, "failures.at_deaths": 0]) { $1 })))
     }
 
     @Test func withoutServerTimingTheVerdictSaysItRestsOnSizeScaling() throws {

@@ -31,6 +31,20 @@ struct RecordedRunDiagnosisTests {
         #expect(evidence.value("wire.server_ms", step: .run) == nil)
     }
 
+    @Test func anOOMKilledWorkerIsPreprocessingWithTheInputThatKilledIt() throws {
+        // The test bed's oom-large-input, diagnosed on the ramp path: images up to 27 Mpx, a
+        // memory cgroup 200 MB above the service's resting usage.
+        let rules = try DefaultRules.load(catalog: EvidenceCatalog.catalog)
+        let result = try DiagnosisResult.evaluate(directory: recordedRun("oom-large-input"), sloP99Milliseconds: 300, rules: rules)
+        let first = try #require(result.verdicts.first)
+        #expect(first.culprit == .preprocessing && first.cause == "oom-kill-on-large-input" && first.severity == .critical)
+        #expect(first.explain.contains("Mpx") && !first.explain.contains("n/a"), "\(first.explain)")
+        let causes = try #require(result.failedRequests)
+        #expect(causes.first?.cause == "oom-kill")
+        let failed = try RunEvidence.load(directory: recordedRun("oom-large-input")).value(Metric.failuresFailedRequests, step: .run)
+        #expect(Double(causes.reduce(0) { $0 + $1.requests }) == failed, "every failed request counted once")
+    }
+
     @Test func theExitCodeFollowsValidityThenTheCulpritsAskedFor() throws {
         let rules = try DefaultRules.load(catalog: EvidenceCatalog.catalog)
         var result = try DiagnosisResult.evaluate(directory: Self.directory, sloP99Milliseconds: 100, rules: rules)

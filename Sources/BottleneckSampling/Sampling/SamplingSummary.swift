@@ -42,20 +42,6 @@ public struct ProcessEvent: Sendable, Codable, Equatable {
     /// Its cgroup, and that cgroup's memory limit when it has one.
     public var cgroup: String?
     public var memoryLimitBytes: UInt64?
-
-    public init(kind: Kind, nanoseconds: UInt64, previousNanoseconds: UInt64?, role: String, pid: Int32, parentPID: Int32?,
-                root: Int32, comm: String, rssBytes: UInt64, rssPeakBytes: UInt64?) {
-        self.kind = kind
-        self.nanoseconds = nanoseconds
-        self.previousNanoseconds = previousNanoseconds
-        self.role = role
-        self.pid = pid
-        self.parentPID = parentPID
-        self.root = root
-        self.comm = comm
-        self.rssBytes = rssBytes
-        self.rssPeakBytes = rssPeakBytes
-    }
 }
 
 /// The aggregates of one step (`markStep(index, name:)`); index -1 is the time before the

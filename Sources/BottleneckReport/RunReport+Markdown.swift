@@ -30,6 +30,7 @@ extension RunReport {
             }
             if !v.next.isEmpty { out += "Next: " + v.next.map { "`\($0)`" }.joined(separator: ", ") + "\n\n" }
         }
+        if let failed = failedRequestsTable(d) { out += "## \(failed.title)\n\n" + markdownTable(failed) + "\n" }
         let hints = MissingEvidenceHint.lines(d.missingEvidence)
         if !hints.isEmpty {
             out += "Evidence that could have changed this verdict but was not measured:\n\n" + hints.map { "- \($0)\n" }.joined() + "\n"

@@ -12,6 +12,13 @@ public struct RunReportTable: Sendable, Equatable {
 }
 
 extension RunReport {
+    /// Every failed request under its cause (nil when none failed): the diagnosis's account.
+    static func failedRequestsTable(_ d: DiagnosisResult) -> RunReportTable? {
+        guard let causes = d.failedRequests, !causes.isEmpty else { return nil }
+        return RunReportTable(title: "Failed requests (\(causes.reduce(0) { $0 + $1.requests }))", headers: ["requests", "cause", "meaning"],
+                              rows: causes.map { [String($0.requests), $0.cause, $0.meaning] }, numericColumns: [0])
+    }
+
     /// The tables of a report, in the order they appear.
     public static func tables(_ data: RunReportData) -> [RunReportTable] {
         [stepTable(data), breakdownTable(data), distributionTable(data), configurationTable(data), hostTable(data)]

@@ -43,6 +43,12 @@ struct RecordedRunDiagnosisTests {
         #expect(causes.first?.cause == "oom-kill")
         let failed = try RunEvidence.load(directory: recordedRun("oom-large-input")).value(Metric.failuresFailedRequests, step: .run)
         #expect(Double(causes.reduce(0) { $0 + $1.requests }) == failed, "every failed request counted once")
+        // Every form of the report lists them too.
+        let report = try RunReport.load(directory: recordedRun("oom-large-input"))
+        for format in [RunReport.Format.text, .markdown, .html] {
+            let text = String(decoding: try RunReport.render(report, format: format), as: UTF8.self)
+            #expect(text.contains("Failed requests") && text.contains("in flight when its worker was OOM-killed"), "\(format)")
+        }
     }
 
     @Test func theExitCodeFollowsValidityThenTheCulpritsAskedFor() throws {

@@ -5,7 +5,7 @@ SWIFT ?= swift
 RELEASE_BIN := .build/release/bottleneck
 DEBUG_BIN := .build/debug/bottleneck
 
-.PHONY: setup build release test test-diagnosis test-diagnosis-full demo bench clean
+.PHONY: setup build release test test-diagnosis test-diagnosis-full demo bench fuzz clean
 
 setup:
 	@scripts/setup.sh
@@ -50,6 +50,13 @@ demo: release
 
 bench: release
 	@SWIFT_RELEASE_FLAGS="$(RELEASE_FLAGS)" scripts/bench.sh $(RELEASE_BIN)
+
+# libFuzzer over every parser of outside input (fuzz/README.md): FUZZ_SECONDS per target (default
+# 600, the release bar), FUZZ_TARGETS to pick some (default all). Builds in .build/fuzz with
+# -sanitize=fuzzer,address, apart from the normal build; exits non-zero on any crash.
+FUZZ_SECONDS ?= 600
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(if $(FUZZ_TARGETS),FUZZ_TARGETS="$(FUZZ_TARGETS)") SWIFT=$(SWIFT) scripts/fuzz.sh
 
 clean:
 	rm -rf .build runs bench-out

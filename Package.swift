@@ -145,3 +145,26 @@ for target in package.targets where target.type != .system {
     settings.append(.unsafeFlags(["-Xfrontend", "-require-explicit-sendable"]))
     target.swiftSettings = settings
 }
+
+// `make fuzz` only (fuzz/README.md): libFuzzer targets over every parser the tool exposes to
+// outside input, in one executable (`FUZZ_TARGET` picks the parser). Declared only when
+// BOTTLENECK_FUZZ is set, so `swift build`, `swift test` and `make test` never see it: it links
+// only with `-sanitize=fuzzer`, which `make fuzz` passes in its own scratch path.
+if Context.environment["BOTTLENECK_FUZZ"] != nil {
+    package.products.append(.executable(name: "bottleneck-fuzz", targets: ["BottleneckFuzz"]))
+    package.targets += [
+        // libFuzzer's LLVMFuzzerRunDriver, declared for Swift (the runtime comes with -sanitize=fuzzer).
+        .systemLibrary(name: "CFuzzer", path: "fuzz/CFuzzer"),
+        .executableTarget(
+            name: "BottleneckFuzz",
+            dependencies: [
+                "CFuzzer", "BottleneckCore", "BottleneckLoad", "BottleneckSampling", "BottleneckCapture",
+                "BottleneckRun", "BottleneckDiagnosis", "BottleneckReport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "fuzz/Sources"
+        ),
+    ]
+}

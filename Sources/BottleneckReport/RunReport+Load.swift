@@ -90,7 +90,8 @@ extension RunReport {
 
     /// Merges each step's `Tag=step-N` intervals and reads percentiles at even steps of
     /// log10(1/(1 − p)), eight per "nine", up to the resolution the step's count supports.
-    static func distributions(hlog: String, stepNames: [String]) throws -> [RunReportData.Distribution] {
+    /// `package` for the fuzzer's hlog target (fuzz/README.md).
+    package static func distributions(hlog: String, stepNames: [String]) throws -> [RunReportData.Distribution] {
         var merged: [Int: Histogram<UInt64>] = [:]
         for line in hlog.split(whereSeparator: \.isNewline) {
             guard line.hasPrefix("Tag=step-") else { continue }

@@ -12,7 +12,7 @@ import NIOCore
 /// and the `Server-Timing` value. This scanner reads exactly that from the bytes as they
 /// arrive, keeps a partial head or chunk-size line across reads, and allocates only when
 /// a response carries `Server-Timing`.
-struct HTTPResponseScanner {
+package struct HTTPResponseScanner {
     enum Outcome: Equatable {
         /// The response is not complete yet; feed more bytes.
         case needMore
@@ -297,5 +297,39 @@ struct HTTPResponseScanner {
             }
             return false
         }
+    }
+}
+
+extension HTTPResponseScanner {
+    /// Frames the responses in `bytes` as a connection would receive them, in reads of
+    /// `readSize` bytes, a new response starting where the last one ended; then the peer
+    /// closes. The number of complete responses, or nil at the first malformed one.
+    ///
+    /// The scanner stays internal to the engine's hot path; this is its entry for the fuzzer
+    /// (fuzz/README.md) and for tests that replay what the fuzzer found.
+    package static func frameResponses(in bytes: [UInt8], readSize: Int, requestsWereHead: Bool = false) -> Int? {
+        var scanner = HTTPResponseScanner()
+        scanner.reset(requestWasHead: requestsWereHead)
+        var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
+        var complete = 0
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + max(1, readSize))
+            buffer.writeBytes(bytes[offset..<end])
+            offset = end
+            reading: while buffer.readableBytes > 0 {
+                switch scanner.feed(&buffer) {
+                case .needMore:
+                    break reading
+                case .complete:
+                    complete += 1
+                    scanner.reset(requestWasHead: requestsWereHead)
+                case .malformed:
+                    return nil
+                }
+            }
+            buffer.discardReadBytes()
+        }
+        return scanner.connectionClosed() ? complete + 1 : complete
     }
 }

@@ -31,15 +31,11 @@ public final class AgentServer: Sendable {
         if !address.isLoopback && token == nil {
             throw AgentError(.badToken, "\(address) is reachable from other hosts: the agent needs a token file (a secret of 16+ characters, mode 0600)")
         }
-        let router = Router(server: self)
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(AgentHTTPHandler(router: router))
-                }
+                channel.eventLoop.makeCompletedFuture { try self.addHTTPHandlers(to: channel.pipeline.syncOperations) }
             }
         let bound: any Channel
         do {
@@ -50,6 +46,14 @@ public final class AgentServer: Sendable {
         channel.withLock { $0 = bound }
         logger.info("agent listening", metadata: ["address": "\(address)", "port": "\(bound.localAddress?.port ?? 0)"])
         return bound.localAddress?.port ?? address.port
+    }
+
+    /// A connection's pipeline: NIOHTTP1's server side (which answers a malformed request with
+    /// 400), then the agent's handler. `package` so the fuzzer (fuzz/README.md) can drive it
+    /// over an EmbeddedChannel.
+    package func addHTTPHandlers(to pipeline: ChannelPipeline.SynchronousOperations) throws {
+        try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+        try pipeline.addHandler(AgentHTTPHandler(router: Router(server: self)))
     }
 
     /// Stops accepting connections (sampling goes on; `sampler.stop()` ends it).

@@ -4,7 +4,7 @@
 /// machine (and hand-written v2 files from the kernel documentation), truncated and broken
 /// copies included: every malformed input throws `SamplerError` with code `.malformed`,
 /// never traps. Readers (`ProcReader`) do the I/O and call these.
-enum ProcParse {
+package enum ProcParse {
     /// Splits on runs of spaces and tabs. Works on UTF-8 bytes: splitting on `Character`s
     /// runs grapheme breaking and made parsing cost more than the syscalls.
     @inline(__always)

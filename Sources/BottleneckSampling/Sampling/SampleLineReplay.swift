@@ -14,7 +14,7 @@ import Foundation
 /// step is given as a time on the run's clock, and each interval goes to the step its
 /// midpoint falls in — the same split when the sample stream has a sample at the boundary
 /// (the agent takes one when told of the step), and the nearer one when it has none.
-struct SampleLineReplay {
+package struct SampleLineReplay {
     /// A load step and when it began, on the run's clock.
     struct StepStart: Sendable, Equatable {
         var index: Int
@@ -164,5 +164,15 @@ struct SampleLineReplay {
         guard let step = current else { return }
         current = nil
         if step.index >= 0 || step.intervals > 0 { finished.append(step.aggregate()) }
+    }
+}
+
+extension SampleLineReplay {
+    /// Replays the sample lines of `path` (`samples.jsonl`, `samples-agent.jsonl`) over two
+    /// steps, as the run's analysis does; the replay stays internal, this is its entry for
+    /// the fuzzer (fuzz/README.md) and for the tests that replay what it found.
+    package static func replay(path: String) throws {
+        let steps = [StepStart(index: 0, name: "step 1", start: 0), StepStart(index: 1, name: "step 2", start: 1_000_000_000)]
+        _ = try summarize(path: path, steps: steps, end: nil)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import BottleneckCore
+import BottleneckDiagnosis
 
 /// A table every report form shows: the text, Markdown and HTML renderers lay out the same
 /// rows, so the three never disagree on a number.

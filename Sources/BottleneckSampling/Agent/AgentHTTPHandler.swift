@@ -52,17 +52,21 @@ extension AgentHTTPRequest {
     }
 }
 
-/// The agent's HTTP/1.1 handler behind NIOHTTP1's server pipeline (which answers a malformed
-/// request with 400): one request per connection, bodies under 64 KiB (413 above), so an
-/// unauthenticated peer cannot make the agent buffer much. The agent's clients are
-/// `bottleneck load` and Prometheus, which need no more.
+/// The agent's HTTP/1.1 handler behind NIOHTTP1's server pipeline: one request per
+/// connection, answered and closed. It holds a peer to `AgentServer.Limits`: it takes a
+/// connection only within the cap, closes it at the request and response deadlines, answers
+/// a request NIOHTTP1 cannot decode with 400 (431 past the header limits), judges the token
+/// on the request head so that no body of an unauthenticated peer is buffered, and takes
+/// bodies only up to `maxBodyBytes` (413 above). The agent's clients are `bottleneck load`
+/// and Prometheus, which need no more.
 final class AgentHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    static let maxBodyBytes = 64 * 1024
-
     private let router: AgentServer.Router
+    private var limits: AgentServer.Limits { router.server.limits }
+    private var connection: UInt64?
+    private var deadline: Scheduled<Void>?
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var answered = false
@@ -71,16 +75,37 @@ final class AgentHTTPHandler: ChannelInboundHandler {
         self.router = router
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        guard let id = router.server.admit(context.channel) else {
+            answered = true
+            context.close(promise: nil)
+            return
+        }
+        connection = id
+        arm(context, closingAfter: limits.requestTimeout)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        if let connection { router.server.release(connection) }
+        connection = nil
+        context.fireChannelInactive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !answered else { return }
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             head = requestHead
-            if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > Self.maxBodyBytes {
+            if let refusal = router.refusal(of: AgentHTTPRequest(head: requestHead, body: [])) {
+                reply(context, refusal)
+            } else if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > limits.maxBodyBytes {
                 reply(context, .text(413, "request body too large\n"))
             }
         case .body(var chunk):
-            guard body.count + chunk.readableBytes <= Self.maxBodyBytes else {
+            guard body.count + chunk.readableBytes <= limits.maxBodyBytes else {
                 reply(context, .text(413, "request body too large\n"))
                 return
             }
@@ -88,6 +113,8 @@ final class AgentHTTPHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             answered = true
+            if let connection { router.server.requestReceived(connection) }
+            arm(context, closingAfter: limits.responseTimeout)
             let loop = context.eventLoop
             let bound = NIOLoopBound((self, context), eventLoop: loop)
             router.respond(to: AgentHTTPRequest(head: head, body: body)) { response in
@@ -99,7 +126,28 @@ final class AgentHTTPHandler: ChannelInboundHandler {
         }
     }
 
+    /// A request NIOHTTP1 could not decode; the decoder reads nothing more of this peer.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !answered, error is HTTPParserError else {
+            context.close(promise: nil)
+            return
+        }
+        if case .headerOverflow = error as? HTTPParserError {
+            reply(context, .text(431, "request header fields too large\n"))
+        } else {
+            reply(context, .text(400, "bad request\n"))
+        }
+    }
+
+    /// Closes the connection after `timeout` unless it closes first.
+    private func arm(_ context: ChannelHandlerContext, closingAfter timeout: Duration) {
+        deadline?.cancel()
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) { channel.close(promise: nil) }
+    }
+
     private func reply(_ context: ChannelHandlerContext, _ response: AgentHTTPResponse) {
+        if !answered { arm(context, closingAfter: limits.responseTimeout) }
         answered = true
         var headers = HTTPHeaders(response.headers)
         headers.add(name: "Content-Length", value: String(response.body.count))

@@ -12,16 +12,20 @@ import Synchronization
 /// The API (endpoints, headers, bodies) is in docs/agent.md; a change here is made there too.
 public final class AgentServer: Sendable {
     public let sampler: AgentSampler
+    public let limits: Limits
     private let token: AgentToken?
-    private let logger: Logger
+    let logger: Logger
     private let epoch: String
     private let channel = Mutex<(any Channel)?>(nil)
+    let connections: Mutex<AgentConnectionTable<any Channel>>
 
     /// - Parameter token: nil only on loopback (the command enforces it): then nothing is authenticated.
-    public init(sampler: AgentSampler, token: AgentToken?, logger: Logger) {
+    public init(sampler: AgentSampler, token: AgentToken?, logger: Logger, limits: Limits = Limits()) {
         self.sampler = sampler
         self.token = token
         self.logger = logger
+        self.limits = limits
+        self.connections = Mutex(AgentConnectionTable(capacity: limits.maxConnections))
         self.epoch = String(UInt64.random(in: 1...UInt64.max), radix: 16)
     }
 
@@ -48,11 +52,12 @@ public final class AgentServer: Sendable {
         return bound.localAddress?.port ?? address.port
     }
 
-    /// A connection's pipeline: NIOHTTP1's server side (which answers a malformed request with
-    /// 400), then the agent's handler. `package` so the fuzzer (fuzz/README.md) can drive it
-    /// over an EmbeddedChannel.
+    /// A connection's pipeline: NIOHTTP1's server side within the header limits, then the
+    /// agent's handler, which answers a request NIOHTTP1 cannot decode (400, or 431 past the
+    /// limits). `package` so the fuzzer (fuzz/README.md) can drive it over an EmbeddedChannel.
     package func addHTTPHandlers(to pipeline: ChannelPipeline.SynchronousOperations) throws {
-        try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+        try pipeline.configureHTTPServerPipeline(
+            withErrorHandling: false, withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits.decoderLimits)
         try pipeline.addHandler(AgentHTTPHandler(router: Router(server: self)))
     }
 
@@ -75,16 +80,21 @@ public final class AgentServer: Sendable {
     struct Router: Sendable {
         let server: AgentServer
 
+        /// The 401 for a request without the token (judged on its head alone, so that no body
+        /// of an unauthenticated peer is read), or nil when it may go on. `GET /health` is
+        /// public: a supervisor's liveness check holds no token (docs/agent.md).
+        func refusal(of request: AgentHTTPRequest) -> AgentHTTPResponse? {
+            if request.method == "GET" && request.path == "/health" { return nil }
+            guard let token = server.token, !token.accepts(authorization: request.header("authorization")) else { return nil }
+            var response = AgentHTTPResponse.text(401, "unauthorized: send Authorization: Bearer <token from the agent's --token-file>\n")
+            response.headers.append(("WWW-Authenticate", "Bearer"))
+            return response
+        }
+
         func respond(to request: AgentHTTPRequest, completion: @escaping @Sendable (AgentHTTPResponse) -> Void) {
-            if request.method == "GET" && request.path == "/health" {
-                return completion(.text(200, "ok\n"))
-            }
-            if let token = server.token, !token.accepts(authorization: request.header("authorization")) {
-                var response = AgentHTTPResponse.text(401, "unauthorized: send Authorization: Bearer <token from the agent's --token-file>\n")
-                response.headers.append(("WWW-Authenticate", "Bearer"))
-                return completion(response)
-            }
+            if let refusal = refusal(of: request) { return completion(refusal) }
             switch (request.method, request.path) {
+            case ("GET", "/health"): completion(.text(200, "ok\n"))
             case ("GET", "/v1/samples"): completion(samples(request))
             case ("GET", "/v1/status"): completion(status())
             case ("GET", "/metrics"):

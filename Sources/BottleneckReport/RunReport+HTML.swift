@@ -101,7 +101,7 @@ extension RunReport {
             if !v.next.isEmpty { out += "<p>Next: " + v.next.map { "<code>\(h($0))</code>" }.joined(separator: ", ") + "</p>\n" }
             out += "</article>\n"
         }
-        if let failed = failedRequestsTable(d) { out += htmlTable(failed) }
+        if let failed = failedRequestsTable(d) { out += "<h3>\(h(failed.title))</h3>\n" + htmlTable(failed) }
         let hints = MissingEvidenceHint.lines(d.missingEvidence)
         if !hints.isEmpty {
             out += "<p class=\"bn-meta\">Evidence that could have changed this verdict but was not measured: " + hints.map { h($0) }.joined(separator: "; ") + "</p>\n"

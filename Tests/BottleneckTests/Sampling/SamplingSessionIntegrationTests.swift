@@ -76,7 +76,9 @@ struct SamplingSessionIntegrationTests {
         let session = try SamplingSession(configuration: configuration, outputPath: output, now: MonotonicClock.now)
         session.start()
         session.markStep(0, name: "burn")
-        usleep(1_500_000)
+        // 2.5 s: connections by state are read every second, and the step must hold such a tick
+        // (the first is before it) even when other tests leave the sampler thread late.
+        usleep(2_500_000)
         let summary = session.stop()
 
         let records = try Self.records(output)

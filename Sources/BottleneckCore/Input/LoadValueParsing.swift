@@ -19,8 +19,16 @@ public enum LoadValueParsing: Sendable {
         guard let value = Double(number), value.isFinite, value >= 0 else {
             throw LoadError(.badInput, "not a duration; use a number with a unit, like 30s, 250ms or 2m")
         }
-        return UInt64((value * scale).rounded())
+        // A year is longer than any run or timeout; past it the nanoseconds would overflow UInt64.
+        let nanoseconds = (value * scale).rounded()
+        guard nanoseconds <= maximumDurationNanoseconds else {
+            throw LoadError(.badInput, "the duration is longer than a year; use a number with a unit, like 30s, 250ms or 2m")
+        }
+        return UInt64(nanoseconds)
     }
+
+    /// The longest duration accepted: 365 days, in nanoseconds.
+    public static let maximumDurationNanoseconds = 365.0 * 86_400 * 1e9
 
     /// A positive request rate.
     public static func rate(_ text: String) throws(LoadError) -> Double {

@@ -65,6 +65,7 @@ struct ProbeSpecTests {
         ("name: x\nrate: 5\nramp: 1..5/2\n", "x.yaml:3:1", "rate and ramp conflict"),
         ("name: x\nsteps:\n  - {rate: 5, duration: soon}\n", "x.yaml:3:25", "steps.duration \"soon\": not a duration"),
         ("name: x\nmethod: BREW\n", "x.yaml:2:9", "method \"BREW\": use one of GET"),
+        ("name: x\ntimeout: 1e30s\n", "x.yaml:2:10", "timeout \"1e30s\": the duration is longer than a year"),
         ("- a\n- b\n", "x.yaml", "mapping"),
         ("name: [unclosed\n", "x.yaml", "not valid YAML"),
     ])

@@ -131,7 +131,7 @@ package struct FailureAccount: Sendable {
             if !requests.isEmpty { causes[kind.rawValue, default: 0] += requests.count }
         }
         for (i, f) in failures.enumerated() {
-            if f.status >= 500 { if [502, 503, 504].contains(f.status) { gatewayErrors += 1 } else { serviceErrors += 1 } }
+            if Self.isGatewayError(f.status) { gatewayErrors += 1 } else if f.status >= 500 { serviceErrors += 1 }
             guard !explained.contains(i) else { continue }
             causes[Self.cause(of: f), default: 0] += 1
         }
@@ -144,8 +144,11 @@ package struct FailureAccount: Sendable {
         f.error == "reset" || f.error == "closed" || f.status >= 500
     }
 
+    /// 502, 503 or 504: a gateway's answer (RFC 9110 15.6.3–15.6.5), from the proxy in front.
+    package static func isGatewayError(_ status: Int) -> Bool { (502...504).contains(status) }
+
     static func cause(of f: RequestAggregates.FailedRequest) -> String {
-        if [502, 503, 504].contains(f.status) { return "gateway-5xx" }
+        if isGatewayError(f.status) { return "gateway-5xx" }
         if f.status >= 500 { return "service-5xx" }
         switch f.error {
         case "timeout", "refused", "reset", "closed": return f.error

@@ -336,8 +336,9 @@ public struct RunEvidence: EvidenceSource {
         if requests.largestSuccessBytes > 0 { run[Metric.payloadLargestOkMb] = requests.largestSuccessBytes / 1e6 }
         for index in steps.indices {
             let failed = requests.failures.filter { $0.step == summary.steps[index].index }
-            steps[index][Metric.errorsGateway5xx] = Double(failed.filter { [502, 503, 504].contains($0.status) }.count)
-            steps[index][Metric.errorsService5xx] = Double(failed.filter { $0.status >= 500 && ![502, 503, 504].contains($0.status) }.count)
+            let gateway = failed.filter { FailureAccount.isGatewayError($0.status) }.count
+            steps[index][Metric.errorsGateway5xx] = Double(gateway)
+            steps[index][Metric.errorsService5xx] = Double(failed.filter { $0.status >= 500 }.count - gateway)
         }
 
         let knee = kneeIndex(summary.steps, sloP99Milliseconds: sloP99Milliseconds)

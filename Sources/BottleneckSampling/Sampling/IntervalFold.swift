@@ -67,9 +67,8 @@ struct IntervalFold {
     /// cgroup's) rose: the kernel counts the kill when it sends SIGKILL, and the victim may be
     /// seen gone one tick later.
     private var oomTicks: [UInt64] = []
-    /// This tick's OOM-kill increases: the host's, and by cgroup path.
-    private var hostOOMRose = false
-    private var cgroupsWithOOM: Set<String> = []
+    /// Whether an OOM-kill counter (the host's, or a sampled cgroup's) rose in this tick.
+    private var oomRose = false
 
     /// Forgets every previous value (a new session, or lines lost).
     mutating func forget() {
@@ -85,12 +84,11 @@ struct IntervalFold {
     /// that exits is forgotten at its `exit` record).
     mutating func interval(of tick: SampleTick) -> Interval {
         var interval = Interval()
-        hostOOMRose = false
-        cgroupsWithOOM = []
+        oomRose = false
         if let host = tick.host { interval.host = add(host) }
         for process in tick.processes { add(process, at: tick.t, to: &interval) }
         for cgroup in tick.cgroups { add(cgroup, to: &interval) }
-        if hostOOMRose || !cgroupsWithOOM.isEmpty { oomTicks = Array((oomTicks + [tick.t]).suffix(2)) }
+        if oomRose { oomTicks = Array((oomTicks + [tick.t]).suffix(2)) }
         for exit in tick.exits { recordExit(exit, at: tick.t) }
         for network in tick.networks { add(network, to: &interval) }
         previousT = tick.t
@@ -116,7 +114,7 @@ struct IntervalFold {
     private mutating func add(_ host: HostTick) -> HostInterval? {
         let before = hostOOMKills
         hostOOMKills = host.oomKills
-        if let before, let after = host.oomKills, after > before { hostOOMRose = true }
+        if let before, let after = host.oomKills, after > before { oomRose = true }
         guard let rates = host.rates else { return nil }
         var ooms: UInt64 = 0
         if let before, let after = host.oomKills { ooms = CounterDelta.increase(from: before, to: after) }
@@ -169,7 +167,7 @@ struct IntervalFold {
                                       throttledNanoseconds: c.cpu?.throttledNanoseconds, oomKills: c.memory?.oomKills,
                                       memoryLimitBytes: c.memory?.limitBytes)
         let before = cgroups.updateValue(counters, forKey: CgroupKey(role: c.role, path: c.path))
-        if let a = before?.oomKills, let b = counters.oomKills, b > a { cgroupsWithOOM.insert(c.path) }
+        if let a = before?.oomKills, let b = counters.oomKills, b > a { oomRose = true }
         var periods: UInt64 = 0, throttled: UInt64 = 0, throttledNanoseconds: UInt64 = 0
         if c.rates != nil, let before {
             if let p0 = before.periods, let p1 = counters.periods, let n0 = before.throttledPeriods, let n1 = counters.throttledPeriods {

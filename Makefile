@@ -31,19 +31,19 @@ test: setup
 	$(SWIFT) build --build-tests
 	BOTTLENECK_REQUIRE_TEST_DEPENDENCIES=1 $(SWIFT) test --skip-build --no-parallel
 	testbed/tests/run
-	testbed/.venv/bin/python scripts/diagnose-testbed.py --paths ramp,rate --rate-share 3 $(DEBUG_BIN)
+	testbed/.venv/bin/python scripts/diagnose-testbed.py --paths ramp,rate,probe --rate-share 3 $(DEBUG_BIN)
 
 # `bottleneck diagnose` against every test-bed scenario as CI runs it: the ramp path everywhere,
 # the stated-rate path for a third of them; expected vs named culprit, N passed, N failed.
 test-diagnosis: setup
 	$(SWIFT) build --product bottleneck
-	testbed/.venv/bin/python scripts/diagnose-testbed.py --paths ramp,rate --rate-share 3 $(DEBUG_BIN)
+	testbed/.venv/bin/python scripts/diagnose-testbed.py --paths ramp,rate,probe --rate-share 3 $(DEBUG_BIN)
 
 # The full diagnosis matrix: both user paths (ramp to the knee; a fixed rate at a factor of the
 # capacity measured in the same run) on every test-bed scenario (about 45 minutes on 2 cores).
 test-diagnosis-full: setup
 	$(SWIFT) build --product bottleneck
-	testbed/.venv/bin/python scripts/diagnose-testbed.py --paths ramp,rate --rate-share 1 $(DEBUG_BIN)
+	testbed/.venv/bin/python scripts/diagnose-testbed.py --paths ramp,rate,probe --rate-share 1 $(DEBUG_BIN)
 
 demo: release
 	@scripts/demo.sh $(RELEASE_BIN)

@@ -3,7 +3,7 @@
 the culprit it names with the one each scenario expects there. Prints one row per
 scenario x path, then `N passed, N failed, N skipped` and the total wall time.
 
-Usage: scripts/diagnose-testbed.py BOTTLENECK_BIN [--paths ramp,rate] [--rate-share K]
+Usage: scripts/diagnose-testbed.py BOTTLENECK_BIN [--paths ramp,rate,probe] [--rate-share K]
            [--rate-offset N] [--budget 45s] [SCENARIO...]
 Run it with the test bed's Python (testbed/.venv/bin/python): it reads the scenario YAML and
 drives wrk through testbed/checks/lib.py. Needs root (the test bed does).
@@ -27,7 +27,10 @@ their own) is waited for (up to 5 minutes), never torn down; the script holds th
 suite's lock (/run/bottleneck-testbed.lock) while it runs.
 
 Options:
-  --paths ramp,rate   which paths to run (default both)
+  --paths ramp,rate,probe  which paths to run (default all). probe runs `bottleneck probe
+                      connections` on scenarios with `expect.probe` and checks its culprit, cause
+                      and the limit (limit_of) and queue (queued_of) within 5% of the bed's setting;
+                      `expect.paths` limits a scenario to some paths
   --rate-share K      run the rate path only for every K-th scenario: those at index i of
                       the sorted list of ALL scenario names with i % K == N % K (--rate-offset
                       N, default 1: with K=3 that is healthy, heavy-preprocessing-mild,
@@ -120,8 +123,52 @@ def expectations(spec):
     rate = exp.get("rate") or {}
     if not isinstance(rate, dict):
         rate = {"factor": float(rate)}
-    return {"ramp": (exp.get("ramp", culprit), None),
-            "rate": (rate.get("culprit", culprit), float(rate.get("factor", 0.5)))}
+    out = {"ramp": (exp.get("ramp", culprit), None),
+           "rate": (rate.get("culprit", culprit), float(rate.get("factor", 0.5)))}
+    if exp.get("probe"):
+        out["probe"] = (exp["probe"].get("culprit", culprit), None)
+    return out
+
+
+def scenario_paths(spec, exp):
+    """The paths a scenario is judged on: `expect.paths`, or ramp and rate (and probe when it
+    has `expect.probe`)."""
+    declared = (spec.get("expect") or {}).get("paths")
+    return [p for p in (declared or ["ramp", "rate", "probe"]) if p in exp]
+
+
+def bed_value(bed, dotted):
+    """`service.nofile` -> bed["service"]["nofile"]."""
+    value = bed
+    for key in dotted.split("."):
+        value = (value or {}).get(key)
+    return value
+
+
+def judge_probe(name, expected, code, out, spec, bed):
+    """(named, cause, result, detail) of one `probe connections` run: the culprit and cause,
+    and the limit (and queue) within 5% of the configured value the scenario names."""
+    want = (spec.get("expect") or {}).get("probe") or {}
+    verdicts = out.get("verdicts") or []
+    named = verdicts[0]["culprit"] if verdicts else "none"
+    cause = verdicts[0].get("cause", "-") if verdicts else "-"
+    problems = []
+    if named != expected:
+        problems.append(f"culprit {named}")
+    if want.get("cause") and cause != want["cause"]:
+        problems.append(f"cause {cause}, want {want['cause']}")
+    figures = []
+    for key, field in (("limit_of", "limit"), ("queued_of", "queued")):
+        if not want.get(key):
+            continue
+        configured = bed_value(bed, want[key])
+        found = out.get(field)
+        figures.append(f"{field} {found} vs {want[key]} {configured}")
+        if configured is None or found is None or abs(found - configured) > 0.05 * configured:
+            problems.append(f"{field} {found} not within 5% of {want[key]} = {configured}")
+    detail = "; ".join(f"{v['culprit']}/{v.get('cause', '-')}" for v in verdicts[:3]) or "no verdict"
+    detail = ", ".join(figures) + ("; " if figures else "") + detail
+    return named, cause, ("FAIL" if problems else "PASS"), ("; ".join(problems) + "; " if problems else "") + detail
 
 
 def measure_capacity(bed, spec, work):
@@ -218,16 +265,16 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("bin", help="the bottleneck binary")
     ap.add_argument("scenarios", nargs="*")
-    ap.add_argument("--paths", default="ramp,rate")
+    ap.add_argument("--paths", default="ramp,rate,probe")
     ap.add_argument("--rate-share", type=int, default=1)
     ap.add_argument("--rate-offset", type=int, default=1)
     ap.add_argument("--budget", default="45s")
     a = ap.parse_intermixed_args()
     binary = os.path.abspath(a.bin)
     paths = [p.strip() for p in a.paths.split(",") if p.strip()]
-    bad = [p for p in paths if p not in ("ramp", "rate")]
+    bad = [p for p in paths if p not in ("ramp", "rate", "probe")]
     if bad or not paths:
-        ap.error(f"--paths: ramp and/or rate, got {a.paths!r}")
+        ap.error(f"--paths: ramp, rate and/or probe, got {a.paths!r}")
     if a.rate_share < 1:
         ap.error("--rate-share must be >= 1")
     all_names = sorted(f[:-5] for f in os.listdir(SCENARIOS) if f.endswith(".yaml"))
@@ -254,7 +301,9 @@ def main():
     for name in names:
         spec = scenario(name)
         exp = expectations(spec)
-        want = [p for p in paths if p == "ramp" or all_names.index(name) % a.rate_share == a.rate_offset % a.rate_share]
+        own = scenario_paths(spec, exp)
+        want = [p for p in paths if p in own and
+                (p != "rate" or all_names.index(name) % a.rate_share == a.rate_offset % a.rate_share)]
         if not want:
             continue
         if "netem" in ((spec.get("expect") or {}).get("requires") or []):
@@ -293,6 +342,15 @@ def main():
             for p in sorted(want, key=lambda p: p != "rate"):
                 t0 = time.time()
                 expected, factor = exp[p]
+                if p == "probe":
+                    args = [binary, "probe", "connections", "--target", bed["target"], "--json"]
+                    code, out, why = run_diagnose(args, 200)
+                    if out is None:
+                        row(name, "probe", expected, "-", "-", "FAIL", time.time() - t0, why)
+                        continue
+                    named, cause, result, detail = judge_probe(name, expected, code, out, spec, bed)
+                    row(name, "probe", expected, named, cause, result, time.time() - t0, detail)
+                    continue
                 if p == "ramp":
                     label = "ramp"
                     args = wrap + [binary, "diagnose"] + base + ["--budget", a.budget] + tail

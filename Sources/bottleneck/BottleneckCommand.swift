@@ -14,7 +14,7 @@ struct BottleneckCommand: AsyncParsableCommand {
             3 the run is invalid (the load generator could not keep up), so its numbers must not be trusted.
             """,
         version: BottleneckVersion.current,
-        subcommands: [LoadCommand.self, DiagnoseCommand.self, CapacityCommand.self, PlaybookCommand.self, ReportCommand.self, CaptureCommand.self, RulesCommand.self, AgentCommand.self]
+        subcommands: [LoadCommand.self, DiagnoseCommand.self, CapacityCommand.self, PlaybookCommand.self, ProbeCommand.self, ReportCommand.self, CaptureCommand.self, RulesCommand.self, AgentCommand.self]
     )
 
     /// Parses and runs like ArgumentParser's default, but maps usage errors and the

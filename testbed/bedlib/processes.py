@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import re
 import shutil
 import signal
@@ -101,8 +102,9 @@ def teardown(state: State) -> list[str]:
 
 
 def spawn(state: State, name: str, cmd: list[str], ns: str | None, cg: dict | list | None,
-          logpath: str, env: dict | None = None) -> int:
-    """Start `cmd` in netns `ns` and cgroup(s) `cg` (one record or a list: a CPU and a memory cgroup)."""
+          logpath: str, env: dict | None = None, nofile: int | None = None) -> int:
+    """Start `cmd` in netns `ns` and cgroup(s) `cg` (one record or a list: a CPU and a memory cgroup),
+    with `ulimit -n nofile` (soft and hard) when given."""
     if ns:
         cmd = ["ip", "netns", "exec", ns] + cmd
     logf = open(logpath, "ab")
@@ -111,6 +113,8 @@ def spawn(state: State, name: str, cmd: list[str], ns: str | None, cg: dict | li
     def pre():
         for g in groups:
             cgroups.join(g)
+        if nofile:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
 
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
                          start_new_session=True, preexec_fn=pre, env=env, close_fds=True)
@@ -199,7 +203,8 @@ def start_service(state: State, sc: dict, netns: bool, rundir: str, cg: dict | l
     timing_log = os.path.join(rundir, "service-timings.jsonl")
     cmd += ["--timing-log", timing_log]
     logpath = os.path.join(rundir, "service.log")
-    pid = spawn(state, "service", cmd, NS_SVC if netns else None, cg, logpath)
+    nofile = int(svc["nofile"]) if svc.get("nofile") else None
+    pid = spawn(state, "service", cmd, NS_SVC if netns else None, cg, logpath, nofile=nofile)
     addr = LINKS["service"][5] if netns else "127.0.0.1"
     url = f"http://{addr}:{port}"
     health = wait_http(url + "/health", pid, float(svc.get("start_timeout", 90)), "service", logpath)
@@ -217,7 +222,7 @@ def start_service(state: State, sc: dict, netns: bool, rundir: str, cg: dict | l
             "server": str(svc.get("server", "gunicorn")), "worker_class": worker_class,
             "workers": expected, "threads": int(svc.get("threads", 4)),
             "server_timing": server_timing, "phase_names": phase_names or None,
-            "timing_log": timing_log}
+            "timing_log": timing_log, "nofile": nofile, "backlog": int(svc.get("backlog", 2048))}
 
 
 def start_proxy(state: State, sc: dict, netns: bool, rundir: str, cg: dict | None,
@@ -235,6 +240,7 @@ def start_proxy(state: State, sc: dict, netns: bool, rundir: str, cg: dict | Non
         tpl = string.Template(f.read())
     conf = tpl.safe_substitute(
         WORKERS=str(px.get("workers", 1)), UPSTREAM=upstream,
+        WORKER_CONNECTIONS=str(int(px.get("worker_connections", 4096))),
         KEEPALIVE_BLOCK=f"keepalive {int(px.get('keepalive_connections', 32))};" if keepalive else "",
         CONN_HEADER="" if keepalive else "close", HTTP_VERSION="1.1" if keepalive else "1.0",
         BUFFERING="on" if px.get("buffering", True) else "off", LISTEN=listen, PREFIX=prefix)
@@ -255,7 +261,8 @@ def start_proxy(state: State, sc: dict, netns: bool, rundir: str, cg: dict | Non
             "error_log": os.path.join(prefix, "error.log"), "address": addr,
             "upstream": upstream, "keepalive": keepalive,
             "buffering": bool(px.get("buffering", True)),
-            "workers": int(px.get("workers", 1)), "cgroup": cg["paths"][0] if cg else None}
+            "workers": int(px.get("workers", 1)), "cgroup": cg["paths"][0] if cg else None,
+            "worker_connections": int(px.get("worker_connections", 4096))}
 
 
 def find_leftovers() -> dict:

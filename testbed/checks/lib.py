@@ -530,3 +530,52 @@ def server_phases(bed: dict, r: dict, since: float, res: "Result | None" = None)
 def shares(ms: dict) -> dict:
     tot = sum(ms.get(k, 0.0) for k in SEGMENTS)
     return {k: (ms.get(k, 0.0) / tot if tot else 0.0) for k in SEGMENTS}
+
+
+def open_connections(url: str, count: int, request: bool = True, timeout: float = 1.5) -> tuple[list, int, str]:
+    """Opens up to `count` connections to `url`'s host one after another and keeps them open;
+    with `request`, sends a keep-alive GET on each and waits for the response head. Stops at
+    the first that fails. Returns (the sockets, how many were served, how the next failed)."""
+    import socket
+    from urllib.parse import urlparse
+    u = urlparse(url)
+    held, why = [], "none failed"
+    for _ in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect((u.hostname, u.port or 80))
+            if request:
+                get_head(s, url)
+        except (OSError, ConnectionError) as e:
+            why = type(e).__name__ if not str(e) else str(e)
+            s.close()
+            break
+        held.append(s)
+    return held, len(held), why
+
+
+def listener_queue(netns: str | None, port: int) -> tuple[int, int] | None:
+    """(accept queue now, backlog) of the listener on `port`, from `ss -ltn` (Recv-Q, Send-Q)."""
+    cmd = (["ip", "netns", "exec", netns] if netns else []) + ["ss", "-ltnH", f"sport = :{port}"]
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 3:
+            return int(parts[1]), int(parts[2])
+    return None
+
+
+def get_head(s, url: str) -> bytes:
+    """Sends a keep-alive GET for `url` on socket `s` and reads up to the end of the response
+    head; ConnectionError when the server closes first."""
+    from urllib.parse import urlparse
+    u = urlparse(url)
+    s.sendall(f"GET {u.path or '/'} HTTP/1.1\r\nHost: {u.netloc}\r\n\r\n".encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return data

@@ -15,6 +15,8 @@ public enum RunFile: String, Sendable, CaseIterable {
     case diagnosis = "diagnosis.json"
     case evidence = "evidence.json"
     case capacity = "capacity.json"
+    /// What `bottleneck probe connections` found (`ConnectionsRecord`).
+    case connections = "connections.json"
 
     /// The run `--backend` makes straight to the service: a run directory of its own inside this one.
     public static let bypassDirectory = "bypass"

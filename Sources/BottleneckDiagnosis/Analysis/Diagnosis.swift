@@ -59,7 +59,8 @@ public struct DiagnosisResult: Sendable, Codable {
     public static func evaluate(evidence: RunEvidence, rules: [Rule]) -> DiagnosisResult {
         let directory = evidence.directory
         let sloP99Milliseconds = evidence.sloP99Milliseconds
-        let outcome = RuleEngine(rules: rules, catalog: EvidenceCatalog.catalog).evaluate(evidence)
+        // The connections probe's rules read connections.json, which a load run does not have.
+        let outcome = RuleEngine(rules: rules.filter { !$0.readsConnectionsProbe }, catalog: EvidenceCatalog.catalog).evaluate(evidence)
         let steps = evidence.summary.steps
         func meets(_ step: StepResult) -> Bool { RunEvidence.meetsObjective(step, sloP99Milliseconds: sloP99Milliseconds) }
         let sloMet = !steps.isEmpty && steps.allSatisfy(meets)

@@ -29,7 +29,27 @@ public enum DiagnosisReportText: Sendable {
             out += "No rule named a culprit"
             out += r.sloMet ? ".\n" : ", but the SLO broke: the evidence to tell why is missing (see below).\n"
         }
-        for (rank, v) in r.verdicts.enumerated() {
+        out += renderVerdicts(r.verdicts)
+        if let causes = r.failedRequests, !causes.isEmpty {
+            out += "\nFailed requests: \(causes.reduce(0) { $0 + $1.requests }), each under its cause:\n"
+            for c in causes { out += "  \(String(c.requests).leftPadded(to: 6))  \(c.meaning) (\(c.cause))\n" }
+        }
+        out += renderMissing(r.missingEvidence)
+        out += "\nRun directory: \(r.runDirectory)\n"
+        return out
+    }
+
+    /// The evidence the rules wanted and did not have, with how to get it.
+    package static func renderMissing(_ missing: [String]) -> String {
+        let hints = MissingEvidenceHint.lines(missing)
+        guard !hints.isEmpty else { return "" }
+        return "\nEvidence that could have changed this verdict but was not measured:\n" + hints.map { "  - \($0)\n" }.joined()
+    }
+
+    /// The ranked verdicts, each with its explanation, the comparisons behind it and what to read next.
+    package static func renderVerdicts(_ verdicts: [Verdict]) -> String {
+        var out = ""
+        for (rank, v) in verdicts.enumerated() {
             out += "\(rank + 1). \(v.culprit.rawValue.uppercased()) — \(v.cause)  [\(v.severity.rawValue), confidence \(String(format: "%.2f", v.confidence)), rule \(v.rule)"
             if let step = v.step { out += ", step \(step + 1)" }
             out += "]\n"
@@ -43,16 +63,6 @@ public enum DiagnosisReportText: Sendable {
             }
             if !v.next.isEmpty { out += "   next: \(v.next.joined(separator: ", "))\n" }
         }
-        if let causes = r.failedRequests, !causes.isEmpty {
-            out += "\nFailed requests: \(causes.reduce(0) { $0 + $1.requests }), each under its cause:\n"
-            for c in causes { out += "  \(String(c.requests).leftPadded(to: 6))  \(c.meaning) (\(c.cause))\n" }
-        }
-        let hints = MissingEvidenceHint.lines(r.missingEvidence)
-        if !hints.isEmpty {
-            out += "\nEvidence that could have changed this verdict but was not measured:\n"
-            for line in hints { out += "  - \(line)\n" }
-        }
-        out += "\nRun directory: \(r.runDirectory)\n"
         return out
     }
 

@@ -113,6 +113,42 @@ example: capacity-plan_example.txt
 needs: [server]
 
 """#),
+        ("connections.md", #"""
+# Playbook: how many connections does the server hold, and what stops it?
+
+`bottleneck probe connections --target URL` answers it (see `bottleneck probe connections --help`).
+It opens idle keep-alive connections in growing batches (8, 16, 32 … up to 512 more a level) up to
+`--max` (default 10,000, bounded by the tool's own fd limit, which it raises to the hard limit), pings
+each about once a second so the server's keep-alive timeout does not close it (any HTTP answer counts;
+`--ping-path /health` keeps a slow model out of it), and times a fresh request on a new connection at
+each level. It stops at the first level where connections fail, says how (refused, SYN not answered,
+reset, closed, never answered, 5xx), then counts how many more connections the kernel completes into
+the accept queue before it drops SYNs. The service's and the proxy's processes are found by their
+listening sockets and sampled: fds against `ulimit -n`, accept queues, listen overflows.
+
+Only probe servers you run: ten thousand connections is a denial of service to a shared one.
+
+1. `connection-limit-by-fd-limit`: the server's process reached its open-file limit; `accept()` fails
+   with EMFILE and new connections wait. Check with `grep 'open files' /proc/PID/limits` and
+   `ls /proc/PID/fd | wc -l`. Raise it where the server starts: systemd `LimitNOFILE=65536`,
+   `docker run --ulimit nofile=65536:65536`, Kubernetes through the container runtime's default, or
+   `ulimit -n 65536` in the entrypoint script.
+2. `proxy-connection-limit`: nginx stopped accepting at `worker_connections` per worker, which counts
+   client and upstream connections together. Raise `worker_connections` (and `worker_processes`), and
+   `worker_rlimit_nofile` above it.
+3. `connections-held-by-sync-workers`: the server closes every connection after answering (gunicorn
+   sync workers), and each open connection pins a worker: the limit is the worker count. A buffering
+   proxy in front (nginx reads the whole request before it passes it on) or an async/threaded worker
+   class (uvicorn workers, gunicorn gthread) fixes it.
+4. `connection-limit-by-backlog`: once the server stopped taking connections, its listen backlog filled
+   and SYNs were dropped; clients wait for SYN retries (1 s, 3 s, 7 s). The backlog is
+   `min(backlog argument, net.core.somaxconn)`; `ss -ltn` shows it as Send-Q of the listener and the
+   queue as Recv-Q. A deeper backlog makes clients wait longer instead of failing fast; fix the limit
+   before it.
+5. `connection-limit`: a limit no other rule explains (a `limit_concurrency` setting, a load balancer's
+   or firewall's connection cap). The level table shows where it began.
+
+"""#),
         ("input-size-and-memory.md", #"""
 # Playbook: time and memory that grow with input size
 

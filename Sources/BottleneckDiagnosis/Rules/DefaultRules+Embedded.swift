@@ -2,6 +2,78 @@
 extension DefaultRules {
     /// (file name, YAML text) of every default rule file, in name order.
     static let embedded: [(String, String)] = [
+        ("connections.yaml", #"""
+# Rules about a connections probe (`bottleneck probe connections`, connections.json): how many
+# simultaneous connections the server holds and what stops it. They read only connections.*
+# metrics, run-level values of the probe, so a load run's diagnosis leaves them out. Each
+# names what ended the growth; the thresholds come from what the kernel or server does at
+# the limit, not from a test-bed figure.
+- id: connection-limit-by-fd-limit
+  culprit: server
+  cause: connection-limit-by-fd-limit
+  description: "The server stopped taking connections when a process reached its open-file limit (ulimit -n): accept() fails with EMFILE and new connections wait in the accept queue."
+  # Each connection is a file descriptor, and accept() fails with EMFILE when the process holds
+  # exactly its soft limit. The sampler reads fds every interval, so at the limit it sees the
+  # limit or a few under it (a transient file closed between reads): 97% of the limit is "at
+  # it" for any limit from 100 up, and a healthy server sits far below.
+  when: connections.limit >= 1 and connections.server_fd_usage >= 0.97
+  severity: high
+  explain: "The server held {connections.limit:.0f} connections; then its process had {connections.server_fds:.0f} files open of its limit of {connections.server_fd_limit:.0f} (ulimit -n), so accept() failed and new connections waited unanswered. Raise the limit (systemd LimitNOFILE=, docker --ulimit nofile=, ulimit -n before the server starts) to well above the connections you expect, plus the files the process keeps open."
+  next: [playbooks/connections.md]
+
+- id: proxy-connection-limit
+  culprit: proxy
+  cause: proxy-connection-limit
+  description: "The reverse proxy stopped taking connections while the service behind it had room: its per-worker connection cap (nginx worker_connections) was reached."
+  # The proxy stopped accepting: connections waited in its own accept queue, and it was not at
+  # its fd limit. A service that fails behind it does not do this: nginx keeps accepting clients
+  # and answers them 502/504 (connections.server_errors). nginx counts client and
+  # upstream connections against worker_connections, so the proxy's connections at the limit
+  # (its fds at most minus at rest) is the figure to compare with the setting.
+  when: connections.limit >= 1 and connections.proxy_accept_queue_max >= 1 and connections.proxy_fd_usage < 0.97
+  severity: high
+  explain: "Clients got {connections.limit:.0f} connections served through the proxy; then new ones waited in the proxy's accept queue (up to {connections.proxy_accept_queue_max:.0f}). The proxy held {connections.proxy_connections_at_limit:.0f} connections at the limit, to clients and upstream together: raise nginx's worker_connections (and worker_processes), keeping worker_rlimit_nofile above it."
+  next: [playbooks/connections.md, playbooks/proxy-overhead.md]
+
+- id: connection-limit-by-backlog
+  culprit: server
+  cause: connection-limit-by-backlog
+  description: "Once the server stopped taking connections, its listen backlog filled and the kernel dropped the next SYNs: clients wait 1 s, 3 s, 7 s for SYN retries, or time out."
+  # The kernel drops a SYN when the listener's accept queue is full (ListenOverflows), and the
+  # client sees its connect time out. Both ends must agree: the probe's connects timed out and
+  # the server's namespace counted overflows, and the queue was the server's own listener.
+  # The queue depth the probe counted is the backlog plus one (the kernel's check is ">").
+  when: connections.connect_timeouts >= 1 and connections.server_listen_overflows >= 1 and connections.server_accept_queue_max >= 1
+  severity: warn
+  explain: "After the limit, {connections.queued:.0f} more connections were established but waited unanswered in the server's accept queue (its listen backlog + 1), and the next SYNs were dropped ({connections.server_listen_overflows:.0f} listen overflows, {connections.connect_timeouts:.0f} connects timed out). A deeper backlog (gunicorn --backlog, and net.core.somaxconn) only makes clients wait longer; the limit before it is the fault to fix."
+  next: [playbooks/connections.md]
+
+- id: connections-held-by-sync-workers
+  culprit: server
+  cause: connections-held-by-sync-workers
+  description: "The server answers Connection: close and each connection pins a worker while it is open (sync workers): a few slow or idle clients take every worker."
+  # A server that closes after every answer cannot hold idle connections: a sync worker
+  # (gunicorn sync, a thread per connection) blocks reading the one it accepted. The probe
+  # then held silent connections and a fresh request stopped being answered after `limit` of
+  # them: the number of workers. Any limit counts; it is as low as the worker count.
+  when: connections.keep_alive < 1 and connections.limit >= 1
+  severity: high
+  explain: "The server closes every connection after answering, and {connections.limit:.0f} open connections without a request were enough to leave a new request unanswered: each pinned a worker ({connections.server_processes:.0f} server processes). Slow clients, uploads or idle connections take the workers the same way. Put a buffering proxy in front (nginx), or use an async or threaded worker class (gunicorn gthread or uvicorn workers)."
+  next: [playbooks/connections.md, playbooks/python-workers-and-gil.md]
+
+- id: connection-limit
+  culprit: server
+  cause: connection-limit
+  description: "The server stopped serving new connections at a count the other rules do not explain."
+  # The catch-all: a limit was found, but no fd limit, proxy queue or sync worker explains it.
+  # It says what the probe saw so the user can look (a max-connections setting, a firewall's
+  # connection cap, a load balancer's limit); it is a warning because its cause is unnamed.
+  when: connections.limit >= 0 and connections.server_fd_usage < 0.97 and connections.keep_alive >= 1 and connections.proxy_accept_queue_max < 1
+  severity: warn
+  explain: "The server stopped serving new connections after {connections.limit:.0f}, with no fd limit, proxy queue or sync worker behind it: look for a max-connections setting (the server's limit_concurrency, a load balancer's or firewall's connection cap)."
+  next: [playbooks/connections.md]
+
+"""#),
         ("failures.yaml", #"""
 # Rules about requests that failed because a server process died. The sampler sees a sampled
 # server process end between two samples; the requests it took with it are those sent before

@@ -159,6 +159,13 @@ struct IntervalFold {
             r.runDelayNanoseconds &+= runDelay
             r.nonvoluntarySwitches &+= nonvoluntary
             if r.allowedCPUs == nil { r.allowedCPUs = p.allowedCPUs.map { Int($0) } }
+            if let fds = p.fds.map({ Int(clamping: $0) }) {
+                r.fdsMax = max(r.fdsMax ?? 0, fds)
+                if let limit = p.fdLimit.map({ Int(clamping: $0) }), limit > 0 {
+                    let usage = DescriptorUsage(fds: fds, limit: limit)
+                    if usage.ratio > (r.fdUsage?.ratio ?? -1) { r.fdUsage = usage }
+                }
+            }
         }
     }
 

@@ -119,6 +119,13 @@ public struct RoleAggregate: Sendable, Codable, Equatable {
     /// The kernel's account of the side's connections to the target (the generator's, from
     /// `tcp_info` through sock_diag); nil where it was not read.
     public var connections: TCPConnectionAccount?
+    /// Open fds / soft open-file limit of the process nearest its limit, at its highest in the
+    /// step, with that process's fds and limit then; nil where fds were not read.
+    public var fdUsageMax: Double?
+    public var fdsAtUsageMax: Int?
+    public var fdLimitAtUsageMax: Int?
+    /// The most open fds of any one process of the side in the step.
+    public var fdsMax: Int?
 
     /// The share of one core from which a process counts as saturated.
     public static let saturatedProcessCores = 0.85

@@ -16,6 +16,16 @@ struct RoleInterval {
     var runDelayNanoseconds: UInt64 = 0
     var nonvoluntarySwitches: UInt64 = 0
     var connections = ConnectionInterval()
+    /// The process nearest its open-file limit (open fds / soft limit), and the most fds of any one process.
+    var fdUsage: DescriptorUsage?
+    var fdsMax: Int?
+}
+
+/// One process's open file descriptors against its soft limit.
+struct DescriptorUsage {
+    var fds: Int
+    var limit: Int
+    var ratio: Double { Double(fds) / Double(limit) }
 }
 
 /// `tcp_info` of one side's connections in one interval: increases since the last sample.
@@ -172,6 +182,12 @@ struct StepAccumulator {
             side.aggregate.socketStatesMax[state.name] = max(side.aggregate.socketStatesMax[state.name] ?? 0, count)
         }
         side.aggregate.acceptQueueMax = max(side.aggregate.acceptQueueMax, r.acceptQueueMax)
+        if let usage = r.fdUsage, usage.ratio > (side.aggregate.fdUsageMax ?? -1) {
+            side.aggregate.fdUsageMax = usage.ratio
+            side.aggregate.fdsAtUsageMax = usage.fds
+            side.aggregate.fdLimitAtUsageMax = usage.limit
+        }
+        if let fds = r.fdsMax { side.aggregate.fdsMax = max(side.aggregate.fdsMax ?? 0, fds) }
         side.runDelay += r.runDelayNanoseconds
         side.nonvoluntary += r.nonvoluntarySwitches
         if r.connections.sampled > 0 {

@@ -18,6 +18,8 @@ final class TestHTTPServer: Sendable {
         var bodyLengths: [Int] = []
         var contentLengths: [Int] = []
         var connections = 0
+        /// Connections open now.
+        var active = 0
         var methods: [String] = []
     }
 
@@ -26,14 +28,23 @@ final class TestHTTPServer: Sendable {
     let seen = NIOLockedValueBox(Seen())
     var port: Int { channel.localAddress!.port! }
 
-    init(behaviour: Behaviour, host: String = "127.0.0.1") async throws {
+    /// `maxConnections`: a connection accepted while that many are open is closed at once
+    /// (a server out of connection slots).
+    init(behaviour: Behaviour, host: String = "127.0.0.1", maxConnections: Int? = nil) async throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let seen = self.seen
         channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                seen.withLockedValue { $0.connections += 1 }
+                let admitted = seen.withLockedValue { seen -> Bool in
+                    seen.connections += 1
+                    guard seen.active < (maxConnections ?? Int.max) else { return false }
+                    seen.active += 1
+                    return true
+                }
+                guard admitted else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in seen.withLockedValue { $0.active -= 1 } }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(Handler(behaviour: behaviour, seen: seen))

@@ -171,6 +171,11 @@ public struct RunEvidence: EvidenceSource {
                     let beforeSteps = result.index == summary.steps.first?.index ? serverSampling[-1]?.server.listenOverflows ?? 0 : 0
                     m[Metric.serverListenOverflows] = Double(server.listenOverflows + beforeSteps)
                     m[Metric.serverAcceptQueueMax] = Double(server.acceptQueueMax)
+                    if let usage = server.fdUsageMax {
+                        m[Metric.serverFdUsage] = usage
+                        m[Metric.serverFds] = server.fdsAtUsageMax.map(Double.init)
+                        m[Metric.serverFdLimit] = server.fdLimitAtUsageMax.map(Double.init)
+                    }
                     if let ratio = server.retransmitRatio { m[Metric.serverRetransmitRatio] = ratio }
                     m[Metric.serverRetransmittedSegments] = Double(server.retransmittedSegments)
                     m[Metric.serverOutSegments] = Double(server.outSegments)

@@ -401,6 +401,20 @@ extension DefaultRules {
   explain: "The listening socket overflowed {max_over_steps(server.listen_overflows):.0f} times (accept queue up to {max_over_steps(server.accept_queue_max):.0f}) while the service used under 80% of its {server.allowed_cores@knee:.1f} cores: raise the listen backlog and net.core.somaxconn, or add workers that accept faster."
   next: [playbooks/python-workers-and-gil.md]
 
+- id: server-fd-limit
+  culprit: server
+  cause: connection-limit-by-fd-limit
+  description: "A server process reached its open-file limit (ulimit -n) under the load: accept() fails with EMFILE, and new connections wait in the accept queue until they time out."
+  # Every connection is a file descriptor, and accept() fails when the process holds exactly its
+  # soft limit. The sampler reads fds every interval, so at the limit it sees it or a few under
+  # (a file opened and closed between reads): 97% of any limit from 100 up is "at it"; a healthy
+  # server sits far below. Whatever else limits the rate, connections beyond this point are
+  # refused service, so it is high at any step.
+  when: any_step(server.fd_usage >= 0.97)
+  severity: high
+  explain: "A server process had {max_over_steps(server.fds):.0f} files open against its limit of {max_over_steps(server.fd_limit):.0f} (ulimit -n): accept() failed and new connections waited unanswered. Raise the limit where the server starts (systemd LimitNOFILE=, docker --ulimit nofile=, ulimit -n), and find how many connections it holds with bottleneck probe connections."
+  next: [playbooks/connections.md]
+
 - id: memory-grows-with-input
   culprit: preprocessing
   cause: memory-per-input

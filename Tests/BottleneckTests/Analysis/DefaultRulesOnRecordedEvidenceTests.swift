@@ -53,6 +53,7 @@ struct DefaultRulesOnRecordedEvidenceTests {
         "loadgen-throttled": both("starved-loadgen"),
         "loadgen-schedule-lag": [],
         "loadgen-local-exhaustion": [],
+        "server-fd-limit": [],
         "model-bound": both("slow-model", "slow-model-mild", "slow-model-flask-sync"),
         "model-dominates-latency": [],
         "preprocessing-bound": both("heavy-preprocessing", "heavy-preprocessing-mild", "heavy-preprocessing-gthread").union(Set(["healthy-ramp"])),
@@ -146,6 +147,9 @@ struct DefaultRulesOnRecordedEvidenceTests {
         #expect(!Self.firing(try Self.rule("loadgen-schedule-lag"), on: try Self.changed("healthy-rate", knee: lateAtTheEdge.merging(["load.schedule_lag_p99_ms": 4]) { $1 })))
         #expect(!Self.firing(try Self.rule("loadgen-schedule-lag"), on: try Self.changed("proxy-no-keepalive-ramp", knee: ["load.schedule_lag_p99_ms": 13.7, "latency.p99_ms": 50, "load.slo_broken": 0])))
         #expect(!Self.firing(try Self.rule("loadgen-schedule-lag"), on: try Self.changed("healthy-rate", knee: lateAtTheEdge.merging(["latency.p99_ms": 800]) { $1 })))
+        // A server at its open-file limit: the fd-limit scenario's load does not reach it (the probe does).
+        #expect(Self.firing(try Self.rule("server-fd-limit"), on: try Self.changed("healthy-rate", knee: ["server.fd_usage": 1, "server.fds": 256, "server.fd_limit": 256])))
+        #expect(!Self.firing(try Self.rule("server-fd-limit"), on: try Self.changed("healthy-rate", knee: ["server.fd_usage": 0.5, "server.fds": 128, "server.fd_limit": 256])))
         // Local ports or files run out: any such failure, or 85% of the ephemeral range held.
         #expect(Self.firing(try Self.rule("loadgen-local-exhaustion"), on: try Self.changed("proxy-no-keepalive-rate", knee: ["load.local_error_rate": 0.02])))
         #expect(Self.firing(try Self.rule("loadgen-local-exhaustion"), on: try Self.changed("proxy-no-keepalive-rate", knee: ["client.port_usage": 0.85])))

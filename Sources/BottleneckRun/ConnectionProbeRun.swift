@@ -63,6 +63,12 @@ public final class ConnectionProbeRun: Sendable {
             for note in attachment.stop(directory: directory) { notes(note) }
         }
         directory.finishWriting()
+        if result.maxHeld == 0, result.levels.first?.freshWaitMs.isEmpty ?? true {
+            // Not one request was answered: there is no limit to report, only a target that is not there.
+            directory.remove()
+            let how = result.firstFailure.flatMap(ConnectionFailureKind.init(rawValue:))?.meaning ?? "no answer"
+            throw LoadError(.unreachable, "\(plan.target) answered no request (\(how)): check the URL and that the server is up")
+        }
         let record = ConnectionsRecord(
             startedAt: LoadRun.iso8601(directory.wallStartNs), command: command, host: HostFacts.current(), topology: topology,
             probe: result,

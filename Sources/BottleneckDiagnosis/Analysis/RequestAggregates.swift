@@ -74,6 +74,13 @@ package struct RequestAggregates {
     /// The largest input a request succeeded with: pixels (images) and bytes.
     package var largestSuccessPixels = 0.0
     package var largestSuccessBytes = 0.0
+    /// The distinct input sizes that succeeded (pixels, bytes): a payload pool is small, so this is too.
+    package var successSizes = Set<InputSize>()
+
+    package struct InputSize: Hashable, Sendable {
+        package var pixels: Double
+        package var bytes: Double
+    }
     /// Server-Timing metric names (with a duration) that map to no segment, e.g. `featurize`:
     /// the diagnosis tells the user to map them with `--phase`. At most 16 are kept.
     package var unmappedPhaseNames: Set<String> = []
@@ -183,6 +190,7 @@ package struct RequestAggregates {
         entry.pixelsSum += pixels
         largestSuccessPixels = max(largestSuccessPixels, pixels)
         largestSuccessBytes = max(largestSuccessBytes, bytes)
+        if successSizes.count < 4096 { successSizes.insert(InputSize(pixels: pixels, bytes: bytes)) }
         entry.bytesOutSum += field("bytes_out").flatMap { Double($0) } ?? 0
         entry.bytesInSum += field("bytes_in").flatMap { Double($0) } ?? 0
         var preprocess = 0.0

@@ -337,8 +337,17 @@ public struct RunEvidence: EvidenceSource {
         let failures = FailureAccount(failures: requests.failures, events: server?.processEvents ?? [],
                                       successServiceMs: requests.successServiceMs, sampleInterval: server?.intervalNanoseconds ?? 250_000_000)
         run.merge(failures.metrics) { _, new in new }
-        if requests.largestSuccessPixels > 0 { run[Metric.payloadLargestOkMpx] = requests.largestSuccessPixels / 1e6 }
-        if requests.largestSuccessBytes > 0 { run[Metric.payloadLargestOkMb] = requests.largestSuccessBytes / 1e6 }
+        // The largest input that succeeded below the smallest that killed a worker (the same input
+        // can succeed one time and be killed the next, near the limit): where a cap is safe.
+        let killedPixels = (run[Metric.failuresKilledInputMpx] ?? 0) * 1e6
+        let killedBytes = (run[Metric.failuresKilledInputMb] ?? 0) * 1e6
+        let safe = requests.successSizes.filter { size in
+            killedPixels > 0 ? size.pixels < killedPixels : killedBytes > 0 ? size.bytes < killedBytes : true
+        }
+        if let largest = safe.max(by: { ($0.pixels, $0.bytes) < ($1.pixels, $1.bytes) }) {
+            if largest.pixels > 0 { run[Metric.payloadLargestOkMpx] = largest.pixels / 1e6 }
+            if largest.bytes > 0 { run[Metric.payloadLargestOkMb] = largest.bytes / 1e6 }
+        }
         for index in steps.indices {
             let failed = requests.failures.filter { $0.step == summary.steps[index].index }
             let gateway = failed.filter { FailureAccount.isGatewayError($0.status) }.count

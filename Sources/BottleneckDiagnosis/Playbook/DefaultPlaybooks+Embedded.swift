@@ -161,7 +161,14 @@ Automated: `bottleneck playbook run input-size-and-memory --target URL …` runs
    ```
 2. `fit.preprocess_ms_per_megapixel` and its r² say how preprocessing scales; `server.rss_growth_mb`
    (rule `memory-grows-with-input`) says whether memory follows the input.
-3. Fixes: resize on the client; cap the input size (return 413 above it); decode with draft mode
+3. Find the largest safe input: the playbook's last step (`size-sweep`) sends the inputs again, one
+   connection, in bands of rising size (each band twice the pixels, or bytes, of the one before) and
+   stops after the first band where a request failed. `oom-kill-on-large-input` then names the input
+   that killed a worker (`failures.killed_input_mpx`) and the largest that succeeded
+   (`payload.largest_ok_mpx`): the cap goes between the two. By hand: `bottleneck load --payload
+   image:w=1024..1024 --concurrency 1 --duration 3s`, doubling w until a request fails, with the
+   server's memory limit and `dmesg | grep -i oom` beside it.
+4. Fixes: resize on the client; cap the input size (return 413 above it); decode with draft mode
    (Pillow `Image.draft`) or a faster decoder; free per-request buffers; stream large inputs.
 
 """#),
@@ -169,25 +176,28 @@ Automated: `bottleneck playbook run input-size-and-memory --target URL …` runs
 # Playbook: does time or memory grow with input size?
 #   bottleneck playbook run input-size-and-memory --target http://HOST:PORT/predict --server-port 8000 \
 #       --payload 'image:w=64..2048,aspect=0.5..2,format=jpeg,dist=lognormal'
-# Random-size inputs at a baseline and a ramp: every request records its payload's bytes and
-# pixels, so server time and memory can be fitted against input size.
+# Random-size inputs at a baseline, then the same inputs in bands of rising size until a
+# request fails: every request records its payload's bytes and pixels, so server time and
+# memory are fitted against input size, and the largest input the service survives is found.
 name: input-size-and-memory
 title: Does time or memory grow with input size?
-summary: Random-size inputs; fits preprocessing and service time against size and watches the server's memory.
+summary: Random-size inputs, then rising sizes until one fails; fits time and memory against size and finds the largest safe input.
 kind: diagnose
 guide: input-size-and-memory.md
 example: input-size-and-memory_example.txt
 needs: [server, payload]
 steps:
   - {id: baseline, kind: baseline, duration: 8s}
-  - {id: ramp, kind: ramp}
-rules: [preprocessing-bound, preprocessing-scales-with-input, memory-grows-with-input, network-transfer-bound]
+  - {id: size, kind: size-sweep, duration: 3s}
+rules: [preprocessing-bound, preprocessing-scales-with-input, memory-grows-with-input, network-transfer-bound, oom-kill-on-large-input, worker-crash]
 outcomes:
   preprocessing-bound: "Preprocessing scales with the input: resize on the client, cap the input size (413 above it), or use a faster decoder (Pillow-SIMD, libjpeg-turbo draft mode)."
   preprocessing-scales-with-input: "No Server-Timing, but service time grows with input size: the same remedies as preprocessing-bound; add Server-Timing phases to confirm which phase."
   memory-grows-with-input: "Memory grows with input size: cap the input size, stream the decode, free per-request buffers; size the container's memory limit for the largest input allowed."
   network-transfer-bound: "Moving the bytes is what grows with size: compress, resize on the client, or put the service closer."
-  pass: "Neither time nor memory grows with input size enough to matter at the sizes tried."
+  oom-kill-on-large-input: "The size sweep found the input that kills a worker: cap the input between the largest size that succeeded and the one that killed it (answer 413 above it), or decode in bounded memory."
+  worker-crash: "A worker died on a larger input without the OOM killer: read the server log at that time (a native decoder crash, a signal); cap the input below the size that killed it."
+  pass: "Neither time nor memory grows with input size enough to matter, and every size tried succeeded: the largest input tried is safe."
 
 """#),
         ("load-generator-check.md", #"""

@@ -34,7 +34,7 @@ public struct Playbook: Sendable, Equatable {
         }
     }
 
-    /// One probe step. `ramp` is adaptive and must come last.
+    /// One probe step. `ramp` and `size-sweep` are adaptive: one of them, last.
     public enum Step: Sendable, Equatable {
         /// One connection, closed loop: the unloaded latency.
         case baseline(id: String, seconds: Double)
@@ -45,10 +45,22 @@ public struct Playbook: Sendable, Equatable {
         /// Open-loop steps doubling the rate from half the last closed-loop throughput until
         /// the SLO breaks, errors pass 1%, or the budget is spent (as `diagnose` does).
         case ramp(id: String)
+        /// One connection, closed loop, the payload pool's inputs in bands of rising size (each
+        /// band twice the pixels, or bytes, of the one before), `seconds` each, stopping after the
+        /// first band where a request failed: the largest input the service survives.
+        case sizeSweep(id: String, seconds: Double)
 
         public var id: String {
             switch self {
-            case .baseline(let id, _), .closed(let id, _, _), .open(let id, _, _, _), .ramp(let id): return id
+            case .baseline(let id, _), .closed(let id, _, _), .open(let id, _, _, _), .ramp(let id), .sizeSweep(let id, _): return id
+            }
+        }
+
+        /// Adaptive steps choose what comes next from the results, so they must come last.
+        var isAdaptive: Bool {
+            switch self {
+            case .ramp, .sizeSweep: return true
+            default: return false
             }
         }
     }

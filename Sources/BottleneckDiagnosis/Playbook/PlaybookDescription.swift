@@ -39,6 +39,8 @@ public enum PlaybookDescription: Sendable {
             return "open loop (\(arrivals.rawValue)) at \(rates.map(formatRate).joined(separator: ", ")) req/s, \(formatRate(seconds)) s each"
         case .ramp:
             return "open loop, doubling the rate from half the last closed-loop throughput until the SLO breaks, errors pass 1% or the budget is spent"
+        case .sizeSweep(_, let seconds):
+            return "one connection, the inputs in bands of rising size (each twice the pixels or bytes of the last), \(formatRate(seconds)) s each, until a request fails: the largest input that is safe"
         }
     }
 }

@@ -14,7 +14,7 @@ public struct PlaybookError: UserFacingError {
 public enum PlaybookFile: Sendable {
     static let topKeys = ["name", "title", "summary", "kind", "guide", "example", "needs", "steps", "rules", "outcomes"]
     static let stepKeys = ["id", "kind", "duration", "concurrency", "rates", "arrivals"]
-    static let stepKinds = ["baseline", "closed", "open", "ramp"]
+    static let stepKinds = ["baseline", "closed", "open", "ramp", "size-sweep"]
 
     /// Parses one playbook. `ruleIDs` are the rules it may name (nil: not checked).
     public static func parse(_ text: String, source: String, ruleIDs: Set<String>?) throws -> Playbook {
@@ -127,8 +127,8 @@ public enum PlaybookFile: Sendable {
                 guard let sequence = node.sequence else { throw fail(node.mark, "step \(id): \(key) is a value or a list") }
                 return (sequence.compactMap { $0.scalar?.string }.joined(separator: ","), node.mark)
             }
-            if steps.contains(where: { if case .ramp = $0 { return true } else { return false } }) {
-                throw fail(item.mark, "step \(id) comes after the ramp; the ramp is adaptive and must be the last step")
+            if let adaptive = steps.first(where: \.isAdaptive) {
+                throw fail(item.mark, "step \(id) comes after \(adaptive.id); ramp and size-sweep are adaptive and must be the last step")
             }
             switch stepKind {
             case "baseline":
@@ -151,6 +151,8 @@ public enum PlaybookFile: Sendable {
                 } catch let error as LoadError {
                     throw fail(mark, "step \(id): rates \"\(text)\": \(error.message)")
                 }
+            case "size-sweep":
+                steps.append(.sizeSweep(id: id, seconds: try seconds()))
             default:
                 steps.append(.ramp(id: id))
             }

@@ -26,9 +26,55 @@ public enum PlaybookRun: Sendable {
                 }
             case .ramp:
                 nextStep = DiagnosisProbe.ramp(budgetSeconds: budgetSeconds, sloP99Milliseconds: sloP99Milliseconds)
+            case .sizeSweep:
+                break   // needs the payload pool's sizes: `sizeSweep(id:seconds:sizes:)`, once it is built
             }
         }
         return (steps, nextStep)
+    }
+
+    /// The size sweep's steps, chosen one at a time: band k holds the pool entries whose size
+    /// (pixels for images, else bytes) lies in [smallest × 2^k, smallest × 2^(k+1)); empty bands
+    /// are skipped. The sweep stops after a band where a request failed (a 5xx or a transport
+    /// error; a 4xx is the service refusing the input, which is safe), or after the largest band.
+    public static func sizeSweep(id: String, seconds: Double, sizes: [Int]) -> @Sendable ([StepResult]) -> LoadStep? {
+        let bands = sizeBands(sizes)
+        let first = bands.first.map { _ in 0 }
+        return { results in
+            let done = results.filter { $0.name.hasPrefix(id + "-") }
+            if let last = done.last {
+                let failed = last.errors.filter { $0.key != "http4xx" }.values.reduce(0, +)
+                if failed > 0 { return nil }
+            }
+            guard first != nil, done.count < bands.count else { return nil }
+            let band = bands[done.count]
+            return LoadStep(name: "\(id)-\(band.label)", shape: .closed(concurrency: 1), duration: UInt64(seconds * 1e9),
+                            payloadIndices: band.indices)
+        }
+    }
+
+    /// The pool's entries grouped in bands of doubling size, smallest first, with a label (the band's largest size).
+    static func sizeBands(_ sizes: [Int]) -> [(indices: [Int], label: String)] {
+        let positive = sizes.enumerated().filter { $0.element > 0 }.sorted { $0.element < $1.element }
+        guard let smallest = positive.first?.element else { return [] }
+        var bands: [(indices: [Int], label: String)] = []
+        var upper = smallest * 2
+        var current: [Int] = []
+        var largest = 0
+        func label(_ size: Int) -> String {
+            size >= 1_000_000 ? "\(formatRate(Double(size) / 1e6))M" : size >= 1000 ? "\(formatRate(Double(size) / 1e3))k" : "\(size)"
+        }
+        for (index, size) in positive {
+            while size >= upper {
+                if !current.isEmpty { bands.append((current, label(largest))) }
+                current = []
+                upper *= 2
+            }
+            current.append(index)
+            largest = size
+        }
+        if !current.isEmpty { bands.append((current, label(largest))) }
+        return bands
     }
 
     /// The rules a playbook applies: its own list, plus every load-generator rule, because a

@@ -87,6 +87,11 @@ public struct ProbeRunner: Sendable {
         let steps = PlaybookRun.plan(playbook, budgetSeconds: budgetSeconds, sloP99Milliseconds: sloP99Milliseconds)
         var built = try LoadPlanBuilder.build(load, steps: steps.steps, runTag: LoadPlanBuilder.makeRunTag())
         built.plan.nextStep = steps.nextStep
+        if case .sizeSweep(let id, let seconds)? = playbook.steps.last {
+            // Pixels for images, bytes for the rest: what a decoded buffer grows with.
+            let sizes = built.payloadDescriptors.map { $0.pixels > 0 ? $0.pixels : $0.bytes }
+            built.plan.nextStep = PlaybookRun.sizeSweep(id: id, seconds: seconds, sizes: sizes)
+        }
         return try await run(built, name: playbook.name, probe: "playbook:\(playbook.name)", bypass: true)
     }
 

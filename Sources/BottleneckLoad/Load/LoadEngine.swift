@@ -142,7 +142,7 @@ public final class LoadEngine: Sendable {
             }
             try await worker.eventLoop.submit {
                 worker.value.beginStep(index: Int32(index), shape: shape, maxConnections: maxConnections, counting: counting,
-                                       duration: step.duration)
+                                       duration: step.duration, payloads: step.payloadIndices)
             }.get()
         }
 

@@ -35,10 +35,14 @@ public struct LoadStep: Sendable, Equatable {
     public var shape: LoadShape
     /// Nanoseconds.
     public var duration: UInt64
+    /// The payload pool entries this step draws from (indices into `LoadPlan.bodies`); nil: all.
+    /// A size sweep gives each step one band of sizes.
+    public var payloadIndices: [Int]?
 
-    public init(name: String, shape: LoadShape, duration: UInt64) {
+    public init(name: String, shape: LoadShape, duration: UInt64, payloadIndices: [Int]? = nil) {
         self.name = name
         self.shape = shape
         self.duration = duration
+        self.payloadIndices = payloadIndices
     }
 }

@@ -53,6 +53,8 @@ final class LoopWorker {
     let index: UInt16
     private let settings: WorkerSettings
     private let templates: [RequestTemplate]
+    /// The templates the current step draws from (`LoadStep.payloadIndices`).
+    private var active: [RequestTemplate]
     private let sink: any RequestRecordSink
     private var random: SplitMix64
     var isHeadRequest: Bool { settings.isHeadRequest }
@@ -104,6 +106,7 @@ final class LoopWorker {
         self.index = index
         self.settings = settings
         self.templates = templates
+        self.active = templates
         self.sink = sink
         self.random = SplitMix64(seed: settings.seed &+ UInt64(index) &* 0x9E37_79B9)
         batch.reserveCapacity(1024)
@@ -114,8 +117,10 @@ final class LoopWorker {
     /// Starts a step. `share` is this loop's part: its rate, or its connections.
     /// Open loop: arrivals are scheduled from now for `duration` (this loop's share of the step's
     /// schedule: rate × duration arrivals, however late the loop got the message).
-    func beginStep(index: Int32, shape: LoadShape, maxConnections: Int, counting: Bool, duration: UInt64? = nil) {
+    func beginStep(index: Int32, shape: LoadShape, maxConnections: Int, counting: Bool, duration: UInt64? = nil, payloads: [Int]? = nil) {
         stepIndex = index
+        let chosen = payloads?.compactMap { templates.indices.contains($0) ? templates[$0] : nil } ?? []
+        active = chosen.isEmpty ? templates : chosen
         self.shape = shape
         self.counting = counting
         stats = StepStatistics()
@@ -303,10 +308,10 @@ final class LoopWorker {
 
     private func send(on connection: LoadConnection, intended: UInt64, dispatched: UInt64) {
         let template: RequestTemplate
-        if templates.count == 1 {
-            template = templates[0]
+        if active.count == 1 {
+            template = active[0]
         } else {
-            template = templates[Int(random.next() % UInt64(templates.count))]
+            template = active[Int(random.next() % UInt64(active.count))]
         }
         sequence &+= 1
         busy += 1

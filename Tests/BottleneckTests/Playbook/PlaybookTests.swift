@@ -76,10 +76,10 @@ struct PlaybookTests {
     @Test(arguments: [
         ("name: t\ntitle: T\nsummary: S\nguide: t.md\nstep: []\n", "t.yaml:5:1: unknown key \"step\"; did you mean \"steps\"?"),
         (minimal.replacingOccurrences(of: "rules: [model-bound]", with: "rules: [model-bund]"), "t.yaml:10:9: unknown rule \"model-bund\"; did you mean \"model-bound\"?"),
-        (minimal.replacingOccurrences(of: "kind: closed", with: "kind: closd"), "t.yaml:7:23: step sweep: kind must be one of baseline, closed, open, ramp"),
+        (minimal.replacingOccurrences(of: "kind: closed", with: "kind: closd"), "t.yaml:7:23: step sweep: kind must be one of baseline, closed, open, ramp, size-sweep"),
         (minimal.replacingOccurrences(of: "duration: 2s", with: "duration: 2 parsecs"), "t.yaml:6:46: step baseline: duration \"2 parsecs\""),
         (minimal.replacingOccurrences(of: "  - {id: ramp, kind: ramp}\n", with: "").replacingOccurrences(of: "  - {id: baseline", with: "  - {id: ramp, kind: ramp}\n  - {id: baseline"),
-         "t.yaml:7:5: step baseline comes after the ramp"),
+         "t.yaml:7:5: step baseline comes after ramp; ramp and size-sweep are adaptive"),
         (minimal.replacingOccurrences(of: "  pass: \"fine\"\n", with: "").replacingOccurrences(of: "  pass: \"fine\"", with: ""), "outcomes needs a pass text"),
         (minimal.replacingOccurrences(of: "model-bound: \"the model\"", with: "model-dominates-latency: \"x\""), "t.yaml:12:3: outcome \"model-dominates-latency\" names no rule of this playbook"),
         ("- a list\n", "t.yaml:1:1: a playbook is a mapping"),

@@ -128,6 +128,14 @@ struct LoadCommand: AsyncParsableCommand {
             let spec = try ProbeSpec.load(path: probe)
             probeName = spec.name
             options = spec.options.overridden(by: options)
+            if let connections = spec.connections {
+                guard let target = options.target else {
+                    throw ValidationError("--target is required; give the endpoint URL, like --target http://127.0.0.1:8080/predict")
+                }
+                try await ProbeCommand.Connections.probe(target: target, headers: options.headers ?? [], settings: connections,
+                                                         evidence: evidence, out: out, rules: nil, json: json, failOn: nil)
+                return
+            }
         }
         guard options.target != nil else {
             throw ValidationError("--target is required; give the endpoint URL, like --target http://127.0.0.1:8080/predict")

@@ -43,7 +43,7 @@ struct ProbeCommand: AsyncParsableCommand {
         var pingPath: String?
         @Option(help: "The most connections to hold (default 10000; bounded by this tool's own fd limit, raised to its hard limit).",
                 transform: OptionValue.count(in: 1...1_000_000, of: "connections"))
-        var max: Int = 10_000
+        var max: Int?
         @Option(name: .customLong("answer-timeout"), help: "A ping or connect not answered by then counts as not served (default 3s).",
                 transform: OptionValue.duration)
         var answerTimeout: UInt64?
@@ -58,25 +58,38 @@ struct ProbeCommand: AsyncParsableCommand {
         @Flag(help: "Print the diagnosis as JSON (schema bottleneck.connections-diagnosis/v1).") var json = false
 
         func run() async throws {
-            let ruleSet = try RuleSelection.load(directory: rules)
-            let (diagnosis, record): (ConnectionsDiagnosis, ConnectionsRecord)
             if let from {
-                (diagnosis, record) = try ConnectionsProbeRunner.rediagnose(directory: from, rules: ruleSet)
-            } else {
-                guard let target else { throw ValidationError("give --target URL to probe, or --from RUN_DIR to judge a recorded probe") }
-                var plan = ConnectionProbePlan(target: target)
-                plan.headers = headers
-                plan.pingPath = pingPath
-                plan.maxConnections = max
-                if let answerTimeout { plan.answerTimeout = .nanoseconds(Int64(answerTimeout)); plan.connectTimeout = plan.answerTimeout }
-                if let timeLimit { plan.timeLimit = .nanoseconds(Int64(timeLimit)) }
-                let runner = ConnectionsProbeRunner(plan: plan, evidence: try evidence.selection(), outputDirectory: out,
-                                                    command: CommandLine.arguments, note: { LoadProgressDisplay.note($0) })
-                let run = ConnectionProbeRun()
-                let interrupts = InterruptHandler { run.interrupt() }
-                defer { interrupts.cancel() }
-                (diagnosis, record) = try await runner.execute(rules: ruleSet, run: run)
+                let (diagnosis, record) = try ConnectionsProbeRunner.rediagnose(directory: from, rules: try RuleSelection.load(directory: rules))
+                try Self.finish(diagnosis, record: record, json: json, failOn: failOn)
+                return
             }
+            guard let target else { throw ValidationError("give --target URL to probe, or --from RUN_DIR to judge a recorded probe") }
+            var settings = ConnectionsSettings()
+            settings.maxConnections = max
+            settings.pingPath = pingPath
+            settings.answerTimeout = answerTimeout
+            settings.timeLimit = timeLimit
+            try await Self.probe(target: target, headers: headers, settings: settings, evidence: evidence, out: out,
+                                 rules: rules, json: json, failOn: failOn)
+        }
+
+        /// Runs the probe on this terminal (Ctrl-C ends it early) and prints its verdicts; also
+        /// what `bottleneck load --probe` does with a spec that has `connections:`.
+        static func probe(target: TargetURL, headers: [RequestHeader], settings: ConnectionsSettings, evidence: EvidenceOptions,
+                          out: String?, rules: String?, json: Bool, failOn: [Culprit]?) async throws {
+            var plan = ConnectionProbePlan(target: target)
+            plan.headers = headers
+            settings.apply(to: &plan)
+            let runner = ConnectionsProbeRunner(plan: plan, evidence: try evidence.selection(), outputDirectory: out,
+                                                command: CommandLine.arguments, note: { LoadProgressDisplay.note($0) })
+            let run = ConnectionProbeRun()
+            let interrupts = InterruptHandler { run.interrupt() }
+            defer { interrupts.cancel() }
+            let (diagnosis, record) = try await runner.execute(rules: try RuleSelection.load(directory: rules), run: run)
+            try finish(diagnosis, record: record, json: json, failOn: failOn)
+        }
+
+        private static func finish(_ diagnosis: ConnectionsDiagnosis, record: ConnectionsRecord, json: Bool, failOn: [Culprit]?) throws {
             if json {
                 print(String(decoding: try RunJSON.encode(diagnosis), as: UTF8.self))
             } else {

@@ -55,3 +55,25 @@ public struct ConnectionProbePlan: Sendable {
         return Array(head.utf8)
     }
 }
+
+/// A probe spec's `connections:` key (`probes/connections.yaml`): the connections probe's
+/// settings, applied to a plan for the spec's target.
+public struct ConnectionsSettings: Sendable, Equatable {
+    public var maxConnections: Int?
+    public var pingPath: String?
+    /// Nanoseconds.
+    public var answerTimeout: UInt64?
+    public var timeLimit: UInt64?
+
+    public init() {}
+
+    public func apply(to plan: inout ConnectionProbePlan) {
+        if let maxConnections { plan.maxConnections = maxConnections }
+        if let pingPath { plan.pingPath = pingPath }
+        if let answerTimeout {
+            plan.answerTimeout = .nanoseconds(Int64(answerTimeout))
+            plan.connectTimeout = plan.answerTimeout
+        }
+        if let timeLimit { plan.timeLimit = .nanoseconds(Int64(timeLimit)) }
+    }
+}

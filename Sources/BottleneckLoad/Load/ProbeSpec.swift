@@ -4,7 +4,8 @@ import Yams
 
 /// A probe spec (`probes/*.yaml`): a named, documented set of load options. Keys are the
 /// long flag names of `bottleneck load` without the dashes' prefix (`rate`, `ramp`,
-/// `concurrency-steps`, `duration`, `payload`, …) plus `name`, `description` and `steps`.
+/// `concurrency-steps`, `duration`, `payload`, …) plus `name`, `description` and `steps`, or
+/// `connections` for the connections probe instead of a load.
 /// Unknown keys are errors with their line, so a typo never silently changes a run.
 /// (The key tables are immutable key-path constants, hence `nonisolated(unsafe)`.)
 public struct ProbeSpec: Sendable {
@@ -12,15 +13,19 @@ public struct ProbeSpec: Sendable {
     public var description: String?
     public var options: LoadOptions
     public var path: String?
+    /// Set when the spec is a connections probe (`connections:`), not a load.
+    public var connections: ConnectionsSettings?
 
     /// The keys a probe spec may hold, each the long flag of `bottleneck load` it stands for.
     static let knownKeys: Set<String> = [
         "name", "description", "target", "rate", "rates", "ramp", "concurrency", "concurrency-steps", "steps",
         "arrivals", "duration", "warmup", "max-connections", "method", "header", "headers", "timeout",
-        "connect-timeout", "keepalive", "payload", "body", "seed", "pool-size", "threads",
+        "connect-timeout", "keepalive", "payload", "body", "seed", "pool-size", "threads", "connections",
     ]
     /// The keys that choose the steps; a spec gives at most one.
-    static let shapeKeys = ["rate", "rates", "ramp", "concurrency", "concurrency-steps", "steps"]
+    static let shapeKeys = ["rate", "rates", "ramp", "concurrency", "concurrency-steps", "steps", "connections"]
+    /// The keys of `connections:`, each the flag of `bottleneck probe connections` it stands for.
+    static let connectionsKeys = ["max", "ping-path", "answer-timeout", "time-limit"]
 
     public static func load(path: String) throws -> ProbeSpec {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
@@ -49,6 +54,7 @@ public struct ProbeSpec: Sendable {
         var name: String?
         var description: String?
         var shapeKey: String?
+        var connections: ConnectionsSettings?
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else { throw fail(keyNode.mark, "keys must be plain words") }
             guard knownKeys.contains(key) else {
@@ -131,6 +137,28 @@ public struct ProbeSpec: Sendable {
                 options.payloads = try list(value, key, fail).map { text in
                     do { return try PayloadSpec.parse(text) } catch let error as any UserFacingError { throw fail(value.mark, error.message) }
                 }
+            case "connections":
+                var settings = ConnectionsSettings()
+                func maximum(_ node: Node) throws -> Int {
+                    try parsed(node, "connections.max") { try LoadValueParsing.count($0, in: 1...1_000_000, of: "connections") }
+                }
+                if value.scalar != nil {
+                    settings.maxConnections = try maximum(value)
+                } else if let fields = value.mapping {
+                    for (k, v) in fields {
+                        switch k.string {
+                        case "max": settings.maxConnections = try maximum(v)
+                        case "ping-path": settings.pingPath = try scalar(v, "connections.ping-path", fail)
+                        case "answer-timeout": settings.answerTimeout = try parsed(v, "connections.answer-timeout", LoadValueParsing.duration)
+                        case "time-limit": settings.timeLimit = try parsed(v, "connections.time-limit", LoadValueParsing.duration)
+                        default:
+                            throw fail(k.mark, "unknown connections key \"\(k.string ?? "?")\"; use \(connectionsKeys.joined(separator: ", "))")
+                        }
+                    }
+                } else {
+                    throw fail(value.mark, "connections is a number (the most to hold) or a mapping of \(connectionsKeys.joined(separator: ", "))")
+                }
+                connections = settings
             case "body": options.body = try parsed(BodyWrapping.parse)
             case "seed": options.seed = try parsed(LoadValueParsing.seed)
             case "pool-size": options.poolSize = try parsed { try LoadValueParsing.count($0, in: 1...100_000, of: "payloads") }
@@ -140,7 +168,7 @@ public struct ProbeSpec: Sendable {
         }
         let fallbackName = source.split(separator: "/").last.map { String($0).replacingOccurrences(of: ".yaml", with: "") } ?? "probe"
         options.name = name ?? fallbackName
-        return ProbeSpec(name: name ?? fallbackName, description: description, options: options, path: nil)
+        return ProbeSpec(name: name ?? fallbackName, description: description, options: options, path: nil, connections: connections)
     }
 
     private static func scalar(_ node: Node, _ key: String, _ fail: (Mark?, String) -> LoadError) throws -> String {

@@ -81,3 +81,33 @@ struct ProbeSpecTests {
         }
     }
 }
+
+/// A probe spec's `connections:` key: the connections probe instead of a load.
+struct ConnectionsProbeSpecTests {
+    @Test func theBundledSpecParses() throws {
+        let spec = try ProbeSpec.load(path: ProbeSpecTests.probesDirectory.appendingPathComponent("connections.yaml").path)
+        #expect(spec.name == "connections")
+        let settings = try #require(spec.connections)
+        #expect(settings.maxConnections == 5000)
+        #expect(settings.pingPath == "/health")
+        var plan = ConnectionProbePlan(target: try TargetURL(parsing: "http://127.0.0.1:8000/predict"))
+        settings.apply(to: &plan)
+        #expect(plan.maxConnections == 5000)
+        #expect(plan.answerTimeout == .seconds(3))
+        #expect(plan.timeLimit == .seconds(60))
+    }
+
+    @Test(arguments: [
+        ("connections: 0\n", "c.yaml:1:14: connections.max \"0\""),
+        ("connections: {maxx: 3}\n", "c.yaml:1:15: unknown connections key \"maxx\"; use max, ping-path, answer-timeout, time-limit"),
+        ("rate: 5\nconnections: 100\n", "c.yaml:2:1: rate and connections conflict"),
+    ])
+    func badConnectionsKeysSayWhere(yaml: String, expected: String) {
+        do {
+            _ = try ProbeSpec.parse(yaml, source: "c.yaml")
+            Issue.record("parsed \(yaml)")
+        } catch {
+            #expect("\(error)".contains(expected) || ((error as? LoadError)?.message.contains(expected) ?? false), "\(error)")
+        }
+    }
+}

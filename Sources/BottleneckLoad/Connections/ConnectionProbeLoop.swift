@@ -146,6 +146,7 @@ final class ConnectionProbeLoop {
             }
             if keepAlive { maxHeld = max(maxHeld, level.held) } else { lastServedSilent = level.held; maxHeld = level.held + 1 }
             if stopRequested { stoppedBecause = stop.isSet ? "interrupted" : "reached the time limit"; break }
+            if ranOutOfDescriptors { break }
             if target >= maximum { break }
             if levels.count > 1 { batch = min(plan.largestBatch, batch * 2) }
         }

@@ -20,6 +20,9 @@ public final class RunRecord: Sendable {
             throw RunRecordError("\(directory): no such directory; give a run directory bottleneck wrote (runs/<time>-<name>/)")
         }
         guard let data = FileManager.default.contents(atPath: RunFile.summary.path(in: directory)) else {
+            if FileManager.default.fileExists(atPath: RunFile.connections.path(in: directory)) {
+                throw RunRecordError("\(directory) is a connections probe, not a load run: show it with bottleneck probe connections --from \(directory)")
+            }
             throw RunRecordError("\(directory): no summary.json; give the directory a bottleneck run wrote (runs/<time>-<name>/)")
         }
         do {

@@ -532,15 +532,27 @@ def shares(ms: dict) -> dict:
     return {k: (ms.get(k, 0.0) / tot if tot else 0.0) for k in SEGMENTS}
 
 
-def open_connections(url: str, count: int, request: bool = True, timeout: float = 1.5) -> tuple[list, int, str]:
+def open_connections(url: str, count: int, request: bool = True, timeout: float = 1.5,
+                     after_each=None) -> tuple[list, int, str]:
     """Opens up to `count` connections to `url`'s host one after another and keeps them open;
     with `request`, sends a keep-alive GET on each and waits for the response head. Stops at
-    the first that fails. Returns (the sockets, how many were served, how the next failed)."""
+    the first that fails; `after_each(n)` is called after each one served. Returns (the sockets,
+    how many were served, how the next failed)."""
     import socket
     from urllib.parse import urlparse
     u = urlparse(url)
     held, why = [], "none failed"
+    refreshed = time.time()
     for _ in range(count):
+        if request and time.time() - refreshed > 1.0:
+            # Keep the held ones inside the server's keep-alive timeout (uvicorn: 5 s) on a slow machine.
+            try:
+                for h in held:
+                    get_head(h, url)
+            except (OSError, ConnectionError) as e:
+                why = f"a held connection failed: {type(e).__name__} {e}"
+                break
+            refreshed = time.time()
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.settimeout(timeout)
         try:
@@ -552,6 +564,8 @@ def open_connections(url: str, count: int, request: bool = True, timeout: float 
             s.close()
             break
         held.append(s)
+        if after_each:
+            after_each(len(held))
     return held, len(held), why
 
 

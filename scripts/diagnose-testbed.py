@@ -44,7 +44,9 @@ With BOTTLENECK_KEEP_EVIDENCE=DIR each run's evidence.json is copied to DIR/SCEN
 and DIR/SCENARIO-rate.json (how Tests/BottleneckTests/Fixtures/evidence/ is recorded).
 A scenario that `requires: [netem]` runs only when the test bed's own probe (bedlib/bed.py
 netem_available) finds tc netem; otherwise its rows are SKIP with the probe's reason.
-Pass criterion: the culprit named equals the expected one for that path; in addition a row
+Pass criterion: the culprit named equals the expected one for that path (a run the tool
+declares invalid, where the scenario does not expect that, is measured once more and the row
+says so: on two cores the generator competes with the service for CPU); in addition a row
 expecting `load-generator` must exit 3 with `"valid": false`, and a row expecting `none` must
 exit 0 with `"healthy": true`. Causes are shown, not compared (scenario and rule cause names
 differ, e.g. listen-backlog-overflow vs listen-backlog). Exit 1 if any row failed.
@@ -369,6 +371,16 @@ def main():
                     row(name, label, expected, "-", "-", "FAIL", time.time() - t0, why)
                     continue
                 named, cause, result, detail = judge(name, p, expected, code, out, keep)
+                if result == "FAIL" and named == "load-generator" and expected != "load-generator":
+                    # The tool declared its own run invalid (the generator shares this host's two cores
+                    # with the service): what a user does then is measure again. Once, and said so.
+                    first = detail
+                    code, out, why = run_diagnose(args, timeout)
+                    if out is None:
+                        row(name, label, expected, "-", "-", "FAIL", time.time() - t0, f"retry after an invalid run: {why}")
+                        continue
+                    named, cause, result, detail = judge(name, p, expected, code, out, keep)
+                    detail = f"retried after an invalid run ({first[:80]}): {detail}"
                 row(name, label, expected, named, cause, result, time.time() - t0, detail)
         finally:
             subprocess.run([BED, "down"], capture_output=True, stdin=subprocess.DEVNULL)

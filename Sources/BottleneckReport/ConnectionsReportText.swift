@@ -20,8 +20,7 @@ public enum ConnectionsReportText: Sendable {
         out += "\n"
         for level in probe.levels {
             let failures = level.failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            let fresh = level.freshWaitMs.isEmpty ? (level.freshUnanswered > 0 ? "none" : "-")
-                : String(format: "%.1f ms", level.freshWaitMs.sorted()[level.freshWaitMs.count / 2])
+            let fresh = level.freshWaitMedianMs.map { String(format: "%.1f ms", $0) } ?? (level.freshUnanswered > 0 ? "none" : "-")
             let side = server?.first { $0.index == level.index }?.server
             let fds = side.flatMap { s in s.fdsAtUsageMax.map { "\($0)/\(s.fdLimitAtUsageMax.map(String.init) ?? "?")" } } ?? "-"
             let queue = side.map { String($0.acceptQueueMax) } ?? "-"

@@ -16,6 +16,8 @@ final class ConnectionProbeLoop {
         let fd: Int32
         let role: Role
         let level: Int
+        /// Opened to count the accept queue: never pinged.
+        var silent = false
         var state: State = .connecting
         let openedAt: UInt64
         /// When the current connect or request times out (0: no deadline).
@@ -44,10 +46,12 @@ final class ConnectionProbeLoop {
     private var ranOutOfDescriptors = false
     private let pingInterval: UInt64
     private var idleCloseNanoseconds: UInt64?
-    private var level = ConnectionProbeLevel(index: 0, target: 0)
     /// The level whose connections are being opened: failures of earlier levels' connections
     /// count too (a held connection reset later is a failure of the level that saw it).
-    private var freshResults: [Double?] = []
+    private var level = ConnectionProbeLevel(index: 0, target: 0)
+    private enum FreshOutcome { case pending, answered(milliseconds: Double), unanswered }
+    /// The fresh request in flight (one at a time).
+    private var fresh = FreshOutcome.pending
     private let start = MonotonicClock.now()
     private let endBy: UInt64
 
@@ -200,10 +204,10 @@ final class ConnectionProbeLoop {
     private func timeFreshRequests() {
         for _ in 0..<plan.freshSamples {
             guard !stop.isSet else { return }
-            freshResults = []
+            fresh = .pending
             guard openConnection(role: .fresh) else { return }
-            while freshResults.isEmpty { poll(timeoutMilliseconds: 5) }
-            if let wait = freshResults[0] { level.freshWaitMs.append(wait) } else { level.freshUnanswered += 1 }
+            while case .pending = fresh { poll(timeoutMilliseconds: 5) }
+            if case .answered(let wait) = fresh { level.freshWaitMs.append(wait) } else { level.freshUnanswered += 1 }
             if level.freshUnanswered > 0 { return }
         }
     }
@@ -241,7 +245,7 @@ final class ConnectionProbeLoop {
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         let t = now
         var c = Connection(fd: fd, role: role, level: level.index, openedAt: t, deadline: t &+ Self.nanoseconds(plan.connectTimeout))
-        if silent { c.state = .connecting; c.nextPingAt = UInt64.max }
+        c.silent = silent
         let status = address.connect(fd)
         guard status == 0 || status == EINPROGRESS else {
             close(fd)
@@ -251,12 +255,9 @@ final class ConnectionProbeLoop {
         }
         connections[fd] = c
         pollSetIsStale = true
-        if silent { silentConnections.insert(fd) }
         return true
     }
 
-    /// Connections opened silent on purpose (the queue measurement): never pinged.
-    private var silentConnections = Set<Int32>()
 
     private func poll(timeoutMilliseconds: Int32) {
         if pollSetIsStale {
@@ -287,7 +288,7 @@ final class ConnectionProbeLoop {
             }
             if t &- c.openedAt > 900_000_000 { level.slowConnects += 1 }
             pollSetIsStale = true
-            if silentConnections.contains(fd) || (c.role == .held && !keepAlive) {
+            if c.silent || (c.role == .held && !keepAlive) {
                 c.state = .silent
                 c.deadline = 0
                 connections[fd] = c
@@ -363,7 +364,7 @@ final class ConnectionProbeLoop {
         }
         switch c.role {
         case .fresh:
-            freshResults = [Double(t &- c.openedAt) / 1e6]
+            fresh = .answered(milliseconds: Double(t &- c.openedAt) / 1e6)
             if closing { keepAlive = false }
             remove(fd)
         case .held:
@@ -396,7 +397,7 @@ final class ConnectionProbeLoop {
                 drop(fd, kind: .connectTimeout, role: c.role)
             case .awaiting where t >= c.deadline:
                 if c.role == .fresh {
-                    freshResults = [nil]
+                    fresh = .unanswered
                     // Left open: it waits in the server's queue like the others.
                     var kept = c
                     kept.state = .unanswered
@@ -419,7 +420,7 @@ final class ConnectionProbeLoop {
 
     private func fail(kind: ConnectionFailureKind, role: Role) {
         if role == .fresh {
-            freshResults = [nil]
+            fresh = .unanswered
         } else {
             level.failures[kind.rawValue, default: 0] += 1
         }
@@ -435,7 +436,6 @@ final class ConnectionProbeLoop {
         close(fd)
         pollSetIsStale = true
         connections[fd] = nil
-        silentConnections.remove(fd)
     }
 
     private func closeAll() {

@@ -92,17 +92,17 @@ public struct ConnectionProbeResult: Sendable, Codable, Equatable {
     public var levels: [ConnectionProbeLevel]
     public var durationSeconds: Double
 
-    /// Median fresh-request wait at the highest level where every fresh request was answered.
-    public var freshWaitAtMaxMs: Double? {
-        guard let level = levels.last(where: { !$0.freshWaitMs.isEmpty }) else { return nil }
-        let sorted = level.freshWaitMs.sorted()
-        return sorted[sorted.count / 2]
-    }
+    /// Median fresh-request wait at the highest level where a fresh request was answered.
+    public var freshWaitAtMaxMs: Double? { levels.last { !$0.freshWaitMs.isEmpty }?.freshWaitMedianMs }
 
-    /// Median fresh-request wait at the first level.
-    public var freshWaitAtRestMs: Double? {
-        guard let level = levels.first(where: { !$0.freshWaitMs.isEmpty }) else { return nil }
-        let sorted = level.freshWaitMs.sorted()
-        return sorted[sorted.count / 2]
+    /// Median fresh-request wait at the first level (nothing held).
+    public var freshWaitAtRestMs: Double? { levels.first { !$0.freshWaitMs.isEmpty }?.freshWaitMedianMs }
+}
+
+extension ConnectionProbeLevel {
+    /// The median of the level's fresh-request waits; nil when none was answered.
+    public var freshWaitMedianMs: Double? {
+        guard !freshWaitMs.isEmpty else { return nil }
+        return freshWaitMs.sorted()[freshWaitMs.count / 2]
     }
 }

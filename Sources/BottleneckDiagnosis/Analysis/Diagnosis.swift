@@ -75,7 +75,7 @@ public struct DiagnosisResult: Sendable, Codable {
                                valid: !outcome.invalid, healthy: !outcome.invalid && sloMet && outcome.verdicts.isEmpty,
                                sloMet: sloMet, capacityAtSloRps: capacity, knee: knee, verdicts: outcome.verdicts,
                                missingEvidence: relevantMissing(outcome.missingEvidence, topology: evidence.topology),
-                               warnings: requestWarnings(steps) + lateSendWarnings(steps, outcome: outcome) + unmappedPhaseWarnings(evidence.requests.unmappedPhaseNames),
+                               warnings: requestWarnings(steps) + lateSendWarnings(steps, sloP99Milliseconds: sloP99Milliseconds, outcome: outcome) + unmappedPhaseWarnings(evidence.requests.unmappedPhaseNames),
                                found: evidence.topology?.notes,
                                failedRequests: evidence.failures.failed > 0 ? evidence.failures.causeList : nil)
     }
@@ -93,10 +93,15 @@ public struct DiagnosisResult: Sendable, Codable {
     /// Steps whose latencies are much the generator's own lateness, where that did not change
     /// the verdict (the loadgen-schedule-lag rule, which makes the run invalid, did not fire):
     /// latency counts from the intended send time, so these steps overstate the service's.
-    static func lateSendWarnings(_ steps: [StepResult], outcome: DiagnosisOutcome) -> [String] {
+    static func lateSendWarnings(_ steps: [StepResult], sloP99Milliseconds: Double, outcome: DiagnosisOutcome) -> [String] {
         guard !outcome.verdicts.contains(where: { $0.rule == "loadgen-schedule-lag" }) else { return [] }
         return steps.compactMap { step in
             let lag = step.scheduleLag.p99, p99 = step.latency.p99
+            if lag >= 5, p99 > sloP99Milliseconds, p99 - lag < sloP99Milliseconds,
+               RunEvidence.kneeBracketed(step, in: steps, sloP99Milliseconds: sloP99Milliseconds),
+               let below = RunEvidence.highestMetRate(below: step.targetRate ?? 0, in: steps, sloP99Milliseconds: sloP99Milliseconds) {
+                return "step \(step.index + 1) (\(step.name)): p99 \(String(format2: p99)) ms broke the \(String(format2: sloP99Milliseconds)) ms SLO by less than the generator's lateness (schedule lag p99 \(String(format2: lag)) ms), so it may have met it: the knee lies at \(formatRate(below)) req/s or up to one ramp step above; give the generator dedicated cores to pin it down"
+            }
             guard lag >= 5, lag >= 0.25 * p99 else { return nil }
             return "step \(step.index + 1) (\(step.name)): the generator sent late (schedule lag p99 \(String(format2: lag)) ms of a p99 of \(String(format2: p99)) ms), so its latencies overstate the service's; the verdict on the SLO holds either way"
         }

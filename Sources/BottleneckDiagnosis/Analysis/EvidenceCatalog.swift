@@ -31,6 +31,7 @@ public enum EvidenceCatalog: Sendable {
         (Metric.serviceP99Ms, "ms", "summary.json", "p99 service time (from the actual send)."),
         (Metric.latencyP99OverBaseline, "ratio", "summary.json", "This step's p99 latency over the first step's."),
         (Metric.loadSloBroken, "flag", "summary.json", "1 when the step broke the objective: p99 over the SLO, more errors than a 1% rate gives by chance (one-sided binomial, 5%), under 95% of the schedule completed, or a queue that grew (load.queue_growing); else 0."),
+        (Metric.loadKneeBracketed, "flag", "summary.json", "1 when another open-loop step, at a rate at most 15% lower (the ramp's resolution), met the objective: the knee lies at or above that rate whatever this step's verdict, which then moves the knee by at most one bisection; else 0 (a stated-rate step is never bracketed)."),
         (Metric.loadCapacityAtSloRps, "req/s", "summary.json", "Run: the highest achieved rate of a step that met the objective (the one-connection baseline only when nothing else ran: its closed loop paces itself)."),
         (Metric.loadSentMbps, "Mbit/s", "requests.csv (bytes_out)", "What the generator wrote on the wire per second for the step's successful requests (headers and bodies)."),
         (Metric.loadReceivedMbps, "Mbit/s", "requests.csv (bytes_in)", "What the generator read per second for the step's successful requests (headers and bodies)."),

@@ -37,6 +37,7 @@ public enum Metric: Sendable {
     public static let latencyP99OverBaseline = "latency.p99_over_baseline"
 
     public static let loadSloBroken = "load.slo_broken"
+    public static let loadKneeBracketed = "load.knee_bracketed"
     public static let loadCapacityAtSloRps = "load.capacity_at_slo_rps"
     public static let loadSentMbps = "load.sent_mbps"
     public static let loadReceivedMbps = "load.received_mbps"

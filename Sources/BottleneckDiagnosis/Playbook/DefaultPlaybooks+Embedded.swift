@@ -214,7 +214,7 @@ and marks the run INVALID (exit 3) when a load-generator rule fires.
    bottleneck load --target URL --rate 200 --duration 30s
    ```
    - `gen CPU` above 90% of allowed: saturated (rule `loadgen-cpu-saturated`).
-   - schedule lag p99 above 5 ms at a step that broke the SLO by less than the lag: the late sends alone may have broken it (`loadgen-schedule-lag`).
+   - schedule lag p99 above 5 ms at a step that broke the SLO by less than the lag: the late sends alone may have broken it (`loadgen-schedule-lag`). A ramp step with a step that met the SLO at most 15% below it is the exception: it moves the knee by one bisection, so the diagnosis warns with the rate the knee lies at instead.
 2. Check the quota the generator runs under (containers, systemd slices): `run.json` → `host.cgroupCPUQuotaCores`,
    `summary.json` → `sampling.steps[].client.throttledRatio` (rule `loadgen-throttled`).
 3. Local ports and files (rule `loadgen-local-exhaustion`): requests failing with `no-local-port` or

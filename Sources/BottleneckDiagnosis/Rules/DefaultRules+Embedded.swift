@@ -166,8 +166,12 @@ extension DefaultRules {
   # (approximate: percentiles do not subtract exactly, and late sends leave in bursts that queue
   # at the service too). A step that met the SLO with the lateness counted met it without; a step
   # that breaks it by more than the lateness breaks it whatever the generator did. 5 ms is the
-  # floor below which lateness is timer and scheduler jitter.
-  when: load.schedule_lag_p99_ms >= 5 and load.slo_broken >= 1 and latency.p99_ms - load.schedule_lag_p99_ms < slo.p99_ms@run
+  # floor below which lateness is timer and scheduler jitter. A ramp's bisection step with a step
+  # that met the SLO at most 15% below it (load.knee_bracketed, the ramp's resolution) only says on
+  # which side of the knee it lies: flipping its verdict moves the knee by one bisection, not the
+  # culprit, so the diagnosis warns with both rates instead of discarding the run. A stated rate
+  # (--rate R) is never bracketed: there the lateness decides the answer to "does R meet the SLO".
+  when: load.schedule_lag_p99_ms >= 5 and load.slo_broken >= 1 and latency.p99_ms - load.schedule_lag_p99_ms < slo.p99_ms@run and load.knee_bracketed == 0
   severity: {on: load.schedule_lag_p99_ms, warn: 5, high: 20, critical: 100}
   explain: "Requests left the generator late: schedule lag p99 {load.schedule_lag_p99_ms:.1f} ms against a latency p99 of {latency.p99_ms:.1f} ms, so without the lateness this step may have met the {slo.p99_ms@run:.0f} ms SLO (the generator waited for a CPU {client.run_delay_fraction:.0%} of the time)."
   next: [playbooks/load-generator-check.md]

@@ -29,7 +29,8 @@ suite's lock (/run/bottleneck-testbed.lock) while it runs.
 Options:
   --paths ramp,rate,probe  which paths to run (default all). probe runs `bottleneck probe
                       connections` on scenarios with `expect.probe` and checks its culprit, cause
-                      and the limit (limit_of) and queue (queued_of) within 5% of the bed's setting;
+                      and the limit (limit_of), queue (queued_of) and the proxy's connections
+                      (proxy_connections_of) within 5% of the bed's setting;
                       `expect.paths` limits a scenario to some paths
   --rate-share K      run the rate path only for every K-th scenario: those at index i of
                       the sorted list of ALL scenario names with i % K == N % K (--rate-offset
@@ -160,7 +161,7 @@ def judge_probe(name, expected, code, out, spec, bed):
     if want.get("cause") and cause != want["cause"]:
         problems.append(f"cause {cause}, want {want['cause']}")
     figures = []
-    for key, field in (("limit_of", "limit"), ("queued_of", "queued")):
+    for key, field in (("limit_of", "limit"), ("queued_of", "queued"), ("proxy_connections_of", "proxyConnections")):
         if not want.get(key):
             continue
         configured = bed_value(bed, want[key])
@@ -329,6 +330,8 @@ def main():
             tail = ["--payload", payload] if payload else []
             if bed.get("proxy"):
                 tail += ["--backend", bed["service"]["url"] + urlparse(bed["target"]).path]
+                if bed["proxy"].get("ca"):  # a TLS front signed by the bed's own CA, as a user trusts theirs
+                    tail += ["--cacert", bed["proxy"]["ca"]]
             wrap = [BED, "run", "--"] if (spec.get("load_generator") or {}).get("cpu_quota") else []
             capacity = None
             if "rate" in want:  # measured first, right after `bed up`, independent of the tool

@@ -16,7 +16,7 @@ public enum ConnectionsReportText: Sendable {
         let server = (record.agentSampling ?? record.sampling)?.steps
         let proxy = record.proxySampling?.steps
         out += "\n level   target    held  waiting  failures                      fresh p50   server fds/limit  queue"
-        if proxy != nil { out += "  proxy fds" }
+        if proxy != nil { out += "  proxy fds/sockets" }
         out += "\n"
         for level in probe.levels {
             let failures = level.failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
@@ -28,8 +28,9 @@ public enum ConnectionsReportText: Sendable {
                 + String(level.unanswered).leftPadded(9) + "  " + (failures.isEmpty ? "-" : failures).rightPadded(28)
                 + fresh.leftPadded(11) + fds.leftPadded(19) + queue.leftPadded(7)
             if let proxy {
-                let p = proxy.first { $0.index == level.index }?.server.fdsMax.map(String.init)
-                out += (p ?? "-").leftPadded(11)
+                let side = proxy.first { $0.index == level.index }?.server
+                let p = side?.fdsMax.map { "\($0)/\(side?.socketsMax.map(String.init) ?? "-")" }
+                out += (p ?? "-").leftPadded(19)
             }
             out += "\n"
         }
@@ -40,6 +41,9 @@ public enum ConnectionsReportText: Sendable {
             out += "\n"
         } else {
             out += "No limit found: \(probe.maxHeld) connections held and served; the probe stopped: \(probe.stoppedBecause).\n"
+        }
+        if let sockets = diagnosis.proxyConnections {
+            out += "The proxy held about \(sockets) connections when it stopped (the clients held then plus its listeners and upstream connections), which nginx counts against worker_connections.\n"
         }
         if let rest = probe.freshWaitAtRestMs, let most = probe.freshWaitAtMaxMs {
             out += "A fresh request waited \(String(format: "%.1f", rest)) ms at rest and \(String(format: "%.1f", most)) ms at the highest level still served.\n"

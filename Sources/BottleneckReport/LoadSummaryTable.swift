@@ -36,6 +36,15 @@ public enum LoadSummaryTable: Sendable {
                 out += "  \(s.name): " + s.errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
             }
         }
+        let tls = summary.steps.filter { $0.tlsHandshake != nil }
+        if !tls.isEmpty {
+            out += "\nTLS handshakes (after the TCP connect; no session resumption):\n"
+            for s in tls {
+                let attempted = max(1, s.completed + s.errors.filter { !$0.key.hasPrefix("http") }.values.reduce(0, +))
+                out += "  \(s.name): \(s.tlsHandshakes ?? 0) (\(String(format: "%.2f", Double(s.tlsHandshakes ?? 0) / Double(attempted))) per request), "
+                    + "p50 \(LoadProgressDisplay.ms(s.tlsHandshake?.p50 ?? 0)), p99 \(LoadProgressDisplay.ms(s.tlsHandshake?.p99 ?? 0))\n"
+            }
+        }
         if summary.interrupted { out += "\n* interrupted: the step ended early; its numbers cover the time it ran.\n" }
         if !summary.warnings.isEmpty {
             out += "\nThe load generator could not keep up; these numbers may understate the service's latency:\n"

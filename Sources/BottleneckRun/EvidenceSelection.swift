@@ -20,6 +20,8 @@ public struct EvidenceSelection: Sendable {
     public var agentURL: String?
     public var agentToken: AgentToken?
     public var sampleInterval: Duration = .milliseconds(250)
+    /// Count each sampled process's sockets (`SamplerConfiguration.countSockets`): the connections probe does.
+    public var countSockets = false
 
     public init() {}
 
@@ -50,6 +52,7 @@ public struct EvidenceSelection: Sendable {
         sampling.serverPIDs = serverPIDs
         sampling.serverPorts = serverPorts
         sampling.targetPorts = [targetPort]
+        sampling.countSockets = countSockets
         if let agentURL {
             // The server is on another host: the ports and pids name processes there; here only the generator is sampled.
             var local = sampling

@@ -5,8 +5,17 @@ import BottleneckLoad
 /// What each request is: the endpoint, the method, headers and body. Shared by `load` and the
 /// commands that plan their own load (`diagnose`, `capacity`, `playbook run`).
 struct RequestOptions: ParsableArguments {
-    @Option(help: "The endpoint, e.g. http://127.0.0.1:8080/predict (IPv6: http://[::1]:8080/).", transform: OptionValue.target)
+    @Option(help: "The endpoint, e.g. http://127.0.0.1:8080/predict (IPv6: http://[::1]:8080/; TLS: https://…).", transform: OptionValue.target)
     var target: TargetURL?
+
+    @Option(help: "https: trust the CA certificates in this PEM file instead of the system's.")
+    var cacert: String?
+
+    @Flag(help: "https: do not verify the server's certificate (measures a self-signed or mis-named front).")
+    var insecure = false
+
+    @Option(name: .customLong("server-name"), help: "https: the name to send as SNI and to match in the certificate (default: the URL's host).")
+    var serverName: String?
 
     @Option(name: [.long, .customShort("X")], help: "HTTP method: GET, POST, PUT, PATCH or DELETE (default GET, or POST with --payload).",
             transform: OptionValue.method)
@@ -32,5 +41,12 @@ struct RequestOptions: ParsableArguments {
         options.headers = headers.isEmpty ? options.headers : headers
         options.payloads = payloads.isEmpty ? options.payloads : try payloads.map(PayloadSpec.parse)
         options.body = body ?? options.body
+        if cacert != nil || insecure || serverName != nil {
+            var tls = options.tls ?? TLSClientSettings()
+            if let cacert { tls.caCertificatePath = cacert }
+            if insecure { tls.verify = false }
+            if let serverName { tls.serverName = serverName }
+            options.tls = tls
+        }
     }
 }

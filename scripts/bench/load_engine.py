@@ -17,8 +17,11 @@
    noisy machine shows up in all of them; each run also prints the time the hypervisor stole
    from CPU 0 meanwhile (/proc/stat), lateness no program on that CPU can avoid.
 3. Memory: SOAK s at 5k req/s: peak RSS and RSS over time. Must show: < 150 MB, flat.
+4. HTTPS efficiency against wrk: the same nginx over TLS (ECDSA P-256, TLS 1.3), the same 50
+   keep-alive connections, client pinned to CPU 0; the certificate verified against the CA
+   the script made (--cacert). Must show: ratio <= 1.3.
 
-Usage: load_engine.py BOTTLENECK_BIN [--quick] [--only efficiency|open-loop|memory]... [--baseline OTHER_BIN]
+Usage: load_engine.py BOTTLENECK_BIN [--quick] [--only efficiency|open-loop|memory|https]... [--baseline OTHER_BIN]
   --baseline runs OTHER_BIN (e.g. a build of main) right after BOTTLENECK_BIN in every efficiency and
   open-loop run, so a change is judged against what it replaces under the same machine conditions.
 """
@@ -32,7 +35,8 @@ DURATION = 4 if QUICK else 10
 RUNS = 1 if QUICK else 3
 SOAK = 30 if QUICK else 180
 PORT = 18490
-SECTIONS = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--only"] or ["efficiency", "open-loop", "memory"]
+TLS_PORT = 18491
+SECTIONS = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--only"] or ["efficiency", "open-loop", "memory", "https"]
 BASELINE = next((os.path.abspath(sys.argv[i + 1]) for i, a in enumerate(sys.argv[:-1]) if a == "--baseline"), None)
 
 def stolen_ms():
@@ -90,7 +94,7 @@ def bottleneck_summary(text):
 
 def main():
     work = tempfile.mkdtemp(prefix="bottleneck-bench-")
-    subprocess.run([os.path.join(ROOT, "scripts/local-nginx.sh"), work, str(PORT), "1"], check=True)
+    subprocess.run([os.path.join(ROOT, "scripts/local-nginx.sh"), work, str(PORT), "1", str(TLS_PORT)], check=True)
     url = f"http://127.0.0.1:{PORT}/small.txt"
     results = {}
     try:
@@ -123,6 +127,29 @@ def main():
                   f"(must be <= 1.15, goal <= 1.0): {verdict}", flush=True)
             results["efficiency"] = {"wrk_us_per_request": w_total, "bottleneck_us_per_request": b_total, "ratio": ratio,
                                      "pass": ratio <= 1.15}
+
+        # 4. HTTPS efficiency against wrk (keep-alive: the handshakes are 50 of the run's requests).
+        if "https" in SECTIONS:
+            tls_url = f"https://127.0.0.1:{TLS_PORT}/small.txt"
+            ca = os.path.join(work, "tls", "ca.pem")
+            rows = []
+            for i in range(RUNS):
+                w = measured(["taskset", "-c", "0", "wrk", "-t1", "-c50", f"-d{DURATION}s", tls_url])
+                wn = wrk_requests(w["stdout"])
+                b = measured(["taskset", "-c", "0", BIN, "load", "--target", tls_url, "--cacert", ca, "--concurrency", "50",
+                              "--duration", f"{DURATION}s", "--json", "--out", os.path.join(work, f"tls-{i}")])
+                step = bottleneck_summary(b["stdout"])["steps"][0]
+                row = {"wrk": w["cpu_seconds"] / wn * 1e6, "bottleneck": b["cpu_seconds"] / step["completed"] * 1e6}
+                rows.append(row)
+                print(f"https run {i+1}: wrk {wn} req {row['wrk']:.2f} us/req | bottleneck {step['completed']} req "
+                      f"{row['bottleneck']:.2f} us/req ({step.get('tlsHandshakes', 0)} handshakes), ratio {row['bottleneck'] / row['wrk']:.3f}", flush=True)
+            w_total = sum(r["wrk"] for r in rows) / len(rows)
+            b_total = sum(r["bottleneck"] for r in rows) / len(rows)
+            ratio = b_total / w_total
+            print(f"HTTPS EFFICIENCY: client CPU per request over TLS keep-alive: wrk {w_total:.2f} us, bottleneck {b_total:.2f} us, "
+                  f"ratio {ratio:.3f} (must be <= 1.3): {'PASS' if ratio <= 1.3 else 'FAIL'}", flush=True)
+            results["https_efficiency"] = {"wrk_us_per_request": w_total, "bottleneck_us_per_request": b_total, "ratio": ratio,
+                                           "pass": ratio <= 1.3}
 
         # 2. Open-loop accuracy, each run beside the timer reference.
         if "open-loop" in SECTIONS:
@@ -209,7 +236,7 @@ def main():
     with open(os.path.join(ROOT, "bench-out", "load-engine.json"), "w") as f:
         json.dump(results, f, indent=2)
     # Exit 1 when any must-show line failed, so `make bench` says so at its end.
-    verdicts = [results[k]["pass"] for k in ("efficiency", "memory") if k in results]
+    verdicts = [results[k]["pass"] for k in ("efficiency", "memory", "https_efficiency") if k in results]
     verdicts += [r["pass"] for r in results.get("open_loop", [])]
     failed = not all(verdicts)
     if failed:

@@ -7,6 +7,7 @@ import resource
 import re
 import shutil
 import signal
+import ssl
 import string
 import subprocess
 import time
@@ -130,7 +131,7 @@ def spawn(state: State, name: str, cmd: list[str], ns: str | None, cg: dict | li
     return p.pid
 
 
-def wait_http(url: str, pid: int, timeout: float, name: str, logpath: str) -> dict:
+def wait_http(url: str, pid: int, timeout: float, name: str, logpath: str, cafile: str | None = None) -> dict:
     deadline = time.time() + timeout
     last = ""
     while time.time() < deadline:
@@ -143,7 +144,8 @@ def wait_http(url: str, pid: int, timeout: float, name: str, logpath: str) -> di
                 pass
             raise BedError(f"{name} exited during start-up; last log lines:\n{tail}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as r:
+            context = ssl.create_default_context(cafile=cafile) if cafile else None
+            with urllib.request.urlopen(url, timeout=2, context=context) as r:
                 if r.status == 200:
                     body = r.read()
                     try:
@@ -236,6 +238,8 @@ def start_proxy(state: State, sc: dict, netns: bool, rundir: str, cg: dict | Non
                 else f"127.0.0.1:{flat_port('service')}")
     port = PRX_PORT if netns else flat_port("proxy")
     listen = f"0.0.0.0:{port}" if netns else f"127.0.0.1:{port}"
+    addr = LINKS["client"][5] if netns else "127.0.0.1"
+    tls = make_certificates(prefix, addr) if px.get("tls") else None
     with open(os.path.join(TESTBED, "proxy", "nginx.conf.template")) as f:
         tpl = string.Template(f.read())
     conf = tpl.safe_substitute(
@@ -243,7 +247,11 @@ def start_proxy(state: State, sc: dict, netns: bool, rundir: str, cg: dict | Non
         WORKER_CONNECTIONS=str(int(px.get("worker_connections", 4096))),
         KEEPALIVE_BLOCK=f"keepalive {int(px.get('keepalive_connections', 32))};" if keepalive else "",
         CONN_HEADER="" if keepalive else "close", HTTP_VERSION="1.1" if keepalive else "1.0",
-        BUFFERING="on" if px.get("buffering", True) else "off", LISTEN=listen, PREFIX=prefix)
+        BUFFERING="on" if px.get("buffering", True) else "off", LISTEN=listen, PREFIX=prefix,
+        LISTEN_TLS="ssl" if tls else "",
+        TLS_BLOCK=(f"ssl_certificate {tls['certificate']}; ssl_certificate_key {tls['key']}; "
+                   "ssl_protocols TLSv1.2 TLSv1.3;") if tls else "",
+        CLIENT_KEEPALIVE="65" if px.get("client_keepalive", True) else "0")
     confpath = os.path.join(prefix, "nginx.conf")
     with open(confpath, "w") as f:
         f.write(conf)
@@ -252,9 +260,9 @@ def start_proxy(state: State, sc: dict, netns: bool, rundir: str, cg: dict | Non
     logpath = os.path.join(prefix, "stdout.log")
     pid = spawn(state, "proxy", [nginx, "-p", prefix, "-e", os.path.join(prefix, "error.log"),
                                  "-c", confpath], NS_PRX if netns else None, cg, logpath)
-    addr = LINKS["client"][5] if netns else "127.0.0.1"
-    url = f"http://{addr}:{port}"
-    wait_http(url + "/health", pid, 30, "proxy", os.path.join(prefix, "error.log"))
+    url = f"{'https' if tls else 'http'}://{addr}:{port}"
+    wait_http(url + "/health", pid, 30, "proxy", os.path.join(prefix, "error.log"),
+              cafile=tls["ca"] if tls else None)
     return {"url": url, "port": port, "pid": pid, "pids": [pid] + descendants(pid),
             "netns": NS_PRX if netns else None, "config": confpath,
             "access_log": os.path.join(prefix, "access.log"),
@@ -262,7 +270,28 @@ def start_proxy(state: State, sc: dict, netns: bool, rundir: str, cg: dict | Non
             "upstream": upstream, "keepalive": keepalive,
             "buffering": bool(px.get("buffering", True)),
             "workers": int(px.get("workers", 1)), "cgroup": cg["paths"][0] if cg else None,
-            "worker_connections": int(px.get("worker_connections", 4096))}
+            "worker_connections": int(px.get("worker_connections", 4096)),
+            "tls": bool(tls), "ca": tls["ca"] if tls else None,
+            "client_keepalive": bool(px.get("client_keepalive", True))}
+
+
+def make_certificates(prefix: str, address: str) -> dict:
+    """A CA of the bed's own and a server certificate it signed, for `address` (an IP SAN, as
+    a client that dials the address checks) and localhost: what a TLS front presents. RSA 2048,
+    the common default, whose private-key operation is what a handshake costs the front."""
+    d = os.path.join(prefix, "tls")
+    os.makedirs(d, exist_ok=True)
+    ca_key, ca, key, csr, cert = (os.path.join(d, n) for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
+    ext = os.path.join(d, "san.ext")
+    with open(ext, "w") as f:
+        f.write(f"subjectAltName=IP:{address},IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n")
+    sh(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca,
+        "-days", "2", "-subj", "/CN=bottleneck test-bed CA"])
+    sh(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=localhost"])
+    sh(["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert,
+        "-days", "2", "-extfile", ext])
+    return {"ca": ca, "certificate": cert, "key": key}
 
 
 def find_leftovers() -> dict:

@@ -80,7 +80,10 @@ def run_scenario(path: str, work_root: str):
         return
     try:
         info = json.loads(p.stdout)
-        ok_up = info["scenario"] == name and info["target"].startswith("http://") and \
+        # A TLS front (proxy.tls) is served over https, with the CA that signed it.
+        tls = bool((sc.get("proxy") or {}).get("tls"))
+        ok_up = info["scenario"] == name and info["target"].startswith("https://" if tls else "http://") and \
+            (not tls or os.path.isfile(info["proxy"]["ca"])) and \
             info["service"]["pids"] and (info["proxy"] is None or info["proxy"]["pids"])
         row(name, "up-json", bool(ok_up), {"target": info["target"]}, time.time() - t0)
         t1 = time.time()

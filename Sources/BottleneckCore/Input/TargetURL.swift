@@ -1,8 +1,8 @@
 /// The endpoint under load, parsed once up front so the hot path only copies bytes.
 ///
-/// Accepts `http://host[:port][/path][?query]` where host is a name, an IPv4 literal or a
-/// bracketed IPv6 literal (`http://[::1]:8080/predict`). HTTPS is refused with a clear
-/// message: the engine measures plaintext HTTP/1.1, which is what sits behind a TLS proxy.
+/// Accepts `http://host[:port][/path][?query]` and `https://…` where host is a name, an IPv4
+/// literal or a bracketed IPv6 literal (`http://[::1]:8080/predict`). Over https the load
+/// engine speaks HTTP/1.1 inside TLS (`TLSClientSettings`).
 public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
     /// The host as written, without brackets for IPv6 literals.
     public let host: String
@@ -11,25 +11,32 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
     public let pathAndQuery: String
     /// True when `host` is an IPv6 literal.
     public let isIPv6Literal: Bool
-
-    /// The value for the `Host` header (brackets kept for IPv6, port omitted when 80).
-    public var hostHeader: String {
-        let name = isIPv6Literal ? "[\(host)]" : host
-        return port == 80 ? name : "\(name):\(port)"
+    /// True for https: the connection is TLS.
+    public let isTLS: Bool
+    /// 443 for https, 80 for http: the port a URL need not name.
+    public var defaultPort: Int { isTLS ? 443 : 80 }
+    public var scheme: String { isTLS ? "https" : "http" }
+    /// True when `host` is a literal address (no name to send as SNI or to match a certificate's DNS names).
+    public var isAddressLiteral: Bool {
+        isIPv6Literal || (host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." })
     }
 
-    public var description: String { "http://\(hostHeader)\(pathAndQuery)" }
+    /// The value for the `Host` header (brackets kept for IPv6, port omitted when the scheme's default).
+    public var hostHeader: String {
+        let name = isIPv6Literal ? "[\(host)]" : host
+        return port == defaultPort ? name : "\(name):\(port)"
+    }
+
+    public var description: String { "\(scheme)://\(hostHeader)\(pathAndQuery)" }
 
     public init(parsing text: String) throws(LoadError) {
         func bad(_ why: String) -> LoadError {
             LoadError(.badInput, "\(why); use a URL like http://127.0.0.1:8080/predict")
         }
         var rest = Substring(text.trimmingWhitespace())
-        if rest.lowercased().hasPrefix("https://") {
-            throw LoadError(.badInput, "https is not supported; load the plain-HTTP listener behind your TLS terminator (e.g. http://127.0.0.1:8080/predict)")
-        }
-        guard rest.lowercased().hasPrefix("http://") else { throw bad("the scheme must be http://") }
-        rest = rest.dropFirst("http://".count)
+        let tls = rest.lowercased().hasPrefix("https://")
+        guard tls || rest.lowercased().hasPrefix("http://") else { throw bad("the scheme must be http:// or https://") }
+        rest = rest.dropFirst(tls ? "https://".count : "http://".count)
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         var path = String(rest[authorityEnd...])
@@ -63,7 +70,7 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
                   hostPart.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_" })
             else { throw bad("\"\(hostPart)\" is not a host name or IPv4 address") }
         }
-        var port = 80
+        var port = tls ? 443 : 80
         if let portPart {
             guard let value = Int(portPart), (1...65535).contains(value) else {
                 throw bad("the port \"\(portPart)\" must be a number from 1 to 65535")
@@ -75,6 +82,7 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
         self.port = port
         self.pathAndQuery = path
         self.isIPv6Literal = ipv6
+        self.isTLS = tls
     }
 }
 

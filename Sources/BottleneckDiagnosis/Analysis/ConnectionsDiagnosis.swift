@@ -12,6 +12,9 @@ public struct ConnectionsDiagnosis: Sendable, Codable {
     public var limit: Int?
     public var maxHeld: Int
     public var queued: Int?
+    /// The most sockets one proxy process held (listeners, clients and upstream connections:
+    /// what nginx counts against worker_connections); nil without a sampled proxy.
+    public var proxyConnections: Int?
     public var keepAlive: Bool
     public var firstFailure: String?
     public var stoppedBecause: String
@@ -24,7 +27,8 @@ public struct ConnectionsDiagnosis: Sendable, Codable {
         let outcome = RuleEngine(rules: rules.filter(\.readsConnectionsProbe), catalog: EvidenceCatalog.catalog).evaluate(evidence)
         let probe = record.probe
         return ConnectionsDiagnosis(runDirectory: directory, target: probe.target, limit: probe.limit, maxHeld: probe.maxHeld,
-                                    queued: probe.queued, keepAlive: probe.keepAlive, firstFailure: probe.firstFailure,
+                                    queued: probe.queued, proxyConnections: evidence.values[Metric.connectionsProxyConnectionsAtLimit].map { Int($0) },
+                                    keepAlive: probe.keepAlive, firstFailure: probe.firstFailure,
                                     stoppedBecause: probe.stoppedBecause, verdicts: outcome.verdicts,
                                     missingEvidence: DiagnosisResult.relevantMissing(outcome.missingEvidence, topology: record.topology))
     }
@@ -84,13 +88,19 @@ struct ConnectionsEvidence: EvidenceSource {
             m[Metric.connectionsProxyAcceptQueueMax] = 0
             m[Metric.connectionsProxyFdUsage] = 0
         }
-        if let proxy = record.proxySampling, let first = proxy.steps.first(where: { $0.index == 0 }) {
+        if let proxy = record.proxySampling, proxy.steps.contains(where: { $0.index == 0 }) {
             let sides = proxy.steps.filter { $0.index >= 0 }.map(\.server)
             m[Metric.connectionsProxyFdUsage] = sides.compactMap(\.fdUsageMax).max()
-            if let most = sides.compactMap(\.fdsMax).max(), let rest = first.server.fdsMax {
-                m[Metric.connectionsProxyConnectionsAtLimit] = Double(most - rest)
-            }
             m[Metric.connectionsProxyAcceptQueueMax] = Double(sides.map(\.acceptQueueMax).max() ?? 0)
+            // The proxy's connections when it stopped: the clients it held then, plus its other
+            // sockets (listeners, upstream connections) at the last level that had no failure —
+            // sampled every 250 ms, the proxy's own peak lasts too short to be caught itself.
+            let levels = probe.levels
+            if let failing = levels.first(where: { $0.heldAtFirstFailure != nil }), let clients = failing.heldAtFirstFailure,
+               let before = levels.last(where: { $0.index < failing.index && $0.failures.isEmpty && $0.held > 0 }),
+               let sockets = proxy.steps.first(where: { $0.index == before.index })?.server.socketsMax {
+                m[Metric.connectionsProxyConnectionsAtLimit] = Double(clients + max(0, sockets - before.held))
+            }
         }
         values = m
     }

@@ -31,6 +31,11 @@ public enum EvidenceCatalog: Sendable {
         (Metric.serviceP99Ms, "ms", "summary.json", "p99 service time (from the actual send)."),
         (Metric.latencyP99OverBaseline, "ratio", "summary.json", "This step's p99 latency over the first step's."),
         (Metric.loadSloBroken, "flag", "summary.json", "1 when the step broke the objective: p99 over the SLO, more errors than a 1% rate gives by chance (one-sided binomial, 5%), under 95% of the schedule completed, or a queue that grew (load.queue_growing); else 0."),
+        (Metric.tlsHandshakesPerRequest, "ratio", "summary.json", "https: TLS handshakes the generator completed per attempted request (1 = a full handshake per request: no keep-alive; near 0 with keep-alive)."),
+        (Metric.tlsHandshakeP50Ms, "ms", "summary.json", "https: median time from the TCP connect to the end of the TLS handshake."),
+        (Metric.tlsHandshakeP99Ms, "ms", "summary.json", "https: p99 time from the TCP connect to the end of the TLS handshake."),
+        (Metric.tlsHandshakeShare, "ratio", "summary.json", "https: time spent in TLS handshakes over the time all requests took (handshakes × mean handshake ÷ requests × mean latency): what keeping connections would give back."),
+        (Metric.targetServedByProxy, "flag", "run.json (topology)", "1 when a proxy process holds the target's listening socket (found by the samplers), 0 when the service itself does; absent when neither was found."),
         (Metric.loadKneeBracketed, "flag", "summary.json", "1 when another open-loop step, at a rate at most 15% lower (the ramp's resolution), met the objective: the knee lies at or above that rate whatever this step's verdict, which then moves the knee by at most one bisection; else 0 (a stated-rate step is never bracketed)."),
         (Metric.loadCapacityAtSloRps, "req/s", "summary.json", "Run: the highest achieved rate of a step that met the objective (the one-connection baseline only when nothing else ran: its closed loop paces itself)."),
         (Metric.loadSentMbps, "Mbit/s", "requests.csv (bytes_out)", "What the generator wrote on the wire per second for the step's successful requests (headers and bodies)."),
@@ -221,7 +226,7 @@ public enum EvidenceCatalog: Sendable {
         (Metric.connectionsServerListenOverflows, "events", "connections.json (samples)", "TcpExt ListenOverflows in the server's network namespace during the probe: SYNs or handshakes dropped because an accept queue was full."),
         (Metric.connectionsServerProcesses, "processes", "connections.json (samples)", "Server processes sampled (master and workers)."),
         (Metric.connectionsProxyFdUsage, "ratio", "connections.json (proxy samples)", "Open fds over the open-file limit of the proxy process nearest its limit, at its highest."),
-        (Metric.connectionsProxyConnectionsAtLimit, "connections", "connections.json (proxy samples)", "The proxy process's open fds at its most minus at the first level: the connections it held at the limit, to clients and to the upstream (nginx counts both against worker_connections)."),
+        (Metric.connectionsProxyConnectionsAtLimit, "connections", "connections.json (proxy samples)", "The proxy's connections when it stopped taking more: the client connections it had answered at the first failure, plus its other sockets (listeners, upstream connections: its socket fds minus the clients held) at the last level without failures. What nginx counts against worker_connections."),
         (Metric.connectionsProxyAcceptQueueMax, "connections", "connections.json (proxy samples)", "The longest accept queue of the proxy's listening sockets during the probe: it stopped accepting."),
     ]
 

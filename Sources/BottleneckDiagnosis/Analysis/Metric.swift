@@ -38,6 +38,11 @@ public enum Metric: Sendable {
 
     public static let loadSloBroken = "load.slo_broken"
     public static let loadKneeBracketed = "load.knee_bracketed"
+    public static let tlsHandshakesPerRequest = "tls.handshakes_per_request"
+    public static let tlsHandshakeP50Ms = "tls.handshake_p50_ms"
+    public static let tlsHandshakeP99Ms = "tls.handshake_p99_ms"
+    public static let tlsHandshakeShare = "tls.handshake_share"
+    public static let targetServedByProxy = "target.served_by_proxy"
     public static let loadCapacityAtSloRps = "load.capacity_at_slo_rps"
     public static let loadSentMbps = "load.sent_mbps"
     public static let loadReceivedMbps = "load.received_mbps"

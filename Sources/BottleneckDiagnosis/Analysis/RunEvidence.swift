@@ -88,6 +88,21 @@ public struct RunEvidence: EvidenceSource {
             let localFailures = (result.errors[RequestErrorKind.noLocalPort.label] ?? 0) + (result.errors[RequestErrorKind.tooManyFiles.label] ?? 0)
             m[Metric.loadLocalErrorRate] = Double(localFailures) / attempted
             m[Metric.loadConnectionsPerRequest] = Double(result.connectionsOpened) / attempted
+            if TargetURLPort.isTLS(summary.target) {
+                // Over https every new connection pays a handshake (no resumption: swift-nio-ssl
+                // offers none), so handshakes per request is the TLS churn, and its share of the
+                // time requests took is what keeping connections would give back.
+                let handshakes = Double(result.tlsHandshakes ?? 0)
+                m[Metric.tlsHandshakesPerRequest] = handshakes / attempted
+                if let handshake = result.tlsHandshake {
+                    m[Metric.tlsHandshakeP50Ms] = handshake.p50
+                    m[Metric.tlsHandshakeP99Ms] = handshake.p99
+                    let latencyTotal = result.latency.mean * Double(result.latency.count)
+                    if latencyTotal > 0 { m[Metric.tlsHandshakeShare] = min(1, handshake.mean * handshakes / latencyTotal) }
+                } else {
+                    m[Metric.tlsHandshakeShare] = 0
+                }
+            }
             m[Metric.loadScheduleLagP99Ms] = result.scheduleLag.p99
             m[Metric.loadScheduleLagP50Ms] = result.scheduleLag.p50
             m[Metric.loadScheduleLagMaxMs] = result.scheduleLag.max
@@ -356,6 +371,11 @@ public struct RunEvidence: EvidenceSource {
             steps[index][Metric.errorsService5xx] = Double(failed.filter { $0.status >= 500 }.count - gateway)
         }
 
+        switch description?.topology?.targetServedBy {
+        case "proxy": run[Metric.targetServedByProxy] = 1
+        case "service": run[Metric.targetServedByProxy] = 0
+        default: break
+        }
         let knee = kneeIndex(summary.steps, sloP99Milliseconds: sloP99Milliseconds)
         return RunEvidence(directory: directory, summary: summary, steps: steps, run: run, kneeStep: knee,
                            sloP99Milliseconds: sloP99Milliseconds, record: record, requests: requests, wire: wire, failures: failures,
@@ -564,6 +584,8 @@ enum TargetURLPort {
         if let port = url.port { return UInt16(exactly: port) }
         return url.scheme == "https" ? 443 : 80
     }
+
+    static func isTLS(_ target: String) -> Bool { target.lowercased().hasPrefix("https://") }
 }
 
 /// The parts of `capture-summary.json` (written by the capture module) the analysis reads.

@@ -135,7 +135,10 @@ Only probe servers you run: ten thousand connections is a denial of service to a
    `ulimit -n 65536` in the entrypoint script.
 2. `proxy-connection-limit`: nginx stopped accepting at `worker_connections` per worker, which counts
    client and upstream connections together. Raise `worker_connections` (and `worker_processes`), and
-   `worker_rlimit_nofile` above it.
+   `worker_rlimit_nofile` above it. The probe estimates the proxy's connections when it stopped
+   (`connections.proxy_connections_at_limit`): the client connections established at the first failure
+   plus the proxy's other sockets (listeners, upstream connections) a level earlier. When full, nginx
+   closes idle keep-alive clients to make room, so the first failure is usually `closed`.
 3. `connections-held-by-sync-workers`: the server closes every connection after answering (gunicorn
    sync workers), and each open connection pins a worker: the limit is the worker count. A buffering
    proxy in front (nginx reads the whole request before it passes it on) or an async/threaded worker
@@ -335,6 +338,15 @@ Automated: `bottleneck playbook run proxy-overhead --target URL …` runs these 
    When time grows with the bytes sent at 10 ms per MB or more (`fit.transfer_slow_path`), the difference
    is a slow link in front of the proxy, and `network-transfer-bound` speaks instead. By hand:
    `bottleneck load --target http://BACKEND:8000/predict --concurrency 1 --duration 10s` and the same through the proxy.
+5. `tls-handshake-churn-at-proxy` (https targets): the generator times each connection's TLS handshake
+   after its TCP connect (`tls.handshake_p50_ms`) and counts handshakes per request
+   (`tls.handshakes_per_request`). At 0.5 or more with handshakes 10% or more of the time requests took
+   (`tls.handshake_share`), clients pay a full handshake for most requests: the front closes connections
+   (`keepalive_timeout 0`, `Connection: close`) or the clients do not keep them. Keep them alive and
+   enable session resumption (`ssl_session_cache shared:SSL:10m; ssl_session_tickets on;`). The
+   generator itself does not resume sessions (swift-nio-ssl offers no client session cache), so every
+   new connection it opens is a full handshake. Load the TLS front with `--target https://…`, trusting
+   its CA with `--cacert FILE` (or `--insecure`).
 
 """#),
         ("proxy-overhead.yaml", #"""
@@ -354,10 +366,11 @@ needs: [proxy, server]
 steps:
   - {id: baseline, kind: baseline, duration: 5s}
   - {id: ramp, kind: ramp}
-rules: [proxy-cpu-throttled, proxy-connection-churn, proxy-adds-time, proxy-adds-time-on-the-wire, network-retransmits-proxy]
+rules: [proxy-cpu-throttled, proxy-connection-churn, tls-handshake-churn-at-proxy, proxy-adds-time, proxy-adds-time-on-the-wire, network-retransmits-proxy]
 outcomes:
   proxy-cpu-throttled: "The proxy is CPU-throttled by its cgroup: raise its CPU limit (or its worker_processes if they are fewer than its cores)."
   proxy-connection-churn: "The proxy opens a new upstream connection per request: add `keepalive 32;` to the upstream block, with `proxy_http_version 1.1;` and `proxy_set_header Connection \"\";`."
+  tls-handshake-churn-at-proxy: "Clients pay a full TLS handshake per request at the front: keep their connections alive (keepalive_timeout, keepalive_requests) and let them resume sessions (ssl_session_cache, ssl_session_tickets)."
   network-retransmits-proxy: "Segments are retransmitted between the proxy and the service: check that link (network-check)."
   proxy-adds-time: "The proxy itself adds the time: compare its CPU and quota (proxy.* metrics), turn off request buffering for large bodies (proxy_request_buffering off), keep upstream connections alive."
   proxy-adds-time-on-the-wire: "The capture shows the proxy itself adding the time per request: check its CPU and quota, buffering, upstream keep-alive."

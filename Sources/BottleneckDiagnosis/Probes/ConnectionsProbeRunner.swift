@@ -24,6 +24,8 @@ public struct ConnectionsProbeRunner: Sendable {
     /// Runs the probe; `run` is the probe run, so the caller can interrupt it.
     public func execute(rules: [Rule], run: ConnectionProbeRun = ConnectionProbeRun()) async throws -> (ConnectionsDiagnosis, ConnectionsRecord) {
         var evidence = self.evidence
+        // The proxy's sockets are its connections as nginx counts them against worker_connections.
+        evidence.countSockets = true
         let topology = evidence.locateServices(target: plan.target, backend: nil)
         for line in topology?.notes ?? [] { note("found: \(line)") }
         let observers = try evidence.observers(targetPort: UInt16(plan.target.port))

@@ -28,11 +28,11 @@ extension DefaultRules {
   # The proxy stopped accepting: connections waited in its own accept queue, and it was not at
   # its fd limit. A service that fails behind it does not do this: nginx keeps accepting clients
   # and answers them 502/504 (connections.server_errors). nginx counts client and
-  # upstream connections against worker_connections, so the proxy's connections at the limit
-  # (its fds at most minus at rest) is the figure to compare with the setting.
+  # upstream connections (and its listeners) against worker_connections, so the clients held at
+  # the first failure plus the proxy's other sockets is the figure to compare with the setting.
   when: connections.limit >= 1 and connections.proxy_accept_queue_max >= 1 and connections.proxy_fd_usage < 0.97
   severity: high
-  explain: "Clients got {connections.limit:.0f} connections served through the proxy; then new ones waited in the proxy's accept queue (up to {connections.proxy_accept_queue_max:.0f}). The proxy held {connections.proxy_connections_at_limit:.0f} connections at the limit, to clients and upstream together: raise nginx's worker_connections (and worker_processes), keeping worker_rlimit_nofile above it."
+  explain: "Clients got {connections.limit:.0f} connections served through the proxy; then new ones waited in the proxy's accept queue (up to {connections.proxy_accept_queue_max:.0f}). The proxy held about {connections.proxy_connections_at_limit:.0f} connections when it stopped (clients, upstream connections and listeners: what nginx counts against worker_connections): raise nginx's worker_connections (and worker_processes), keeping worker_rlimit_nofile above it."
   next: [playbooks/connections.md, playbooks/proxy-overhead.md]
 
 - id: connection-limit-by-backlog
@@ -484,6 +484,35 @@ extension DefaultRules {
   when: wire.proxy_ms@run >= 2 and wire.proxy_share@run >= 0.2
   severity: {warn: 0.2, high: 0.4, critical: 0.6, on: wire.proxy_share@run}
   explain: "On the wire the proxy adds {wire.proxy_ms@run:.1f} ms per request on average (p99 {wire.proxy_p99_ms@run:.1f} ms), {wire.proxy_share@run:.0%} of the {wire.front_server_ms@run:.1f} ms the front leg waits: check the proxy's CPU and quota, buffering and upstream keep-alive."
+  next: [playbooks/proxy-overhead.md]
+
+"""#),
+        ("tls.yaml", #"""
+# Rules about TLS on the path to the service (https targets). The generator times each
+# connection's handshake after its TCP connect; how many it needed per request says whether
+# connections were kept.
+- id: tls-handshake-churn-at-proxy
+  culprit: proxy
+  cause: tls-churn
+  description: "Requests paid a full TLS handshake at the proxy in front: connections were not kept alive."
+  # At 0.5 handshakes per request or more, at least every second request paid a full handshake
+  # (an extra round trip and the front's private-key operation); with keep-alive one connection
+  # serves many requests and the ratio tends to 0. It matters where handshakes took 10% or more of
+  # the time requests took: below that, keeping connections would not move the latency users see.
+  when: tls.handshakes_per_request@knee >= 0.5 and tls.handshake_share@knee >= 0.1 and target.served_by_proxy@run == 1
+  severity: {on: tls.handshake_share@knee, warn: 0.1, high: 0.25, critical: 0.5}
+  explain: "The generator completed {tls.handshakes_per_request@knee:.2f} TLS handshakes per request with the proxy (median {tls.handshake_p50_ms@knee:.1f} ms each after the TCP connect), {tls.handshake_share@knee:.0%} of the time requests took: keep client connections alive through the TLS front (nginx keepalive_timeout and keepalive_requests; no Connection: close), and let returning clients resume sessions (ssl_session_cache shared:SSL:10m, ssl_session_tickets on)."
+  next: [playbooks/proxy-overhead.md]
+
+- id: tls-handshake-churn-at-service
+  culprit: server
+  cause: tls-churn
+  description: "Requests paid a full TLS handshake at the service, which terminates TLS itself: connections were not kept alive."
+  # The same thresholds as at a proxy (see tls-handshake-churn-at-proxy): the service itself holds
+  # the target's socket, so its server's keep-alive and session settings are the ones to change.
+  when: tls.handshakes_per_request@knee >= 0.5 and tls.handshake_share@knee >= 0.1 and target.served_by_proxy@run == 0
+  severity: {on: tls.handshake_share@knee, warn: 0.1, high: 0.25, critical: 0.5}
+  explain: "The generator completed {tls.handshakes_per_request@knee:.2f} TLS handshakes per request with the service (median {tls.handshake_p50_ms@knee:.1f} ms each after the TCP connect), {tls.handshake_share@knee:.0%} of the time requests took: keep connections alive (the server's keep-alive timeout; no Connection: close), or terminate TLS in a proxy that keeps them and resumes sessions."
   next: [playbooks/proxy-overhead.md]
 
 """#),

@@ -428,7 +428,11 @@ final class ConnectionProbeLoop {
 
     /// Closes a connection that failed and counts the failure.
     private func drop(_ fd: Int32, kind: ConnectionFailureKind, role: Role) {
+        let established = connections[fd].map { $0.state != .connecting } ?? false
         remove(fd)
+        if role == .held, level.heldAtFirstFailure == nil {
+            level.heldAtFirstFailure = connections.values.count { $0.role == .held && $0.state != .connecting } + (established ? 1 : 0)
+        }
         fail(kind: kind, role: role)
     }
 

@@ -1,4 +1,6 @@
 import NIOCore
+import NIOSSL
+import NIOTLS
 import BottleneckCore
 
 /// A request written on a connection and not yet answered.
@@ -46,7 +48,18 @@ final class LoadConnection: ChannelInboundHandler, RemovableChannelHandler {
         self.context = context
     }
 
+    /// When TCP connected (for the TLS handshake's duration).
+    private var connectedAt: UInt64 = 0
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
+            worker.handshakeCompleted(self, nanoseconds: MonotonicClock.now() &- connectedAt)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelActive(context: ChannelHandlerContext) {
+        connectedAt = MonotonicClock.now()
         isActive = true
         localPort = UInt16(truncatingIfNeeded: context.localAddress?.port ?? 0)
         worker.connectionBecameActive(self)
@@ -154,6 +167,12 @@ extension RequestErrorKind {
             }
             return
         }
+        if let tls = error as? NIOSSLError {
+            // A server that closes without close_notify has closed; anything else failed the handshake or the record layer.
+            if case .uncleanShutdown = tls { self = .closed } else { self = .tls }
+            return
+        }
+        if error is NIOSSLExtraError { self = .tls; return }
         if let channelError = error as? ChannelError {
             switch channelError {
             case .connectTimeout: self = .timeout

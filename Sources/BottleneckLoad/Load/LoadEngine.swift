@@ -3,6 +3,7 @@ import BottleneckCore
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// Drives a `LoadPlan`: one worker per event-loop thread, each owning its connections and
@@ -26,27 +27,41 @@ public final class LoadEngine: Sendable {
         } catch {
             throw LoadError(.unreachable, "target \(plan.target): cannot resolve host \"\(plan.target.host)\"; check the name or use an IP address")
         }
+        let tls = plan.target.isTLS ? try plan.tls.makeContext() : nil
         let allowance = CPUAllowance.current()
         let threads = plan.threads ?? allowance.threads
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let handshakeNanoseconds: UInt64?
         do {
-            try await Self.preflight(address: address, plan: plan, group: group)
+            if let tls {
+                handshakeNanoseconds = try await TLSHandshakeCheck.run(address: address, target: plan.target, settings: plan.tls, context: tls,
+                                                                       connectTimeout: Int64(min(plan.connectTimeout, 5_000_000_000)), group: group)
+            } else {
+                try await Self.preflight(address: address, plan: plan, group: group)
+                handshakeNanoseconds = nil
+            }
         } catch {
             try? await group.shutdownGracefully()
             throw error
         }
-        return try await LoadEngine(plan: plan, address: address, allowance: allowance, group: group, sink: sink, logger: logger)
+        return try await LoadEngine(plan: plan, address: address, allowance: allowance, group: group, tls: tls,
+                                    preflightHandshakeNanoseconds: handshakeNanoseconds, sink: sink, logger: logger)
     }
 
+    /// The first TLS handshake's duration (the check before the load), nil over plain HTTP.
+    public let preflightHandshakeNanoseconds: UInt64?
+
     private init(plan: LoadPlan, address: SocketAddress, allowance: CPUAllowance, group: MultiThreadedEventLoopGroup,
-                 sink: any RequestRecordSink, logger: Logger) async throws {
+                 tls: NIOSSLContext?, preflightHandshakeNanoseconds: UInt64?, sink: any RequestRecordSink, logger: Logger) async throws {
         self.plan = plan
         self.address = address
         self.allowance = allowance
         self.group = group
         self.logger = logger
+        self.preflightHandshakeNanoseconds = preflightHandshakeNanoseconds
         let settings = WorkerSettings(address: address, timeout: plan.timeout, connectTimeout: plan.connectTimeout,
-                                      keepAlive: plan.keepAlive, isHeadRequest: plan.method == "HEAD", seed: plan.seed)
+                                      keepAlive: plan.keepAlive, isHeadRequest: plan.method == "HEAD", seed: plan.seed,
+                                      tls: tls, serverHostname: plan.target.isTLS ? plan.tls.serverHostname(for: plan.target) : nil)
         var workers: [NIOLoopBound<LoopWorker>] = []
         for (index, loop) in group.makeIterator().enumerated() {
             let plan = plan

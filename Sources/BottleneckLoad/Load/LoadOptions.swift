@@ -23,6 +23,8 @@ public struct LoadOptions: Sendable, Equatable {
     /// Nanoseconds.
     public var connectTimeout: UInt64?
     public var keepAlive: Bool?
+    /// https: verification, the CA file, the SNI name.
+    public var tls: TLSClientSettings?
     public var payloads: [PayloadSpec]?
     public var body: BodyWrapping?
     public var seed: UInt64?
@@ -40,7 +42,7 @@ public struct LoadOptions: Sendable, Equatable {
         }
         take(\.name); take(\.target); take(\.steps); take(\.arrivals); take(\.duration); take(\.warmup)
         take(\.maxConnections); take(\.method); take(\.headers); take(\.timeout); take(\.connectTimeout)
-        take(\.keepAlive); take(\.payloads); take(\.body); take(\.seed); take(\.poolSize)
+        take(\.keepAlive); take(\.tls); take(\.payloads); take(\.body); take(\.seed); take(\.poolSize)
         take(\.threads)
         return merged
     }

@@ -27,6 +27,8 @@ public struct LoadPlan: Sendable {
     public var connectTimeout: UInt64 = 5_000_000_000
     /// False opens a new connection per request (`Connection: close`).
     public var keepAlive = true
+    /// How to speak TLS when the target is https (ignored for http).
+    public var tls = TLSClientSettings()
     /// The most connections an open-loop step may open in total.
     public var maxConnections = 1024
     public var seed: UInt64 = 1

@@ -77,6 +77,7 @@ public enum LoadPlanBuilder: Sendable {
             throw LoadError(.badInput, "the request and connect timeouts must be at least 1ms, like 30s")
         }
         plan.keepAlive = options.keepAlive ?? true
+        plan.tls = options.tls ?? TLSClientSettings()
         plan.maxConnections = options.maxConnections ?? plan.maxConnections
         plan.seed = options.seed ?? plan.seed
         plan.threads = options.threads ?? plan.threads

@@ -2,6 +2,7 @@ import Histogram
 import BottleneckCore
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// Receives finished request records in batches, off the measuring event loop's hot path.
 public protocol RequestRecordSink: Sendable {
@@ -27,6 +28,9 @@ struct WorkerSettings: Sendable {
     var keepAlive: Bool
     var isHeadRequest: Bool
     var seed: UInt64
+    /// Over https: the run's TLS context, and the name for SNI and verification (nil: an address).
+    var tls: NIOSSLContext?
+    var serverHostname: String?
 }
 
 /// A request scheduled by the open-loop clock but not yet on the wire.
@@ -421,12 +425,16 @@ final class LoopWorker {
         let connection = LoadConnection(id: id, worker: self)
         let attemptStart = MonotonicClock.now()
         let boundConnection = NIOLoopBound(connection, eventLoop: eventLoop)
+        let settings = settings
         let bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(.nanoseconds(Int64(settings.connectTimeout)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = settings.tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: settings.serverHostname))
+                    }
                     try channel.pipeline.syncOperations.addHandler(boundConnection.value)
                 }
             }
@@ -434,6 +442,12 @@ final class LoopWorker {
         bootstrap.connect(to: settings.address).assumeIsolated().whenFailure { error in
             self.connectFailed(connection, error: error, attemptStart: attemptStart)
         }
+    }
+
+    /// A TLS handshake finished `nanoseconds` after the TCP connect did.
+    func handshakeCompleted(_ connection: LoadConnection, nanoseconds: UInt64) {
+        stats.tlsHandshakes += 1
+        _ = stats.tlsHandshake.record(StepStatistics.clamp(nanoseconds))
     }
 
     func connectionBecameActive(_ connection: LoadConnection) {

@@ -18,6 +18,8 @@ public enum RequestErrorKind: UInt8, Sendable, CaseIterable, Codable {
     case noLocalPort
     /// The generator hit its open-file limit (EMFILE, ENFILE): too many connections for `ulimit -n`.
     case tooManyFiles
+    /// The TLS handshake or record layer failed (an untrusted certificate, a wrong name, no common protocol).
+    case tls
 
     public var label: String {
         switch self {
@@ -30,6 +32,7 @@ public enum RequestErrorKind: UInt8, Sendable, CaseIterable, Codable {
         case .other: return "other"
         case .noLocalPort: return "no-local-port"
         case .tooManyFiles: return "too-many-files"
+        case .tls: return "tls"
         }
     }
 }

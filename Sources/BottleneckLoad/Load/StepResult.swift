@@ -61,6 +61,10 @@ public struct StepResult: Sendable, Codable {
     public var bytesOut: UInt64
     public var bytesIn: UInt64
     public var connectionsOpened: UInt64
+    /// Over https: TLS handshakes completed in the step and their durations after the TCP
+    /// connect; nil over plain HTTP (or when none completed).
+    public var tlsHandshakes: UInt64?
+    public var tlsHandshake: LatencyPercentiles?
     /// Cores the generator process used (user + system CPU over wall time).
     public var generatorCores: Double
     public var allowedCores: Double
@@ -183,6 +187,8 @@ public struct StepResult: Sendable, Codable {
         bytesOut = s.bytesOut
         bytesIn = s.bytesIn
         connectionsOpened = s.connectionsOpened
+        tlsHandshakes = s.tlsHandshakes > 0 ? s.tlsHandshakes : nil
+        tlsHandshake = s.tlsHandshakes > 0 ? LatencyPercentiles(s.tlsHandshake) : nil
         self.generatorCores = (generatorCores * 1000).rounded() / 1000
         self.allowedCores = allowedCores
         warnings = []

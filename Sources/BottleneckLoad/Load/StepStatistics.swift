@@ -23,6 +23,9 @@ public struct StepStatistics: Sendable {
     public var bytesOut: UInt64 = 0
     public var bytesIn: UInt64 = 0
     public var connectionsOpened: UInt64 = 0
+    /// TLS handshakes completed, and how long each took after the TCP connect.
+    public var tlsHandshakes: UInt64 = 0
+    public var tlsHandshake: Histogram<UInt64>
     /// Open loop: latency sums (ns) of the successful requests scheduled in the first and the
     /// last third of the step. The first third's mean is the steady latency ``Backlog`` compares
     /// against; both are reported as the step's ``LatencyTrend``.
@@ -44,6 +47,7 @@ public struct StepStatistics: Sendable {
         serviceTime = Self.makeHistogram()
         scheduleLag = Self.makeHistogram()
         connectionWait = Self.makeHistogram()
+        tlsHandshake = Self.makeHistogram()
     }
 
     @inline(__always)
@@ -80,6 +84,8 @@ public struct StepStatistics: Sendable {
         bytesOut += other.bytesOut
         bytesIn += other.bytesIn
         connectionsOpened += other.connectionsOpened
+        tlsHandshakes += other.tlsHandshakes
+        tlsHandshake.add(other.tlsHandshake)
         earlyLatencySum += other.earlyLatencySum
         earlyCount += other.earlyCount
         lateLatencySum += other.lateLatencySum

@@ -159,6 +159,7 @@ struct IntervalFold {
             r.runDelayNanoseconds &+= runDelay
             r.nonvoluntarySwitches &+= nonvoluntary
             if r.allowedCPUs == nil { r.allowedCPUs = p.allowedCPUs.map { Int($0) } }
+            if let sockets = p.sockets.map({ Int(clamping: $0) }) { r.socketsMax = max(r.socketsMax ?? 0, sockets) }
             if let fds = p.fds.map({ Int(clamping: $0) }) {
                 r.fdsMax = max(r.fdsMax ?? 0, fds)
                 if let limit = p.fdLimit.map({ Int(clamping: $0) }), limit > 0 {

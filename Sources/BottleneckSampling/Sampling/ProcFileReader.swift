@@ -199,6 +199,15 @@ final class ProcFileReader {
         return try numericEntries(fdDirectory()).count
     }
 
+    /// The number of a process's open file descriptors that are sockets (`socket:[inode]`).
+    func socketCount(fdDirectory: String) throws(SamplerError) -> Int {
+        var sockets = 0
+        for entry in try numericEntries(fdDirectory) {
+            if let target = readLink(fdDirectory + "/" + String(entry)), target.hasPrefix("socket:") { sockets += 1 }
+        }
+        return sockets
+    }
+
     /// Whether a path exists (used once per cgroup to pick the v1 mount or the v2 tree).
     func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0

@@ -85,6 +85,10 @@ final class ProcReader {
         try files.openFileCount(pid: pid) { processDirectory(pid) + "/fd" }
     }
 
+    func socketCount(_ pid: Int32) throws(SamplerError) -> Int {
+        try files.socketCount(fdDirectory: processDirectory(pid) + "/fd")
+    }
+
     func threadIDs(_ pid: Int32) throws(SamplerError) -> [Int32] {
         try files.numericEntries(processDirectory(pid) + "/task")
     }

@@ -98,6 +98,7 @@ extension SampleLines {
             nonvoluntaryContextSwitches: unsigned(r["nonvoluntary_ctxt"]) ?? 0,
             runDelayNanoseconds: unsigned(r["run_delay_ns"]) ?? 0, fds: unsigned(r["fds"]), fdLimit: unsigned(r["fd_limit"]),
             allowedCPUs: unsigned(r["allowed_cpus"]), cgroup: r["cgroup"] as? String)
+        process.sockets = unsigned(r["sockets"])
         if let dt = unsigned(r["dt"]) {
             var rates = ProcessTick.Rates(dt: dt, userCores: number(r["user_cores"]) ?? 0, systemCores: number(r["sys_cores"]) ?? 0,
                                           cores: number(r["cores"]) ?? 0, runDelayFraction: number(r["run_delay_fraction"]) ?? 0)

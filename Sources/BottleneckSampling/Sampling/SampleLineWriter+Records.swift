@@ -100,6 +100,7 @@ extension SampleLineWriter {
         field("run_delay_ns", p.runDelayNanoseconds)
         field("fds", p.fds)
         field("fd_limit", p.fdLimit)
+        field("sockets", p.sockets)
         field("allowed_cpus", p.allowedCPUs)
         if let cgroup = p.cgroup { field("cgroup", cgroup) }
         if let r = p.rates {

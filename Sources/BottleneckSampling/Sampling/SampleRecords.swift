@@ -136,6 +136,8 @@ struct ProcessTick {
     var allowedCPUs: UInt64?
     var cgroup: String?
     var rates: Rates?
+    /// Of `fds`, the sockets; nil unless counted (`SamplerConfiguration.countSockets`).
+    var sockets: UInt64? = nil
 
     struct Rates {
         var dt: UInt64

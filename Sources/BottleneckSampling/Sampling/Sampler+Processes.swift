@@ -35,6 +35,7 @@ extension Sampler {
                 }
                 status = fresh
                 entry.fds = try? reader.openFileCount(pid)
+                if configuration.countSockets { entry.sockets = try? reader.socketCount(pid) }
                 entry.activity = activity
                 // New children join the tree (and are sampled later in this same tick).
                 if entry.followChildren {
@@ -57,6 +58,7 @@ extension Sampler {
                 nonvoluntaryContextSwitches: status.nonvoluntaryContextSwitches, runDelayNanoseconds: runDelay,
                 fds: entry.fds.map { UInt64($0) }, fdLimit: entry.fdLimit == UInt64.max ? nil : entry.fdLimit,
                 allowedCPUs: status.allowedCPUs.map { UInt64($0) }, cgroup: entry.cgroup?.path)
+            record.sockets = entry.sockets.map { UInt64($0) }
             if let previous = entry.previous, t > previous.t {
                 let dt = t - previous.t
                 let user = CounterDelta.rate(from: previous.userTicks, to: stat.userTicks, nanoseconds: dt) / clockTicksPerSecond

@@ -61,6 +61,8 @@ final class Sampler {
         var status: ProcessStatus?
         var statusTime: UInt64 = 0
         var fds: Int?
+        /// Of `fds`, the sockets (read only with `SamplerConfiguration.countSockets`).
+        var sockets: Int?
         /// Time on CPU and number of times scheduled in, of all its threads, when `status`,
         /// `fds` and the children were last read (`Activity`).
         var activity: Activity?

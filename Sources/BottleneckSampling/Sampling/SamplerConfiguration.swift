@@ -43,6 +43,10 @@ public struct SamplerConfiguration: Sendable {
     /// to a half of the 1% budget (`make bench`), so it is every second by default. The
     /// accept queues come from the kernel's small listening hash and stay on every sample.
     public var connectionStateInterval: Duration = .seconds(1)
+    /// Whether to count each sampled process's sockets (its fds that are `socket:[…]`): what a
+    /// proxy such as nginx counts against worker_connections (listeners, clients and upstream
+    /// connections). It costs a readlink per fd, so only the connections probe turns it on.
+    public var countSockets: Bool = false
 
     public init(interval: Duration = .milliseconds(250), procRoot: String = "/proc", cgroupRoot: String = "/sys/fs/cgroup",
                 serverPIDs: [Int32] = [], serverPorts: [UInt16] = [], targetPorts: [UInt16] = []) {

@@ -126,6 +126,9 @@ public struct RoleAggregate: Sendable, Codable, Equatable {
     public var fdLimitAtUsageMax: Int?
     /// The most open fds of any one process of the side in the step.
     public var fdsMax: Int?
+    /// The most sockets of any one process of the side in the step (listeners, clients and
+    /// upstream connections: what nginx counts against worker_connections); nil unless counted.
+    public var socketsMax: Int?
 
     /// The share of one core from which a process counts as saturated.
     public static let saturatedProcessCores = 0.85

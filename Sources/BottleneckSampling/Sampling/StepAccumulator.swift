@@ -19,6 +19,8 @@ struct RoleInterval {
     /// The process nearest its open-file limit (open fds / soft limit), and the most fds of any one process.
     var fdUsage: DescriptorUsage?
     var fdsMax: Int?
+    /// The most sockets of any one process, where they were counted.
+    var socketsMax: Int?
 }
 
 /// One process's open file descriptors against its soft limit.
@@ -188,6 +190,7 @@ struct StepAccumulator {
             side.aggregate.fdLimitAtUsageMax = usage.limit
         }
         if let fds = r.fdsMax { side.aggregate.fdsMax = max(side.aggregate.fdsMax ?? 0, fds) }
+        if let sockets = r.socketsMax { side.aggregate.socketsMax = max(side.aggregate.socketsMax ?? 0, sockets) }
         side.runDelay += r.runDelayNanoseconds
         side.nonvoluntary += r.nonvoluntarySwitches
         if r.connections.sampled > 0 {

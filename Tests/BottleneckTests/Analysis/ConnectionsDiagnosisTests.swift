@@ -27,6 +27,16 @@ struct ConnectionsDiagnosisTests {
         #expect(Set(try diagnose(scenario).verdicts.map(\.rule)) == Self.fires[scenario])
     }
 
+    @Test func theProxysConnectionsAtItsLimitAreTheClientsPlusItsOtherSockets() throws {
+        // nginx at worker_connections 128: 101 client connections established at the first close,
+        // and 34 other sockets (listener, upstream pool) at the level before: about 135.
+        let d = try diagnose("proxy-worker-connections")
+        let record = try ConnectionProbeRun.load(directory: Self.directory("proxy-worker-connections"))
+        let failing = try #require(record.probe.levels.first { $0.heldAtFirstFailure != nil })
+        #expect(d.proxyConnections == 135, "\(String(describing: d.proxyConnections)), clients \(String(describing: failing.heldAtFirstFailure))")
+        #expect(d.verdicts.first?.explain.contains("about 135 connections") == true)
+    }
+
     @Test func aLimitNothingExplainsIsStillNamed() throws {
         // The fd-limit probe with the server's fds far from its limit: no known cause is left.
         var record = try ConnectionProbeRun.load(directory: Self.directory("fd-limit"))

@@ -78,6 +78,8 @@ struct DefaultRulesOnRecordedEvidenceTests {
         "worker-timeout": both("worker-timeout"),
         "worker-crash": [],
         "upstream-died-behind-proxy": both("oom-large-input"),
+        "tls-handshake-churn-at-proxy": [],
+        "tls-handshake-churn-at-service": [],
     ]
 
     /// Snapshots where a rule may fire or not: a second symptom of the injected fault, ranked below it.
@@ -150,6 +152,14 @@ struct DefaultRulesOnRecordedEvidenceTests {
         #expect(!Self.firing(try Self.rule("loadgen-schedule-lag"), on: try Self.changed("healthy-rate", knee: lateAtTheEdge.merging(["load.schedule_lag_p99_ms": 4]) { $1 })))
         #expect(!Self.firing(try Self.rule("loadgen-schedule-lag"), on: try Self.changed("proxy-no-keepalive-ramp", knee: ["load.schedule_lag_p99_ms": 13.7, "latency.p99_ms": 50, "load.slo_broken": 0])))
         #expect(!Self.firing(try Self.rule("loadgen-schedule-lag"), on: try Self.changed("healthy-rate", knee: lateAtTheEdge.merging(["latency.p99_ms": 800]) { $1 })))
+        // A handshake per request at the TLS front, taking 30% of the time: churn at the proxy, or at
+        // the service when it terminates TLS itself; a handshake per 20 requests, or 5% of the time, is not.
+        let churn: [String: Double] = ["tls.handshakes_per_request": 1, "tls.handshake_share": 0.3, "tls.handshake_p50_ms": 4]
+        #expect(Self.firing(try Self.rule("tls-handshake-churn-at-proxy"), on: try Self.changed("healthy-rate", knee: churn, run: ["target.served_by_proxy": 1])))
+        #expect(!Self.firing(try Self.rule("tls-handshake-churn-at-service"), on: try Self.changed("healthy-rate", knee: churn, run: ["target.served_by_proxy": 1])))
+        #expect(Self.firing(try Self.rule("tls-handshake-churn-at-service"), on: try Self.changed("healthy-rate", knee: churn, run: ["target.served_by_proxy": 0])))
+        #expect(!Self.firing(try Self.rule("tls-handshake-churn-at-proxy"), on: try Self.changed("healthy-rate", knee: churn.merging(["tls.handshakes_per_request": 0.05]) { $1 }, run: ["target.served_by_proxy": 1])))
+        #expect(!Self.firing(try Self.rule("tls-handshake-churn-at-proxy"), on: try Self.changed("healthy-rate", knee: churn.merging(["tls.handshake_share": 0.05]) { $1 }, run: ["target.served_by_proxy": 1])))
         // A server at its open-file limit: the fd-limit scenario's load does not reach it (the probe does).
         #expect(Self.firing(try Self.rule("server-fd-limit"), on: try Self.changed("healthy-rate", knee: ["server.fd_usage": 1, "server.fds": 256, "server.fd_limit": 256])))
         #expect(!Self.firing(try Self.rule("server-fd-limit"), on: try Self.changed("healthy-rate", knee: ["server.fd_usage": 0.5, "server.fds": 128, "server.fd_limit": 256])))

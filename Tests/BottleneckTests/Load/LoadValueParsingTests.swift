@@ -14,6 +14,10 @@ struct LoadValueParsingTests {
         ("http://[::1]:9000/v1/models/x:predict?debug=1", "::1", 9000, "/v1/models/x:predict?debug=1", "[::1]:9000"),
         ("http://model-server.internal:8000", "model-server.internal", 8000, "/", "model-server.internal:8000"),
         ("HTTP://example.test?q=1", "example.test", 80, "/?q=1", "example.test"),
+        // https: port 443 unless named, and left out of the Host header only when it is 443.
+        ("https://secure.test/predict", "secure.test", 443, "/predict", "secure.test"),
+        ("https://10.0.0.2:8443/v2/models/m/infer", "10.0.0.2", 8443, "/v2/models/m/infer", "10.0.0.2:8443"),
+        ("https://secure.test:80/", "secure.test", 80, "/", "secure.test:80"),
     ])
     func validTargets(text: String, host: String, port: Int, path: String, hostHeader: String) throws {
         let url = try TargetURL(parsing: text)
@@ -23,7 +27,7 @@ struct LoadValueParsingTests {
     @Test(arguments: [
         ("ftp://x/", "scheme"), ("127.0.0.1:8080", "scheme"), ("http://", "host is missing"),
         ("http://host:0/", "port"), ("http://host:99999/", "port"), ("http://[::1/", "closing ]"),
-        ("https://secure/", "https is not supported"), ("http://bad host/", "not a host name"),
+        ("https://bad host/", "not a host name"), ("http://bad host/", "not a host name"),
         ("http://u:p@host/", "user info"),
     ])
     func invalidTargets(text: String, mentions: String) {

@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A real HTTP/1.1 server on loopback for engine tests, built on NIOHTTP1 (an
 /// independent parser, so the engine's own framing is checked against it).
@@ -30,7 +31,8 @@ final class TestHTTPServer: Sendable {
 
     /// `maxConnections`: a connection accepted while that many are open is closed at once
     /// (a server out of connection slots).
-    init(behaviour: Behaviour, host: String = "127.0.0.1", maxConnections: Int? = nil) async throws {
+    /// `tls`: serve HTTPS with this server context (`TestCertificates`).
+    init(behaviour: Behaviour, host: String = "127.0.0.1", maxConnections: Int? = nil, tls: NIOSSLContext? = nil) async throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let seen = self.seen
         channel = try await ServerBootstrap(group: group)
@@ -46,6 +48,7 @@ final class TestHTTPServer: Sendable {
                 guard admitted else { return channel.close() }
                 channel.closeFuture.whenComplete { _ in seen.withLockedValue { $0.active -= 1 } }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(Handler(behaviour: behaviour, seen: seen))
                 }

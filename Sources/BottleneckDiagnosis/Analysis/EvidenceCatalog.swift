@@ -226,7 +226,7 @@ public enum EvidenceCatalog: Sendable {
         (Metric.connectionsServerListenOverflows, "events", "connections.json (samples)", "TcpExt ListenOverflows in the server's network namespace during the probe: SYNs or handshakes dropped because an accept queue was full."),
         (Metric.connectionsServerProcesses, "processes", "connections.json (samples)", "Server processes sampled (master and workers)."),
         (Metric.connectionsProxyFdUsage, "ratio", "connections.json (proxy samples)", "Open fds over the open-file limit of the proxy process nearest its limit, at its highest."),
-        (Metric.connectionsProxyConnectionsAtLimit, "connections", "connections.json (proxy samples)", "The proxy's connections when it stopped taking more: the client connections it had answered at the first failure, plus its other sockets (listeners, upstream connections: its socket fds minus the clients held) at the last level without failures. What nginx counts against worker_connections."),
+        (Metric.connectionsProxyConnectionsAtLimit, "connections", "connections.json (proxy samples)", "The proxy's connections when it stopped taking more: the client connections established (not still connecting) at the first failure of a held one, plus its other sockets (listeners, upstream connections: its socket fds minus the clients held) at the last level without failures. What nginx counts against worker_connections."),
         (Metric.connectionsProxyAcceptQueueMax, "connections", "connections.json (proxy samples)", "The longest accept queue of the proxy's listening sockets during the probe: it stopped accepting."),
     ]
 

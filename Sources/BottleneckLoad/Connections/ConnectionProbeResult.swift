@@ -47,9 +47,10 @@ public struct ConnectionProbeLevel: Sendable, Codable, Equatable {
     /// Seconds since the probe began, at the level's start and end.
     public var startSeconds: Double
     public var endSeconds: Double
-    /// Held connections the server had answered, counted at the level's first failure of a
-    /// held connection (the failed one included when it had been answered): how many the
-    /// server held when it stopped; nil when none failed.
+    /// Held connections established (no longer connecting), counted at the level's first
+    /// failure of a held connection (the failed one included when it was established): about
+    /// how many the server held when it stopped — the ones still in its accept queue count too;
+    /// nil when none failed.
     public var heldAtFirstFailure: Int? = nil
 
     public init(index: Int, target: Int) {

@@ -12,8 +12,10 @@ public struct ConnectionsDiagnosis: Sendable, Codable {
     public var limit: Int?
     public var maxHeld: Int
     public var queued: Int?
-    /// The most sockets one proxy process held (listeners, clients and upstream connections:
-    /// what nginx counts against worker_connections); nil without a sampled proxy.
+    /// About how many connections the proxy held when it stopped: the clients established at the
+    /// first failure plus its other sockets (listeners, upstream) a level earlier — what nginx
+    /// counts against worker_connections (`connections.proxy_connections_at_limit`); nil without
+    /// a sampled proxy or a failure.
     public var proxyConnections: Int?
     public var keepAlive: Bool
     public var firstFailure: String?

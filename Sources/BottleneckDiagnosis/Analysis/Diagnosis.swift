@@ -98,8 +98,7 @@ public struct DiagnosisResult: Sendable, Codable {
         return steps.compactMap { step in
             let lag = step.scheduleLag.p99, p99 = step.latency.p99
             if lag >= 5, p99 > sloP99Milliseconds, p99 - lag < sloP99Milliseconds,
-               RunEvidence.kneeBracketed(step, in: steps, sloP99Milliseconds: sloP99Milliseconds),
-               let below = RunEvidence.highestMetRate(below: step.targetRate ?? 0, in: steps, sloP99Milliseconds: sloP99Milliseconds) {
+               let below = RunEvidence.bracketingRate(step, in: steps, sloP99Milliseconds: sloP99Milliseconds) {
                 return "step \(step.index + 1) (\(step.name)): p99 \(String(format2: p99)) ms broke the \(String(format2: sloP99Milliseconds)) ms SLO by less than the generator's lateness (schedule lag p99 \(String(format2: lag)) ms), so it may have met it: the knee lies at \(formatRate(below)) req/s or up to one ramp step above; give the generator dedicated cores to pin it down"
             }
             guard lag >= 5, lag >= 0.25 * p99 else { return nil }

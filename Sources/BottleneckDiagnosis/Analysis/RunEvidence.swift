@@ -265,7 +265,7 @@ public struct RunEvidence: EvidenceSource {
                 m[Metric.loadReceivedMbps] = r.bytesInSum * 8 / 1e6 / result.duration
             }
             m[Metric.loadSloBroken] = meetsObjective(result, sloP99Milliseconds: sloP99Milliseconds) ? 0 : 1
-            m[Metric.loadKneeBracketed] = Self.kneeBracketed(result, in: summary.steps, sloP99Milliseconds: sloP99Milliseconds) ? 1 : 0
+            m[Metric.loadKneeBracketed] = Self.bracketingRate(result, in: summary.steps, sloP99Milliseconds: sloP99Milliseconds) == nil ? 0 : 1
             if let available = Self.serviceAvailableCores(m, serviceOnThisHost: summary.agentSampling == nil) {
                 m[Metric.serverAvailableCores] = available
             }
@@ -443,28 +443,25 @@ extension RunEvidence {
         return m
     }
 
+    /// The rate that brackets an open-loop step from below: the highest rate of another open-loop
+    /// step that met the objective, when it lies no more than the ramp's resolution
+    /// (``DiagnosisProbe/kneeResolution``) below this one. The knee then lies at or above it
+    /// whatever this step's verdict, so that verdict moves the knee by at most one bisection of
+    /// the ramp. Nil when nothing brackets the step (a lone stated-rate step never is).
+    static func bracketingRate(_ step: StepResult, in steps: [StepResult], sloP99Milliseconds: Double) -> Double? {
+        guard step.mode == "open", let rate = step.targetRate, rate > 0 else { return nil }
+        let below = steps.compactMap { other -> Double? in
+            guard other.mode == "open", let r = other.targetRate, r < rate,
+                  meetsObjective(other, sloP99Milliseconds: sloP99Milliseconds) else { return nil }
+            return r
+        }.max()
+        guard let below, rate <= below * DiagnosisProbe.kneeResolution else { return nil }
+        return below
+    }
+
     /// Whether a step is the one-connection reference of a run rather than one of its loads: the
     /// step named `baseline`, or a closed loop at one connection in a run that also has open-loop
     /// steps (a playbook's baseline under another name), when other steps exist.
-    /// Whether another open-loop step, at a lower rate no more than the ramp's resolution
-    /// (``DiagnosisProbe/kneeResolution``) below this one, met the objective: the knee then lies
-    /// at or above that rate whatever this step's verdict, so that verdict moves the knee by at
-    /// most one bisection of the ramp. A lone stated-rate step is never bracketed.
-    static func kneeBracketed(_ step: StepResult, in steps: [StepResult], sloP99Milliseconds: Double) -> Bool {
-        guard step.mode == "open", let rate = step.targetRate, rate > 0,
-              let below = highestMetRate(below: rate, in: steps, sloP99Milliseconds: sloP99Milliseconds) else { return false }
-        return rate <= below * DiagnosisProbe.kneeResolution
-    }
-
-    /// The highest open-loop rate below `rate` whose step met the objective.
-    static func highestMetRate(below rate: Double, in steps: [StepResult], sloP99Milliseconds: Double) -> Double? {
-        steps.compactMap { step -> Double? in
-            guard step.mode == "open", let r = step.targetRate, r < rate,
-                  meetsObjective(step, sloP99Milliseconds: sloP99Milliseconds) else { return nil }
-            return r
-        }.max()
-    }
-
     static func isReference(_ step: StepResult, in steps: [StepResult]) -> Bool {
         guard steps.count > 1 else { return false }
         if step.name == baselineStepName { return true }

@@ -258,7 +258,6 @@ final class ConnectionProbeLoop {
         return true
     }
 
-
     private func poll(timeoutMilliseconds: Int32) {
         if pollSetIsStale {
             pollSet = connections.values.map {

@@ -31,34 +31,27 @@ public final class LoadEngine: Sendable {
         let allowance = CPUAllowance.current()
         let threads = plan.threads ?? allowance.threads
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let handshakeNanoseconds: UInt64?
         do {
             if let tls {
-                handshakeNanoseconds = try await TLSHandshakeCheck.run(address: address, target: plan.target, settings: plan.tls, context: tls,
-                                                                       connectTimeout: Int64(min(plan.connectTimeout, 5_000_000_000)), group: group)
+                try await TLSHandshakeCheck.run(address: address, target: plan.target, settings: plan.tls, context: tls,
+                                                connectTimeout: Int64(min(plan.connectTimeout, 5_000_000_000)), group: group)
             } else {
                 try await Self.preflight(address: address, plan: plan, group: group)
-                handshakeNanoseconds = nil
             }
         } catch {
             try? await group.shutdownGracefully()
             throw error
         }
-        return try await LoadEngine(plan: plan, address: address, allowance: allowance, group: group, tls: tls,
-                                    preflightHandshakeNanoseconds: handshakeNanoseconds, sink: sink, logger: logger)
+        return try await LoadEngine(plan: plan, address: address, allowance: allowance, group: group, tls: tls, sink: sink, logger: logger)
     }
 
-    /// The first TLS handshake's duration (the check before the load), nil over plain HTTP.
-    public let preflightHandshakeNanoseconds: UInt64?
-
     private init(plan: LoadPlan, address: SocketAddress, allowance: CPUAllowance, group: MultiThreadedEventLoopGroup,
-                 tls: NIOSSLContext?, preflightHandshakeNanoseconds: UInt64?, sink: any RequestRecordSink, logger: Logger) async throws {
+                 tls: NIOSSLContext?, sink: any RequestRecordSink, logger: Logger) async throws {
         self.plan = plan
         self.address = address
         self.allowance = allowance
         self.group = group
         self.logger = logger
-        self.preflightHandshakeNanoseconds = preflightHandshakeNanoseconds
         let settings = WorkerSettings(address: address, timeout: plan.timeout, connectTimeout: plan.connectTimeout,
                                       keepAlive: plan.keepAlive, isHeadRequest: plan.method == "HEAD", seed: plan.seed,
                                       tls: tls, serverHostname: plan.target.isTLS ? plan.tls.serverHostname(for: plan.target) : nil)

@@ -8,6 +8,7 @@ import NIOTLS
 /// a wrong name or a plain-HTTP port is a clear error (exit 2), not a run full of failures.
 enum TLSHandshakeCheck {
     /// Connects, completes a handshake and closes; returns the handshake's duration (ns).
+    @discardableResult
     static func run(address: SocketAddress, target: TargetURL, settings: TLSClientSettings, context: NIOSSLContext,
                     connectTimeout: Int64, group: any EventLoopGroup) async throws -> UInt64 {
         let loop = group.next()

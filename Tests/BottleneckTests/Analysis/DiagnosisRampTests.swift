@@ -74,12 +74,12 @@ struct DiagnosisRampTests {
         var late = SyntheticSteps.open(2, 52, p99: 302)
         late.scheduleLag.p99 = 98.6
         let steps = [SyntheticSteps.open(0, 62, p99: 1_400), SyntheticSteps.open(1, 48, p99: 250), late]
-        #expect(RunEvidence.kneeBracketed(steps[2], in: steps, sloP99Milliseconds: 300))
+        #expect(RunEvidence.bracketingRate(steps[2], in: steps, sloP99Milliseconds: 300) == 48)
         // 62 lies more than 15% above the highest rate that met (48): its verdict moves the knee further.
-        #expect(!RunEvidence.kneeBracketed(steps[0], in: steps, sloP99Milliseconds: 300))
+        #expect(RunEvidence.bracketingRate(steps[0], in: steps, sloP99Milliseconds: 300) == nil)
         // A stated rate alone, and the step that met, are never bracketed.
-        #expect(!RunEvidence.kneeBracketed(late, in: [late], sloP99Milliseconds: 300))
-        #expect(!RunEvidence.kneeBracketed(steps[1], in: steps, sloP99Milliseconds: 300))
+        #expect(RunEvidence.bracketingRate(late, in: [late], sloP99Milliseconds: 300) == nil)
+        #expect(RunEvidence.bracketingRate(steps[1], in: steps, sloP99Milliseconds: 300) == nil)
         // The diagnosis says so instead of discarding the run, with the rate the knee lies at.
         let warnings = DiagnosisResult.lateSendWarnings(steps, sloP99Milliseconds: 300, outcome: DiagnosisOutcome(verdicts: [], invalid: false, missingEvidence: []))
         #expect(warnings.count == 1)

@@ -116,8 +116,8 @@ public enum EvidenceCatalog: Sendable {
         (Metric.proxyListenOverflows, "events", "samples-proxy (/proc/PID/net/netstat)", "TcpExt ListenOverflows in the proxy's network namespace: connections the proxy's accept queue dropped."),
         (Metric.proxyRunDelayFraction, "ratio", "samples-proxy (/proc/PID/schedstat)", "Share of wall time proxy threads waited for a CPU."),
         // The proxy bypass (--backend URL): the run's first step through the proxy, then again straight to the service.
-        (Metric.bypassP50Ms, "ms", "bypass/summary.json", "Median latency of the first step's load straight to the backend (--backend)."),
-        (Metric.proxyAddedP50Ms, "ms", "summary.json, bypass/summary.json", "Median latency through the proxy minus straight to the backend, at the same load (the first step's)."),
+        (Metric.bypassP50Ms, "ms", "bypass/summary.json", "Median latency of the first step's load straight to the backend (--backend); absent when either step has fewer than 16 answers."),
+        (Metric.proxyAddedP50Ms, "ms", "summary.json, bypass/summary.json", "Median latency through the proxy minus straight to the backend, at the same load (the first step's); absent when either step has fewer than 16 answers."),
         (Metric.proxyAddedShare, "ratio", "summary.json, bypass/summary.json", "proxy.added_p50_ms over the median latency through the proxy."),
         (Metric.hostBusyFraction, "ratio", "samples (/proc/stat)", "Mean share of all CPUs busy on the generator's host."),
         (Metric.hostIdleCores, "cores", "samples (/proc/stat)", "Mean idle cores on the generator's host."),

@@ -323,10 +323,12 @@ public struct RunEvidence: EvidenceSource {
             if let x = usl.peakThroughput { run[Metric.fitUslCeilingRps] = x }
         }
         if let bypass = Self.bypassComparison(record.bypass?.summary, summary: summary) {
-            run[Metric.bypassP50Ms] = bypass.backendP50
             run[Metric.bypassConnectionsPerRequest] = bypass.backendConnectionsPerRequest
-            run[Metric.proxyAddedP50Ms] = bypass.throughP50 - bypass.backendP50
-            if bypass.throughP50 > 0 { run[Metric.proxyAddedShare] = (bypass.throughP50 - bypass.backendP50) / bypass.throughP50 }
+            if let through = bypass.throughP50, let backend = bypass.backendP50 {
+                run[Metric.bypassP50Ms] = backend
+                run[Metric.proxyAddedP50Ms] = through - backend
+                if through > 0 { run[Metric.proxyAddedShare] = (through - backend) / through }
+            }
         }
         if let capture = record.data(.captureSummary).flatMap({ try? JSONDecoder().decode(CaptureSummaryFile.self, from: $0) }) {
             let legs = capture.interfaces.flatMap(\.legs)
@@ -563,14 +565,31 @@ extension RunEvidence {
     }
 
     /// The run's first step through the proxy against the same step straight to the backend
-    /// (`bypass/`, written by `--backend`); nil unless both ran the same load.
-    static func bypassComparison(_ bypass: RunSummary?, summary: RunSummary) -> (throughP50: Double, backendP50: Double, backendConnectionsPerRequest: Double)? {
+    /// (`bypass/`, written by `--backend`); nil unless both ran the same load. The medians are
+    /// compared only when each step has `bypassMedianSampleFloor` answers or more.
+    static func bypassComparison(_ bypass: RunSummary?, summary: RunSummary) -> BypassComparison? {
         guard let bypass,
               let direct = bypass.steps.first, direct.latency.count > 0,
               let through = summary.steps.first, through.latency.count > 0,
               through.mode == direct.mode, through.concurrency == direct.concurrency, through.targetRate == direct.targetRate else { return nil }
         let attempted = Double(max(1, direct.completed + direct.errors.filter { !$0.key.hasPrefix("http") }.values.reduce(0, +)))
-        return (through.latency.p50, direct.latency.p50, Double(direct.connectionsOpened) / attempted)
+        let typical = min(through.latency.count, direct.latency.count) >= bypassMedianSampleFloor
+        return BypassComparison(
+            throughP50: typical ? through.latency.p50 : nil, backendP50: typical ? direct.latency.p50 : nil,
+            backendConnectionsPerRequest: Double(direct.connectionsOpened) / attempted)
+    }
+
+    /// The fewest answers per step whose medians are compared. The distribution-free 95% interval
+    /// of a median of n samples spans the ranks n/2 ± √n; from 16 samples on it stays inside the
+    /// middle half, so the median is a typical request even when a quarter of them stalled (a worker
+    /// timeout, a GC pause). Below that, one stalled request moves "the median" onto the tail and the
+    /// difference between the two steps is noise, not the proxy.
+    static let bypassMedianSampleFloor: UInt64 = 16
+
+    struct BypassComparison {
+        var throughP50: Double?
+        var backendP50: Double?
+        var backendConnectionsPerRequest: Double
     }
 }
 

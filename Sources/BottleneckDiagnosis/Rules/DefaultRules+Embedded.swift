@@ -465,7 +465,8 @@ extension DefaultRules {
   # A reverse proxy in the request path should cost well under a millisecond (nginx: a few hundred
   # microseconds of CPU and one more hop). 2 ms and a fifth of the median is more than forwarding:
   # a starved or throttled proxy, request or response buffering to disk, a new upstream connection
-  # or a DNS lookup per request.
+  # or a DNS lookup per request. Both medians come from 16 answers or more per step (fewer, and
+  # one stalled request is "the median": the metric is then absent, see RunEvidence).
   # The bypass may take another path to the service: when time grows with the bytes sent at 10 ms
   # per MB or more (fit.transfer_slow_path), the difference is a slow link the proxy sits behind —
   # a proxy's own cost per MB (copying, buffering to the page cache) is about a millisecond.

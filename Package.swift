@@ -44,6 +44,7 @@ let package = Package(
                 "BottleneckCore", "CJPEG", "CPNG", "CSched",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

@@ -140,7 +140,9 @@ struct LoadCommand: AsyncParsableCommand {
         guard options.target != nil else {
             throw ValidationError("--target is required; give the endpoint URL, like --target http://127.0.0.1:8080/predict")
         }
-        let built = try LoadPlanBuilder.build(options, runTag: LoadPlanBuilder.makeRunTag())
+        let (resolved, note) = try await KServeV2Payloads.resolve(options)
+        if let note { FileHandle.standardError.write(Data((note + "\n").utf8)) }
+        let built = try LoadPlanBuilder.build(resolved, runTag: LoadPlanBuilder.makeRunTag())
 
         var run = LoadRun.Request(built, name: built.name, outputDirectory: out, command: CommandLine.arguments, probe: probeName)
         run.observers = try evidence.selection().observers(targetPort: UInt16(built.plan.target.port))

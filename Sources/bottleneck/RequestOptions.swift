@@ -27,7 +27,8 @@ struct RequestOptions: ParsableArguments {
     @Option(name: .customLong("payload"), help: """
         A request body kind, repeatable, with optional weight=N: \
         image:w=64..4096,aspect=0.5..2,format=jpeg|png,dist=uniform|lognormal; text:tokens=16..2048; \
-        audio:seconds=1..30,rate=16000; tensor:shape=1x3x224x224,dtype=float32,encoding=json|binary; dir:PATH.
+        audio:seconds=1..30,rate=16000; tensor:shape=1x3x224x224,dtype=float32,encoding=json|binary; dir:PATH; \
+        kserve-v2:batch=1..8,dim=16 (the default for a /v2/models/NAME/infer target: inputs from the model's metadata).
         """)
     var payloads: [String] = []
 

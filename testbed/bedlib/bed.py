@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cgroups  # noqa: E402
 from common import BedError, Interrupted, PREFIX, STATE_DIR, STATE_FILE, State, TESTBED, VENV_PY, log, sh  # noqa: E402
 from network import LINKS, apply_network_faults, build_netns, netem_available, netns_pids  # noqa: E402
-from scenarios import all_scenarios, load_scenario  # noqa: E402
+from scenarios import all_scenarios, load_scenario, service_path  # noqa: E402
 from processes import find_leftovers, kill_pids, start_proxy, start_service, teardown  # noqa: E402
 
 
@@ -105,7 +105,7 @@ def cmd_up(args) -> int:
         out = {
             "scenario": sc["name"], "culprit": sc["expect"].get("culprit"),
             "faults": sc.get("faults", []),
-            "target": front["url"] + "/predict", "health": front["url"] + "/health",
+            "target": front["url"] + service_path(sc), "health": front["url"] + "/health",
             "service": service, "proxy": proxy,
             "network": {"mode": "netns" if netns else "loopback", "faults": faults,
                         "links": ({k: {"left": {"dev": v[0], "netns": v[1], "addr": v[2]},

@@ -28,7 +28,21 @@ def load_scenario(name: str) -> dict:
         sc.setdefault(key, {})
         if sc[key] is None:
             sc[key] = {}
+    api = sc["service"].get("api", "predict")
+    if api not in API_PATHS:
+        raise BedError(f"scenario {name}: service.api {api!r}; use one of {', '.join(API_PATHS)}")
+    if api != "predict" and sc["service"].get("worker_class", "uvicorn") != "uvicorn":
+        raise BedError(f"scenario {name}: service.api {api} is served by the FastAPI flavour; drop worker_class")
     return sc
+
+
+# The path each API of the service answers predictions on: the bed's own /predict, or the
+# KServe v2 (Open Inference Protocol) inference URL of its one model.
+API_PATHS = {"predict": "/predict", "kserve-v2": "/v2/models/toy-mlp/infer"}
+
+
+def service_path(sc: dict) -> str:
+    return API_PATHS[sc["service"].get("api", "predict")]
 
 
 def all_scenarios() -> list[dict]:

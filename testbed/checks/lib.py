@@ -77,7 +77,8 @@ def _range(spec: str, default: tuple[int, int]) -> tuple[int, int]:
 def make_payloads(spec: str, work: str, count: int = 4, seed: int = 1) -> tuple[list[str], str]:
     """Generate payload files from the Swift tool's payload syntax, e.g.
     `image:w=1024..2048,format=jpeg,quality=90,noise=1`, `text:words=50`,
-    `tensor:n=192`. Returns (files, content type)."""
+    `tensor:n=192`, `kserve-v2:n=192` (a KServe v2 request for the bed's model). Returns
+    (files, content type)."""
     kind, _, rest = spec.partition(":")
     opts = dict(kv.split("=", 1) for kv in rest.split(",") if "=" in kv)
     rng = np.random.default_rng(seed)
@@ -123,6 +124,15 @@ def make_payloads(spec: str, work: str, count: int = 4, seed: int = 1) -> tuple[
             path = os.path.join(work, f"payload-{i}.json")
             with open(path, "w") as f:
                 json.dump({"tensor": rng.normal(size=n).round(4).tolist()}, f)
+            files.append(path)
+        return files, "application/json"
+    if kind == "kserve-v2":  # the bed's KServe v2 model (service.api kserve-v2): FP32 [1, n]
+        n = int(opts.get("n", 192))
+        for i in range(count):
+            path = os.path.join(work, f"payload-{i}.json")
+            with open(path, "w") as f:
+                json.dump({"inputs": [{"name": "features", "shape": [1, n], "datatype": "FP32",
+                                       "data": rng.normal(size=n).round(6).tolist()}]}, f)
             files.append(path)
         return files, "application/json"
     raise ValueError(f"unknown payload kind in {spec!r}")

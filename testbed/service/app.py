@@ -58,7 +58,7 @@ class ServerTimingMiddleware:
                     headers.append((b"server-timing", st.encode()))
                 headers.append((b"x-request-id", rid))
                 message = dict(message, headers=headers)
-                if scope.get("path") == "/predict":
+                if scope.get("path") in ("/predict", KSERVE_INFER):
                     compute.log_timings(timings, message.get("status", 200))
             await send(message)
 
@@ -121,6 +121,70 @@ async def predict(request: Request):
         return _err(e.status, str(e))
     except json.JSONDecodeError as e:
         return _err(400, f"bad JSON part: {e}")
+
+
+# KServe v2 (Open Inference Protocol) REST, as Triton, KServe and MLServer serve it: the one
+# model's metadata and its inference route. The input is the model's feature vector, FP32
+# [-1, N_FEATURES]; the work is the same preprocess (tensor normalisation), model and
+# postprocess as /predict, so the same phases show in Server-Timing.
+KSERVE_MODEL = "toy-mlp"
+KSERVE_INFER = f"/v2/models/{KSERVE_MODEL}/infer"
+KSERVE_INPUT = {"name": "features", "datatype": "FP32", "shape": [-1, compute.N_FEATURES]}
+
+
+def _v2_unknown(name: str) -> JSONResponse:
+    return _err(404, f"Request for unknown model: '{name}' is not found")
+
+
+@app.get("/v2/health/ready")
+async def v2_ready():
+    return JSONResponse({"ready": True})
+
+
+@app.get("/v2/models/{name}")
+async def v2_metadata(name: str):
+    if name != KSERVE_MODEL:
+        return _v2_unknown(name)
+    return JSONResponse({"name": KSERVE_MODEL, "versions": ["1"], "platform": "scikit-learn",
+                         "inputs": [KSERVE_INPUT],
+                         "outputs": [{"name": "class", "datatype": "INT64", "shape": [-1, 1]}]})
+
+
+def _v2_features(request: dict) -> list:
+    """The data of the one input, checked against the metadata the way Triton checks it."""
+    inputs = request.get("inputs") if isinstance(request, dict) else None
+    if not isinstance(inputs, list) or len(inputs) != 1 or not isinstance(inputs[0], dict):
+        raise InputError(400, f"expected 1 input for model '{KSERVE_MODEL}'")
+    got = inputs[0]
+    if got.get("name") != KSERVE_INPUT["name"]:
+        raise InputError(400, f"unexpected inference input '{got.get('name')}' for model '{KSERVE_MODEL}'")
+    if got.get("datatype") != KSERVE_INPUT["datatype"]:
+        raise InputError(400, f"input 'features' datatype {got.get('datatype')}, expected FP32")
+    shape, data = got.get("shape"), got.get("data")
+    if (not isinstance(shape, list) or len(shape) != 2 or shape[1] != compute.N_FEATURES
+            or not isinstance(shape[0], int) or shape[0] < 1):
+        raise InputError(400, f"unexpected shape for input 'features': {shape}, expected [-1,{compute.N_FEATURES}]")
+    if not isinstance(data, list) or len(data) != shape[0] * shape[1]:
+        raise InputError(400, f"input 'features' has {len(data) if isinstance(data, list) else 0} values, shape {shape} needs {shape[0] * shape[1]}")
+    return data
+
+
+@app.post("/v2/models/{name}/infer")
+async def v2_infer(name: str, request: Request):
+    if name != KSERVE_MODEL:
+        return _v2_unknown(name)
+    timings = request.scope["state"]["timings"]
+    try:
+        body = await _read_body(request)
+        data = _v2_features(json.loads(body))
+        t_ready = time.perf_counter()
+        out = await anyio.to_thread.run_sync(compute.work, "tensor", data, t_ready, timings, limiter=LIMITER)
+        return JSONResponse({"model_name": KSERVE_MODEL, "model_version": "1",
+                             "outputs": [{"name": "class", "datatype": "INT64", "shape": [1, 1], "data": [out["class"]]}]})
+    except InputError as e:
+        return _err(e.status, str(e))
+    except json.JSONDecodeError as e:
+        return _err(400, f"failed to parse the request JSON: {e}")
 
 
 @app.get("/health")

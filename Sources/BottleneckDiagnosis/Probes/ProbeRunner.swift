@@ -28,6 +28,7 @@ public struct ProbeRunner: Sendable {
     /// Who serves the target, once ``locateServices()`` has looked.
     public private(set) var topology: RunTopology?
     private var located = false
+    private var resolved = false
 
     public init(load: LoadOptions, outputDirectory: String?, backend: TargetURL?, evidence: EvidenceSelection,
                 command: [String], note: @escaping @Sendable (String) -> Void, execute: @escaping Runner) {
@@ -59,9 +60,20 @@ public struct ProbeRunner: Sendable {
         for line in topology?.notes ?? [] { note(line) }
     }
 
+    /// Fills in what the target's protocol needs before any plan is built: a KServe v2 model's
+    /// inputs (``KServeV2Payloads``), said in a note. Once.
+    public mutating func resolveRequests() async throws {
+        guard !resolved else { return }
+        resolved = true
+        let (options, line) = try await KServeV2Payloads.resolve(load)
+        load = options
+        if let line { note(line) }
+    }
+
     /// `diagnose`: a one-connection baseline, then the adaptive ramp to the knee; or, with a
     /// stated load, a 4 s baseline and then that load. Then the bypass, with `--backend`.
     public mutating func diagnose(budgetSeconds: Double, sloP99Milliseconds: Double) async throws -> String {
+        try await resolveRequests()
         if statesLoad {
             var built = try LoadPlanBuilder.build(load, runTag: LoadPlanBuilder.makeRunTag())
             // The stated load after a short one-connection baseline: the reference without queueing
@@ -77,6 +89,7 @@ public struct ProbeRunner: Sendable {
 
     /// `capacity`: the closed-loop sweep, then the open-loop search for the highest rate that meets the SLO.
     public mutating func capacity(_ settings: CapacityRun.Settings) async throws -> String {
+        try await resolveRequests()
         var built = try LoadPlanBuilder.build(load, steps: CapacityRun.sweepSteps(settings), runTag: LoadPlanBuilder.makeRunTag())
         built.plan.nextStep = CapacityRun.nextStep(settings)
         return try await run(built, name: "capacity", probe: "capacity-search", bypass: false)
@@ -84,6 +97,7 @@ public struct ProbeRunner: Sendable {
 
     /// `playbook run`: the playbook's steps, then the bypass, with `--backend`.
     public mutating func playbook(_ playbook: Playbook, budgetSeconds: Double, sloP99Milliseconds: Double) async throws -> String {
+        try await resolveRequests()
         let steps = PlaybookRun.plan(playbook, budgetSeconds: budgetSeconds, sloP99Milliseconds: sloP99Milliseconds)
         var built = try LoadPlanBuilder.build(load, steps: steps.steps, runTag: LoadPlanBuilder.makeRunTag())
         built.plan.nextStep = steps.nextStep

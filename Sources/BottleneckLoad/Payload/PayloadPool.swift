@@ -172,6 +172,11 @@ public struct PayloadPool: Sendable {
                 contentType: json ? "application/json" : "application/octet-stream",
                 filename: json ? "tensor.json" : "tensor.bin",
                 label: "tensor \(shape.map(String.init).joined(separator: "x")) \(tensor.dtype.rawValue) \(tensor.encoding.rawValue)")
+        case .kserveV2(let request):
+            guard !request.inputs.isEmpty else {
+                throw .spec(spec.source, "kserve-v2 needs a KServe v2 target, like http://HOST:8000/v2/models/NAME/infer, whose metadata names the inputs")
+            }
+            return KServeV2Body.generate(request, random: &random)
         case .directory:
             preconditionFailure("folder specs are sampled by the pool, not generated")
         }

@@ -13,6 +13,9 @@ public struct PayloadSpec: Sendable, Equatable {
         case text(TextSpec)
         case audio(AudioSpec)
         case tensor(TensorSpec)
+        /// A KServe v2 inference request for the model the target names (its inputs from the
+        /// model's metadata, read before the run).
+        case kserveV2(KServeV2Spec)
         /// Files sampled from a dataset folder (searched recursively).
         case directory(path: String)
     }
@@ -38,6 +41,7 @@ public struct PayloadSpec: Sendable, Equatable {
         case .text(let text): return text.tokens.lowerBound < text.tokens.upperBound
         case .audio(let audio): return audio.seconds.lowerBound < audio.seconds.upperBound || audio.rate.lowerBound < audio.rate.upperBound
         case .tensor(let tensor): return tensor.shape.contains { $0.lowerBound < $0.upperBound }
+        case .kserveV2(let request): return request.batch.lowerBound < request.batch.upperBound || request.dim.lowerBound < request.dim.upperBound
         case .directory: return true
         }
     }
@@ -63,8 +67,9 @@ public struct PayloadSpec: Sendable, Equatable {
         case "text": kind = .text(try TextSpec.parse(&fields)); accepted = TextSpec.keys
         case "audio": kind = .audio(try AudioSpec.parse(&fields)); accepted = AudioSpec.keys
         case "tensor": kind = .tensor(try TensorSpec.parse(&fields)); accepted = TensorSpec.keys
+        case "kserve-v2": kind = .kserveV2(try KServeV2Spec.parse(&fields)); accepted = KServeV2Spec.keys
         default:
-            throw .spec(text, "unknown kind \"\(kindName)\"; use image, text, audio, tensor or dir:PATH")
+            throw .spec(text, "unknown kind \"\(kindName)\"; use image, text, audio, tensor, kserve-v2 or dir:PATH")
         }
         let weight = try fields.weight()
         try fields.finish(kind: kindName, accepted: accepted)

@@ -41,7 +41,7 @@ enum TensorGenerator {
     /// Approximately N(0, 1): the centred sum of four uniforms (Irwin–Hall), scaled.
     /// Cheaper than Box–Muller per element and indistinguishable for a server.
     @inline(__always)
-    private static func gaussian(_ random: inout SeededRandom) -> Double {
+    static func gaussian(_ random: inout SeededRandom) -> Double {
         let word = random.next()
         var sum = 0.0
         for shift in stride(from: 0, to: 64, by: 16) {
@@ -55,13 +55,13 @@ enum TensorGenerator {
         for shift in 0..<size { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift * 8))) }
     }
 
-    private static func appendInteger(_ bytes: inout [UInt8], _ value: UInt64) {
+    static func appendInteger(_ bytes: inout [UInt8], _ value: UInt64) {
         if value >= 10 { appendInteger(&bytes, value / 10) }
         bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     /// `-1.234567`: six decimals, no exponent (values are small).
-    private static func appendDecimal(_ bytes: inout [UInt8], _ value: Double) {
+    static func appendDecimal(_ bytes: inout [UInt8], _ value: Double) {
         var scaled = Int64((abs(value) * 1_000_000).rounded())
         if value < 0 && scaled != 0 { bytes.append(UInt8(ascii: "-")) }
         appendInteger(&bytes, UInt64(scaled / 1_000_000))

@@ -13,8 +13,7 @@ import Testing
 @Suite("Agent evidence", .serialized)
 struct AgentEvidenceTests {
     /// `Tests/Support/cpu_per_request_server.py`: about 5 ms of CPU per request.
-    static let serverScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Support/cpu_per_request_server.py").path
+    static let serverScript = SupportScripts.path("cpu_per_request_server.py")
 
     @Test("a run with --agent gets the server's per-step aggregates and server.* evidence from the agent",
           .enabled(if: SamplingSessionIntegrationTests.hasPython, "needs python3 to run the server the agent samples"),

@@ -57,7 +57,7 @@ import Testing
         ("tensor:shape=100000x100000", "shape has too many elements"),
         ("tensor:dtype=bf16", "dtype must be float32 or float64 or int32 or int64 or uint8"),
         ("tensor:encoding=xml", "encoding must be json or binary"),
-        ("foo:x=1", "payload \"foo:x=1\": unknown kind \"foo\"; use image, text, audio, tensor or dir:PATH"),
+        ("foo:x=1", "payload \"foo:x=1\": unknown kind \"foo\"; use image, text, audio, tensor, kserve-v2 or dir:PATH"),
         ("dir:", "dir needs a folder"),
         ("dir:/data,weight=many", "weight must be a positive number"),
     ])

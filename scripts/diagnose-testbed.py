@@ -15,7 +15,7 @@ The two user paths, both under ONE `testbed/bed up` per scenario:
   rate  `BIN diagnose --target URL --json --rate R --duration 8s --payload P [--backend ...]`
         with R = `expect.rate.factor` x the capacity measured in the same run, right after
         `bed up`: a closed-loop wrk run (testbed/checks/wrk_report.lua with the scenario's
-        payload files) at 2x the service's workers for 4 s after 2 s of warm-up; its 2xx requests/s is the capacity
+        payload files) at 2x the service's workers for 4 s after 2 s of warm-up, twice 3 s apart; the better 2xx requests/s is the capacity
         (never a fixed rate). Expected: `expect.rate.culprit` (default `expect.culprit`).
         Overload faults use factors of about 1.7-2, faults that hurt below capacity 0.5.
 No --server-pid, --proxy-pid, --server-port or --concurrency: the tool finds the service's
@@ -68,7 +68,8 @@ TESTBED = os.path.join(ROOT, "testbed")
 BED = os.path.join(TESTBED, "bed")
 SCENARIOS = os.path.join(TESTBED, "scenarios")
 CAPACITY_SECONDS = 4
-WARMUP_SECONDS = 2  # unmeasured load before the capacity measurement
+WARMUP_SECONDS = 2  # unmeasured load before each capacity measurement
+CAPACITY_PAUSE_SECONDS = 3  # between the two: idle upstream connections close
 RATE_DURATION = "8s"
 BUSY_WAIT = 300
 LOCK = "/run/bottleneck-testbed.lock"  # testbed/tests/suite.py's: one of the two at a time
@@ -185,14 +186,23 @@ def measure_capacity(bed, spec, work):
     files, ctype = make_payloads(spec["payload"], os.path.join(work, "capacity"), count=4)
     workers = int((bed.get("service") or {}).get("workers") or (spec.get("service") or {}).get("workers", 2))
     conc = max(2, 2 * workers)
-    # Warm first, unmeasured: right after `bed up` the workers' first seconds ran at under half
-    # their speed (52/s, then 124/s a minute later, kserve-v2-slow-model), which made a 1.7x
-    # "overload" a load the service met.
-    wrk(bed["target"], files, ctype, connections=conc, duration=WARMUP_SECONDS, timeout_s=20)
-    r = wrk(bed["target"], files, ctype, connections=conc, duration=CAPACITY_SECONDS, timeout_s=20)
-    secs = r["duration_us"] / 1e6
-    ok_rps = r["status"]["2xx"] / secs if secs else 0.0
-    return ok_rps, conc, r
+    # Twice, on new connections, and the better of the two: an asyncio server (uvicorn workers)
+    # accepts every connection waiting at once in one worker, so the few connections opened
+    # together (wrk's, and the proxy's upstream ones) can all land in one worker of two, which then
+    # serves at half the service's speed (57/s, then 125/s, kserve-v2-slow-model): a 1.7x
+    # "overload" of that is a load the service meets. The pause outlives gunicorn's 2 s
+    # keep-alive, so the proxy's upstream connections are opened anew.
+    best = None
+    for attempt in range(2):
+        if attempt:
+            time.sleep(CAPACITY_PAUSE_SECONDS)
+        wrk(bed["target"], files, ctype, connections=conc, duration=WARMUP_SECONDS, timeout_s=20)
+        r = wrk(bed["target"], files, ctype, connections=conc, duration=CAPACITY_SECONDS, timeout_s=20)
+        secs = r["duration_us"] / 1e6
+        ok_rps = r["status"]["2xx"] / secs if secs else 0.0
+        if best is None or ok_rps > best[0]:
+            best = (ok_rps, conc, r)
+    return best
 
 
 def seconds(text):
@@ -234,7 +244,7 @@ def judge(name, path, expected, code, out, keep):
         named = "none"
     cause = verdicts[0].get("cause", "-") if verdicts else "-"
     detail = "; ".join(f"{v['culprit']}/{v.get('cause', '-')} ({v.get('rule', '-')})" for v in verdicts[:3]) \
-        or (f"healthy: {healthy_figures(out)}" if out.get("healthy") else "no verdict")
+        or (f"healthy: {healthy_figures(out)}" if out.get("healthy") else f"no verdict: {undecided_figures(code, out)}")
     result, why = verdict_ok(expected, named, code, out)
     return named, cause, result, why + detail
 
@@ -247,6 +257,21 @@ def healthy_figures(out):
         return f"p99 {step['latency.p99_ms']:.0f} ms at {step['load.achieved_rps']:.1f} req/s"
     except (OSError, ValueError, KeyError, IndexError, TypeError):
         return "no evidence.json"
+
+
+def undecided_figures(code, out):
+    """Why a diagnosis named nothing and was not healthy: its exit, knee, SLO, warnings and the
+    evidence its rules missed, so a failed row in a CI log can be read without the run."""
+    knee = out.get("knee") or {}
+    parts = [f"exit {code}", f"sloMet {out.get('sloMet')}"]
+    if knee:
+        parts.append(f"knee {knee.get('name')} {knee.get('achievedRps', 0):.1f} req/s p99 {knee.get('p99Ms', 0):.0f} ms")
+    parts += [f"warning: {w[:120]}" for w in (out.get("warnings") or [])[:2]]
+    missing = out.get("missingEvidence") or []
+    if missing:
+        parts.append("missing " + ", ".join(missing[:6]))
+    parts.append(healthy_figures(out))
+    return "; ".join(parts)
 
 
 def bed_busy():

@@ -43,7 +43,7 @@ public enum ConnectionsReportText: Sendable {
             out += "No limit found: \(probe.maxHeld) connections held and served; the probe stopped: \(probe.stoppedBecause).\n"
         }
         if let sockets = diagnosis.proxyConnections {
-            out += "The proxy held about \(sockets) connections when it stopped (the clients held then plus its listeners and upstream connections), which nginx counts against worker_connections.\n"
+            out += "The proxy's connection cap is about \(sockets) (its clients, listeners and upstream connections in use when it began shedding clients, scaled for nginx's 1/16 reserve): compare with worker_connections.\n"
         }
         if let rest = probe.freshWaitAtRestMs, let most = probe.freshWaitAtMaxMs {
             out += "A fresh request waited \(String(format: "%.1f", rest)) ms at rest and \(String(format: "%.1f", most)) ms at the highest level still served.\n"

@@ -21,8 +21,9 @@ struct ProbeCommand: AsyncParsableCommand {
                 Opens idle keep-alive connections in growing batches (8, 16, 32 … 512 more a level) up to --max, keeps \
                 each alive with a small GET every second or so (any HTTP answer counts, a 405 too), and times a fresh \
                 request on a new connection at each level. It stops where the server stops serving new connections \
-                (refused, SYN dropped, reset, closed, never answered, or a 5xx), then counts how many more connections \
-                wait unanswered in the accept queue before SYNs are dropped. A server that answers Connection: close \
+                (refused, SYN dropped, reset, closed, never answered, or a 5xx), starts again from the last level \
+                without failures and adds one connection at a time to count the limit exactly, then counts how many \
+                more connections wait unanswered in the accept queue before SYNs are dropped. A server that answers Connection: close \
                 (a sync worker) cannot hold idle connections: the probe then holds silent ones, which pin one worker each, \
                 growing 4% a level. The server's and the proxy's processes are found and sampled as in diagnose \
                 (fds against ulimit -n, accept queues, listen overflows), and the rules name the limit: the fd limit, \

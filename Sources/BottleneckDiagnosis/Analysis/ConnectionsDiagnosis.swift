@@ -12,10 +12,9 @@ public struct ConnectionsDiagnosis: Sendable, Codable {
     public var limit: Int?
     public var maxHeld: Int
     public var queued: Int?
-    /// About how many connections the proxy held when it stopped: the clients established at the
-    /// first failure plus its other sockets (listeners, upstream) a level earlier — what nginx
-    /// counts against worker_connections (`connections.proxy_connections_at_limit`); nil without
-    /// a sampled proxy or a failure.
+    /// The proxy's connection cap, from its connections in use when it began shedding clients
+    /// (`connections.proxy_connections_at_limit`: for nginx scaled by 16/15, its reserve); nil
+    /// without a sampled proxy or a failure.
     public var proxyConnections: Int?
     public var keepAlive: Bool
     public var firstFailure: String?
@@ -94,16 +93,34 @@ struct ConnectionsEvidence: EvidenceSource {
             let sides = proxy.steps.filter { $0.index >= 0 }.map(\.server)
             m[Metric.connectionsProxyFdUsage] = sides.compactMap(\.fdUsageMax).max()
             m[Metric.connectionsProxyAcceptQueueMax] = Double(sides.map(\.acceptQueueMax).max() ?? 0)
-            // The proxy's connections when it stopped: the clients it held then, plus its other
-            // sockets (listeners, upstream connections) at the last level that had no failure —
-            // sampled every 250 ms, the proxy's own peak lasts too short to be caught itself.
-            let levels = probe.levels
-            if let failing = levels.first(where: { $0.heldAtFirstFailure != nil }), let clients = failing.heldAtFirstFailure,
-               let before = levels.last(where: { $0.index < failing.index && $0.failures.isEmpty && $0.held > 0 }),
-               let sockets = proxy.steps.first(where: { $0.index == before.index })?.server.socketsMax {
-                m[Metric.connectionsProxyConnectionsAtLimit] = Double(clients + max(0, sockets - before.held))
+            if let inUse = Self.proxyConnectionsInUse(probe.levels, proxy: proxy) {
+                m[Metric.connectionsProxyConnectionsInUse] = Double(inUse)
+                // nginx (1.19.2 on) closes idle keep-alive connections in advance, as soon as fewer
+                // than 1/16 of worker_connections are free: the first close comes when a connection
+                // takes it past 15/16, so the cap is (in use - 1) x 16/15.
+                let nginx = proxy.steps.contains { $0.server.busiestProcess?.comm == "nginx" }
+                m[Metric.connectionsProxyConnectionsAtLimit] = nginx ? (Double(inUse - 1) * 16 / 15).rounded() : Double(inUse)
             }
         }
         values = m
+    }
+
+    /// The proxy's connections in use when the first held client failed. When the probe added
+    /// clients one at a time (each count held longer than a sampling interval), the most sockets
+    /// its busiest process had in that level, plus the connection that failed. Otherwise the
+    /// clients established at the first failure plus the proxy's other sockets (listeners,
+    /// upstream) at the last level before without failures — blurred by the clients still in its
+    /// accept queue.
+    static func proxyConnectionsInUse(_ levels: [ConnectionProbeLevel], proxy: SamplingSummary) -> Int? {
+        func sockets(at level: ConnectionProbeLevel) -> Int? {
+            proxy.steps.first { $0.index == level.index }?.server.socketsMax
+        }
+        if let refined = levels.last(where: { $0.oneAtATime == true && $0.heldAtFirstFailure != nil }), let most = sockets(at: refined) {
+            return most + 1
+        }
+        guard let failing = levels.first(where: { $0.heldAtFirstFailure != nil }), let clients = failing.heldAtFirstFailure,
+              let before = levels.last(where: { $0.index < failing.index && $0.failures.isEmpty && $0.held > 0 }),
+              let others = sockets(at: before) else { return nil }
+        return clients + max(0, others - before.held)
     }
 }

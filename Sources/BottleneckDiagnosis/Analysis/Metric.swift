@@ -248,5 +248,6 @@ public enum Metric: Sendable {
     public static let connectionsServerProcesses = "connections.server_processes"
     public static let connectionsProxyFdUsage = "connections.proxy_fd_usage"
     public static let connectionsProxyConnectionsAtLimit = "connections.proxy_connections_at_limit"
+    public static let connectionsProxyConnectionsInUse = "connections.proxy_connections_in_use"
     public static let connectionsProxyAcceptQueueMax = "connections.proxy_accept_queue_max"
 }

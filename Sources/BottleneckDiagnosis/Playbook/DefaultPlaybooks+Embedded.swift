@@ -135,10 +135,13 @@ Only probe servers you run: ten thousand connections is a denial of service to a
    `ulimit -n 65536` in the entrypoint script.
 2. `proxy-connection-limit`: nginx stopped accepting at `worker_connections` per worker, which counts
    client and upstream connections together. Raise `worker_connections` (and `worker_processes`), and
-   `worker_rlimit_nofile` above it. The probe estimates the proxy's connections when it stopped
-   (`connections.proxy_connections_at_limit`): the client connections established at the first failure
-   plus the proxy's other sockets (listeners, upstream connections) a level earlier. When full, nginx
-   closes idle keep-alive clients to make room, so the first failure is usually `closed`.
+   `worker_rlimit_nofile` above it. Once the first held connection fails, the probe starts again
+   from the last level that had none and adds one connection at a time, so the clients at the first
+   failure are counted exactly. Those plus the proxy's other sockets (listeners, upstream connections)
+   are its connections in use (`connections.proxy_connections_in_use`). nginx (1.19.2 on) closes idle
+   keep-alive clients in advance once fewer than 1/16 of `worker_connections` are free, so the first
+   failure is usually `closed`, and the setting is about 16/15 of the count in use
+   (`connections.proxy_connections_at_limit`).
 3. `connections-held-by-sync-workers`: the server closes every connection after answering (gunicorn
    sync workers), and each open connection pins a worker: the limit is the worker count. A buffering
    proxy in front (nginx reads the whole request before it passes it on) or an async/threaded worker

@@ -29,10 +29,12 @@ extension DefaultRules {
   # its fd limit. A service that fails behind it does not do this: nginx keeps accepting clients
   # and answers them 502/504 (connections.server_errors). nginx counts client and
   # upstream connections (and its listeners) against worker_connections, so the clients held at
-  # the first failure plus the proxy's other sockets is the figure to compare with the setting.
+  # the first failure plus the proxy's other sockets is what it had in use; nginx starts closing
+  # idle keep-alive clients once fewer than 1/16 of worker_connections are free, so the setting is
+  # about 16/15 of that (connections.proxy_connections_at_limit).
   when: connections.limit >= 1 and connections.proxy_accept_queue_max >= 1 and connections.proxy_fd_usage < 0.97
   severity: high
-  explain: "Clients got {connections.limit:.0f} connections served through the proxy; then new ones waited in the proxy's accept queue (up to {connections.proxy_accept_queue_max:.0f}). The proxy held about {connections.proxy_connections_at_limit:.0f} connections when it stopped (clients, upstream connections and listeners: what nginx counts against worker_connections): raise nginx's worker_connections (and worker_processes), keeping worker_rlimit_nofile above it."
+  explain: "Clients got {connections.limit:.0f} connections served through the proxy; then new ones waited in the proxy's accept queue (up to {connections.proxy_accept_queue_max:.0f}). The proxy had {connections.proxy_connections_in_use:.0f} connections in use when it began shedding them (clients, upstream connections and listeners: what nginx counts against worker_connections), which puts its cap at about {connections.proxy_connections_at_limit:.0f}: raise nginx's worker_connections (and worker_processes), keeping worker_rlimit_nofile above it."
   next: [playbooks/connections.md, playbooks/proxy-overhead.md]
 
 - id: connection-limit-by-backlog

@@ -154,6 +154,11 @@ final class ConnectionProbeLoop {
             if target >= maximum { break }
             if levels.count > 1 { batch = min(plan.largestBatch, batch * 2) }
         }
+        if keepAlive, limit != nil, !stopRequested, !ranOutOfDescriptors,
+           let good = levels.last(where: { $0.index > 0 && $0.failures.isEmpty && $0.held > 0 }),
+           let exact = refine(from: good.held, failedAt: levels.last?.heldAtFirstFailure, into: &levels) {
+            limit = exact
+        }
         var queued: Int?
         if let limit, !stop.isSet {
             queued = measureQueue(limit: limit)
@@ -193,6 +198,40 @@ final class ConnectionProbeLoop {
             poll(timeoutMilliseconds: 5)
         }
     }
+
+    /// Keep-alive: once a level failed, closes everything, reopens to just below where the first
+    /// failure came (a doubling batch opens 16 at once, and connections still in the server's
+    /// accept queue blur that count by as many), then adds one connection at a time, each answered
+    /// and held for `refineDwell` before the next, up to the first failure. The held count there is
+    /// exact, and the samplers, slower than the steps, see every count on the way. Returns it, or
+    /// nil when no failure came within one largest batch or the reopening itself failed.
+    private func refine(from good: Int, failedAt blurred: Int?, into levels: inout [ConnectionProbeLevel]) -> Int? {
+        closeAll()
+        hold(for: Self.closeSettleNanoseconds)  // the server sees the closes before the level
+        let reopen = max(good, (blurred ?? good) - plan.concurrentConnects - 2)
+        level = ConnectionProbeLevel(index: levels.count, target: reopen)
+        level.oneAtATime = true
+        level.startSeconds = elapsedSeconds
+        levelStarted(level.index, "from \(reopen) connections, one at a time")
+        open(upTo: reopen)
+        let dwell = Self.nanoseconds(plan.refineDwell)
+        let ceiling = min(maximum, reopen + plan.largestBatch)
+        let reopened = level.failures.isEmpty
+        while reopened, level.failures.isEmpty, heldCount < ceiling, !stopRequested {
+            level.target = heldCount + 1
+            guard openConnection(role: .held) else { ranOutOfDescriptors = true; break }
+            while pendingHeld > 0, !stopRequested { poll(timeoutMilliseconds: 5) }
+            hold(for: dwell)
+        }
+        level.held = heldCount
+        level.unanswered = unansweredCount
+        level.endSeconds = elapsedSeconds
+        levels.append(level)
+        return reopened && !level.failures.isEmpty ? level.heldAtFirstFailure : nil
+    }
+
+    /// Time for a close at one end to reach the other on a local or datacentre network.
+    static let closeSettleNanoseconds: UInt64 = 50_000_000
 
     /// Keeps the held connections alive for `duration`, answering pings.
     private func hold(for duration: UInt64) {
@@ -427,10 +466,12 @@ final class ConnectionProbeLoop {
 
     /// Closes a connection that failed and counts the failure.
     private func drop(_ fd: Int32, kind: ConnectionFailureKind, role: Role) {
-        let established = connections[fd].map { $0.state != .connecting } ?? false
+        // The failed one counts when it had been served: an idle one the server shed to make room
+        // (nginx), not a new one it turned away.
+        let served = connections[fd].map { $0.lastAnswerAt > 0 } ?? false
         remove(fd)
         if role == .held, level.heldAtFirstFailure == nil {
-            level.heldAtFirstFailure = connections.values.count { $0.role == .held && $0.state != .connecting } + (established ? 1 : 0)
+            level.heldAtFirstFailure = connections.values.count { $0.role == .held && $0.state != .connecting } + (served ? 1 : 0)
         }
         fail(kind: kind, role: role)
     }

@@ -32,6 +32,9 @@ public struct ConnectionProbePlan: Sendable {
     /// The first batch; each next batch doubles, up to `largestBatch`.
     public var firstBatch = 8
     public var largestBatch = 512
+    /// How long each count is held while the probe adds connections one at a time near the limit:
+    /// longer than the samplers' 250 ms interval, so the server's side of every count is sampled.
+    public var refineDwell: Duration = .milliseconds(300)
     /// The probe ends by then whatever it found.
     public var timeLimit: Duration = .seconds(120)
 

@@ -48,10 +48,13 @@ public struct ConnectionProbeLevel: Sendable, Codable, Equatable {
     public var startSeconds: Double
     public var endSeconds: Double
     /// Held connections established (no longer connecting), counted at the level's first
-    /// failure of a held connection (the failed one included when it was established): about
+    /// failure of a held connection (the failed one included when it had been answered): about
     /// how many the server held when it stopped — the ones still in its accept queue count too;
     /// nil when none failed.
     public var heldAtFirstFailure: Int? = nil
+    /// True for the level that added connections one at a time after the first failure: its
+    /// `heldAtFirstFailure` is exact. nil otherwise.
+    public var oneAtATime: Bool? = nil
 
     public init(index: Int, target: Int) {
         self.index = index

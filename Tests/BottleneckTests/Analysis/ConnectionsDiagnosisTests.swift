@@ -27,14 +27,28 @@ struct ConnectionsDiagnosisTests {
         #expect(Set(try diagnose(scenario).verdicts.map(\.rule)) == Self.fires[scenario])
     }
 
-    @Test func theProxysConnectionsAtItsLimitAreTheClientsPlusItsOtherSockets() throws {
-        // nginx at worker_connections 128: 101 client connections established at the first close,
-        // and 34 other sockets (listener, upstream pool) at the level before: about 135.
+    @Test func theProxysCapIsItsConnectionsInUseAtTheFirstFailureScaledForNginxsReserve() throws {
+        // nginx at worker_connections 128: the probe added clients one at a time from 94; the first
+        // close came with the 113th, when nginx's worker had 120 sockets (clients, upstream,
+        // listeners) plus that one in use: 121, past 15/16 of 128. (121 - 1) x 16/15 = 128.
         let d = try diagnose("proxy-worker-connections")
         let record = try ConnectionProbeRun.load(directory: Self.directory("proxy-worker-connections"))
-        let failing = try #require(record.probe.levels.first { $0.heldAtFirstFailure != nil })
-        #expect(d.proxyConnections == 135, "\(String(describing: d.proxyConnections)), clients \(String(describing: failing.heldAtFirstFailure))")
-        #expect(d.verdicts.first?.explain.contains("about 135 connections") == true)
+        let refined = try #require(record.probe.levels.last)
+        #expect(refined.oneAtATime == true && refined.heldAtFirstFailure == 113 && record.probe.limit == 113)
+        #expect(d.proxyConnections == 128, "\(String(describing: d.proxyConnections))")
+        #expect(d.verdicts.first?.explain.contains("121 connections in use") == true, "\(d.verdicts.first?.explain ?? "")")
+        #expect(d.verdicts.first?.explain.contains("cap at about 128") == true)
+        // Not nginx: no reserve is assumed, the count in use is the cap.
+        var other = record
+        for i in other.proxySampling!.steps.indices where other.proxySampling!.steps[i].server.busiestProcess != nil {
+            other.proxySampling!.steps[i].server.busiestProcess!.comm = "envoy"
+        }
+        #expect(ConnectionsEvidence(other).values[Metric.connectionsProxyConnectionsAtLimit] == 121)
+        // Without the one-at-a-time level, the first pass's blurred count: its clients established
+        // at the first close (queued ones included) plus the other sockets a level earlier.
+        var coarse = record
+        coarse.probe.levels.removeLast()
+        #expect(ConnectionsEvidence(coarse).values[Metric.connectionsProxyConnectionsInUse] == Double(112 + (90 - 56)))
     }
 
     @Test func aLimitNothingExplainsIsStillNamed() throws {

@@ -25,6 +25,8 @@ struct ConnectionProbeTests {
         // The fresh request of each level takes a slot while it runs, and is closed after.
         #expect(result.limit == 37)
         #expect(result.maxHeld == 37)
+        // Counted one at a time after the first failure: the 38th was turned away, not counted.
+        #expect(result.levels.last?.oneAtATime == true && result.levels.last?.heldAtFirstFailure == 37, "\(String(describing: result.levels.last))")
         #expect(result.firstFailure == ConnectionFailureKind.closed.rawValue || result.firstFailure == ConnectionFailureKind.reset.rawValue)
         #expect(result.levels.first?.target == 0)
         #expect(result.levels.map(\.target).prefix(4) == [0, 8, 24, 56].prefix(result.levels.count >= 4 ? 4 : result.levels.count))

@@ -52,11 +52,11 @@ bench: release
 	@SWIFT_RELEASE_FLAGS="$(RELEASE_FLAGS)" scripts/bench.sh $(RELEASE_BIN)
 
 # libFuzzer over every parser of outside input (fuzz/README.md): FUZZ_SECONDS per target (default
-# 600, the release bar), FUZZ_TARGETS to pick some (default all). Builds in .build/fuzz with
+# 600, the release bar), FUZZ_TARGETS to pick some (default all), FUZZ_JOBS to run some at once. Builds in .build/fuzz with
 # -sanitize=fuzzer,address, apart from the normal build; exits non-zero on any crash.
 FUZZ_SECONDS ?= 600
 fuzz: setup
-	FUZZ_SECONDS=$(FUZZ_SECONDS) $(if $(FUZZ_TARGETS),FUZZ_TARGETS="$(FUZZ_TARGETS)") SWIFT=$(SWIFT) scripts/fuzz.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(if $(FUZZ_TARGETS),FUZZ_TARGETS="$(FUZZ_TARGETS)") $(if $(FUZZ_JOBS),FUZZ_JOBS=$(FUZZ_JOBS)) SWIFT=$(SWIFT) scripts/fuzz.sh
 
 clean:
 	rm -rf .build runs bench-out

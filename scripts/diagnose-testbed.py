@@ -34,9 +34,11 @@ Options:
                       `expect.paths` limits a scenario to some paths
   --rate-share K      run the rate path only for every K-th scenario: those at index i of
                       the sorted list of ALL scenario names with i % K == N % K (--rate-offset
-                      N, default 1: with K=3 that is healthy, heavy-preprocessing-mild,
-                      lossy-network-mild, single-worker-gil, slow-model-mild, starved-proxy,
-                      tiny-backlog: a third, overload and below-capacity faults both).
+                      N, default 1: with K=3 and today's 28 scenarios that is fd-limit,
+                      heavy-preprocessing-gthread, kserve-v2-slow-model, memory-per-pixel,
+                      proxy-worker-connections, slow-model-flask-sync, starved-loadgen,
+                      sync-workers-backlog, tls-front-no-keepalive: a third, overload and
+                      below-capacity faults both; a new scenario shifts the selection).
                       Default 1: every scenario.
   --budget D          the ramp path's --budget (default 45s)
   SCENARIO...         only these (default: every testbed/scenarios/*.yaml)

@@ -143,7 +143,9 @@ struct IntervalFold {
             cores = rates.cores
             if let before {
                 // Exact for a live tick: the fraction is the increase over `dt`.
-                runDelay = UInt64(max(0, (rates.runDelayFraction * Double(rates.dt)).rounded()))
+                // A replayed line can carry any fraction (the fuzzer found 1e300): clamp, never trap.
+                let delay = (rates.runDelayFraction * Double(rates.dt)).rounded()
+                runDelay = delay.isFinite && delay > 0 ? (delay < 1.8e19 ? UInt64(delay) : UInt64.max) : 0
                 ticks = CounterDelta.increase(from: before.userTicks, to: counters.userTicks)
                     &+ CounterDelta.increase(from: before.systemTicks, to: counters.systemTicks)
                 if rates.switches != nil {

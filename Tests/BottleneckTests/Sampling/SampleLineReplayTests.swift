@@ -179,4 +179,12 @@ struct SampleLineReplayTests {
         #expect(abs((high.server.busiestProcess?.cores ?? 0) - 3.0) < 1e-9)
         #expect(high.startNanoseconds == 1_520_000_000 && high.endNanoseconds == 2_300_000_000)
     }
+
+    /// A fuzzer find (fuzz/corpus/samples/crash-9433ab70): a process line whose run-delay
+    /// fraction times the interval overflowed UInt64 trapped the replay; it is clamped now.
+    @Test func aRunDelayBeyondUInt64IsClampedNotATrap() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("fuzz/corpus/samples/crash-9433ab70").path
+        _ = try? SampleLineReplay.replay(path: path)
+    }
 }

@@ -64,17 +64,18 @@ public struct KServeV2Spec: Sendable, Equatable {
             }
             spec.inputs.append(Input(name: input.name, datatype: datatype, shape: shape))
         }
-        let largest = spec.inputs.reduce(0) { total, input in
-            total + input.shape.reduce(1) { product, dimension in
+        // In Double: the sizes come from the server's metadata, and a hostile one must not wrap.
+        let largest = spec.inputs.reduce(0.0) { total, input in
+            total + input.shape.reduce(1.0) { product, dimension in
                 switch dimension {
-                case .fixed(let size): product.multipliedReportingOverflow(by: max(size, 1)).partialValue
-                case .batch: product.multipliedReportingOverflow(by: spec.batch.upperBound).partialValue
-                case .open: product.multipliedReportingOverflow(by: spec.dim.upperBound).partialValue
+                case .fixed(let size): product * Double(max(size, 1))
+                case .batch: product * Double(spec.batch.upperBound)
+                case .open: product * Double(spec.dim.upperBound)
                 }
             }
         }
-        guard largest > 0, largest <= Self.maxElements else {
-            throw .spec(source, "a request of model \(metadata.name) would carry \(largest) values at batch \(spec.batch.upperBound) and dim \(spec.dim.upperBound); keep it at most \(Self.maxElements) (64M)")
+        guard largest > 0, largest <= Double(Self.maxElements) else {
+            throw .spec(source, "a request of model \(metadata.name) would carry \(largest < 9e18 ? String(Int64(largest)) : "over 9e18") values at batch \(spec.batch.upperBound) and dim \(spec.dim.upperBound); keep it at most \(Self.maxElements) (64M)")
         }
         return spec
     }

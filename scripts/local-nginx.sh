@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Starts a throwaway nginx on 127.0.0.1:PORT serving DIR (small.txt), for demos, tests and benchmarks.
-# Usage: scripts/local-nginx.sh DIR PORT [CPU] [TLS_PORT]
+# Usage: scripts/local-nginx.sh DIR PORT [CPU] [TLS_PORT] [H2C_PORT]
 #   CPU pins the single worker with worker_cpu_affinity; TLS_PORT adds an https listener with a
-#   certificate for 127.0.0.1 signed by a CA made here (DIR/tls/ca.pem, for --cacert).
+#   certificate for 127.0.0.1 signed by a CA made here (DIR/tls/ca.pem, for --cacert), offering
+#   h2 and http/1.1 by ALPN; H2C_PORT adds a cleartext HTTP/2 listener (prior knowledge, h2c).
+#   LOCAL_NGINX_KEEPALIVE_REQUESTS (default 10000000): requests per connection before nginx closes
+#   it (HTTP/2: GOAWAY); LOCAL_NGINX_HTTP2_STREAMS (default 128): http2_max_concurrent_streams.
+#   /upload reads the whole body (proxied to /echo, request buffering on); /echo discards it.
 set -euo pipefail
-dir=$1 port=$2 cpu=${3:-} tls_port=${4:-}
+dir=$1 port=$2 cpu=${3:-} tls_port=${4:-} h2c_port=${5:-}
 mkdir -p "$dir"
 chmod 755 "$dir"   # nginx workers run as www-data and must read the files
 printf 'bottleneck test payload: a small static file.\n' > "$dir/small.txt"
@@ -23,8 +27,10 @@ if [[ -n "$tls_port" ]]; then
     -out "$dir/tls/server.csr" -subj "/CN=localhost" 2>/dev/null
   openssl x509 -req -in "$dir/tls/server.csr" -CA "$dir/tls/ca.pem" -CAkey "$dir/tls/ca.key" -CAcreateserial \
     -out "$dir/tls/server.pem" -days 2 -extfile "$dir/tls/san.ext" 2>/dev/null
-  tls_listen="listen 127.0.0.1:$tls_port ssl backlog=4096; ssl_certificate $dir/tls/server.pem; ssl_certificate_key $dir/tls/server.key;"
+  tls_listen="listen 127.0.0.1:$tls_port ssl http2 backlog=4096; ssl_certificate $dir/tls/server.pem; ssl_certificate_key $dir/tls/server.key;"
 fi
+h2c_listen=""
+if [[ -n "$h2c_port" ]]; then h2c_listen="listen 127.0.0.1:$h2c_port http2 backlog=4096;"; fi
 cat > "$dir/nginx.conf" <<CONF
 worker_processes 1;
 $affinity
@@ -34,16 +40,19 @@ pid $dir/nginx.pid;
 events { worker_connections 8192; }
 http {
   access_log off;
-  keepalive_requests 10000000;
+  keepalive_requests ${LOCAL_NGINX_KEEPALIVE_REQUESTS:-10000000};
+  http2_max_concurrent_streams ${LOCAL_NGINX_HTTP2_STREAMS:-128};
   keepalive_timeout 120s;
   client_body_temp_path $dir/tmp;
   server {
     listen 127.0.0.1:$port backlog=4096;
     listen [::1]:$port;
     $tls_listen
+    $h2c_listen
     root $dir;
     location / { }
     location /echo { client_max_body_size 64m; client_body_buffer_size 64m; return 200 "ok\n"; }
+    location /upload { client_max_body_size 64m; client_body_buffer_size 64m; proxy_pass http://127.0.0.1:$port/echo; }
   }
 }
 CONF

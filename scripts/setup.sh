@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libpcap-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev pkg-config
-          nginx-light wrk tcpdump nftables iproute2 procps python3-venv openssl
+          nginx-light wrk nghttp2-client tcpdump nftables iproute2 procps python3-venv openssl
           chromium)   # headless browser for the HTML report test
 missing=()
 for p in "${packages[@]}"; do

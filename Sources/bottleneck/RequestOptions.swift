@@ -17,6 +17,12 @@ struct RequestOptions: ParsableArguments {
     @Option(name: .customLong("server-name"), help: "https: the name to send as SNI and to match in the certificate (default: the URL's host).")
     var serverName: String?
 
+    @Flag(help: "Speak HTTP/2: h2 by ALPN on https://, prior-knowledge h2c on http:// (the server must offer it; no fallback).")
+    var http2 = false
+
+    @Option(help: "HTTP/2: requests in flight at once on each connection (default 1; the server's SETTINGS_MAX_CONCURRENT_STREAMS caps it). --concurrency C opens ⌈C/streams⌉ connections.")
+    var streams: Int?
+
     @Option(name: [.long, .customShort("X")], help: "HTTP method: GET, POST, PUT, PATCH or DELETE (default GET, or POST with --payload).",
             transform: OptionValue.method)
     var method: String?
@@ -42,6 +48,8 @@ struct RequestOptions: ParsableArguments {
         options.headers = headers.isEmpty ? options.headers : headers
         options.payloads = payloads.isEmpty ? options.payloads : try payloads.map(PayloadSpec.parse)
         options.body = body ?? options.body
+        if http2 { options.http2 = true }
+        options.streams = streams ?? options.streams
         if cacert != nil || insecure || serverName != nil {
             var tls = options.tls ?? TLSClientSettings()
             if let cacert { tls.caCertificatePath = cacert }

@@ -52,16 +52,26 @@ final class LocalNginx {
         ["/usr/sbin/nginx", "/usr/bin/nginx"].contains { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    init(port: Int) throws {
+    /// `tlsPort` adds an https listener (h2 and http/1.1 by ALPN; CA in `caPath`), `h2cPort` a
+    /// cleartext HTTP/2 one; `environment` sets the script's LOCAL_NGINX_* limits.
+    init(port: Int, tlsPort: Int? = nil, h2cPort: Int? = nil, environment: [String: String] = [:]) throws {
         self.port = port
         directory = try CLI.temporaryDirectory()
-        let result = try Subprocess.run(CLI.packageRoot.appendingPathComponent("scripts/local-nginx.sh").path,
-                                        [directory.path, String(port)])
+        var arguments = [directory.path, String(port)]
+        if tlsPort != nil || h2cPort != nil { arguments += ["", tlsPort.map(String.init) ?? ""] }
+        if let h2cPort { arguments.append(String(h2cPort)) }
+        let script = CLI.packageRoot.appendingPathComponent("scripts/local-nginx.sh").path
+        let result = environment.isEmpty
+            ? try Subprocess.run(script, arguments)
+            : try Subprocess.run("/usr/bin/env", environment.map { "\($0.key)=\($0.value)" } + [script] + arguments)
         guard result.status == 0 else {
             throw NSError(domain: "LocalNginx", code: Int(result.status),
                           userInfo: [NSLocalizedDescriptionKey: "nginx did not start: \(result.stderr)"])
         }
     }
+
+    /// The CA that signed the https listener's certificate (with `tlsPort`).
+    var caPath: String { directory.appendingPathComponent("tls/ca.pem").path }
 
     func stop() {
         if let pid = try? String(contentsOf: directory.appendingPathComponent("nginx.pid"), encoding: .utf8)

@@ -20,8 +20,12 @@
 4. HTTPS efficiency against wrk: the same nginx over TLS (ECDSA P-256, TLS 1.3), the same 50
    keep-alive connections, client pinned to CPU 0; the certificate verified against the CA
    the script made (--cacert). Must show: ratio <= 1.3.
+5. HTTP/2 efficiency against h2load (nghttp2-client): the same nginx on a cleartext HTTP/2 port
+   (prior knowledge, h2c), 50 connections with 10 streams each (h2load -c50 -m10, bottleneck
+   --http2 --streams 10 --concurrency 500), client pinned to CPU 0, alternating RUNS times.
+   Must show: ratio <= 1.2.
 
-Usage: load_engine.py BOTTLENECK_BIN [--quick] [--only efficiency|open-loop|memory|https]... [--baseline OTHER_BIN]
+Usage: load_engine.py BOTTLENECK_BIN [--quick] [--only efficiency|open-loop|memory|https|http2]... [--baseline OTHER_BIN]
   --baseline runs OTHER_BIN (e.g. a build of main) right after BOTTLENECK_BIN in every efficiency and
   open-loop run, so a change is judged against what it replaces under the same machine conditions.
 """
@@ -36,7 +40,8 @@ RUNS = 1 if QUICK else 3
 SOAK = 30 if QUICK else 180
 PORT = 18490
 TLS_PORT = 18491
-SECTIONS = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--only"] or ["efficiency", "open-loop", "memory", "https"]
+H2C_PORT = 18492
+SECTIONS = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--only"] or ["efficiency", "open-loop", "memory", "https", "http2"]
 BASELINE = next((os.path.abspath(sys.argv[i + 1]) for i, a in enumerate(sys.argv[:-1]) if a == "--baseline"), None)
 
 def stolen_ms():
@@ -94,7 +99,7 @@ def bottleneck_summary(text):
 
 def main():
     work = tempfile.mkdtemp(prefix="bottleneck-bench-")
-    subprocess.run([os.path.join(ROOT, "scripts/local-nginx.sh"), work, str(PORT), "1", str(TLS_PORT)], check=True)
+    subprocess.run([os.path.join(ROOT, "scripts/local-nginx.sh"), work, str(PORT), "1", str(TLS_PORT), str(H2C_PORT)], check=True)
     url = f"http://127.0.0.1:{PORT}/small.txt"
     results = {}
     try:
@@ -150,6 +155,33 @@ def main():
                   f"ratio {ratio:.3f} (must be <= 1.3): {'PASS' if ratio <= 1.3 else 'FAIL'}", flush=True)
             results["https_efficiency"] = {"wrk_us_per_request": w_total, "bottleneck_us_per_request": b_total, "ratio": ratio,
                                            "pass": ratio <= 1.3}
+
+        # 5. HTTP/2 efficiency against h2load: same connections, same streams per connection.
+        if "http2" in SECTIONS:
+            h2_url = f"http://127.0.0.1:{H2C_PORT}/small.txt"
+            rows = []
+            for i in range(RUNS):
+                h = measured(["taskset", "-c", "0", "h2load", "-c50", "-m10", "-t1", f"-D{DURATION}", h2_url])
+                m = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded", h["stdout"])
+                if not m:
+                    raise SystemExit("could not read h2load's request count:\n" + h["stdout"])
+                hn = int(m.group(1))
+                b = measured(["taskset", "-c", "0", BIN, "load", "--target", h2_url, "--http2", "--streams", "10",
+                              "--concurrency", "500", "--duration", f"{DURATION}s", "--json", "--out", os.path.join(work, f"h2-{i}")])
+                step = bottleneck_summary(b["stdout"])["steps"][0]
+                row = {"h2load": h["cpu_seconds"] / hn * 1e6, "bottleneck": b["cpu_seconds"] / step["completed"] * 1e6}
+                rows.append(row)
+                figures = step.get("http2") or {}
+                print(f"http2 run {i+1}: h2load {hn} req {row['h2load']:.2f} us/req | bottleneck {step['completed']} req "
+                      f"{row['bottleneck']:.2f} us/req ({step.get('connectionsOpened', 0)} connections, up to "
+                      f"{figures.get('streamsInFlightMax', 0)} streams in flight on one), ratio {row['bottleneck'] / row['h2load']:.3f}", flush=True)
+            h_total = sum(r["h2load"] for r in rows) / len(rows)
+            b_total = sum(r["bottleneck"] for r in rows) / len(rows)
+            ratio = b_total / h_total
+            print(f"HTTP/2 EFFICIENCY: client CPU per request, 50 connections x 10 streams (h2c): h2load {h_total:.2f} us, "
+                  f"bottleneck {b_total:.2f} us, ratio {ratio:.3f} (must be <= 1.2): {'PASS' if ratio <= 1.2 else 'FAIL'}", flush=True)
+            results["http2_efficiency"] = {"h2load_us_per_request": h_total, "bottleneck_us_per_request": b_total, "ratio": ratio,
+                                           "pass": ratio <= 1.2}
 
         # 2. Open-loop accuracy, each run beside the timer reference.
         if "open-loop" in SECTIONS:
@@ -236,7 +268,7 @@ def main():
     with open(os.path.join(ROOT, "bench-out", "load-engine.json"), "w") as f:
         json.dump(results, f, indent=2)
     # Exit 1 when any must-show line failed, so `make bench` says so at its end.
-    verdicts = [results[k]["pass"] for k in ("efficiency", "memory", "https_efficiency") if k in results]
+    verdicts = [results[k]["pass"] for k in ("efficiency", "memory", "https_efficiency", "http2_efficiency") if k in results]
     verdicts += [r["pass"] for r in results.get("open_loop", [])]
     failed = not all(verdicts)
     if failed:

@@ -103,6 +103,15 @@ public struct RunEvidence: EvidenceSource {
                     m[Metric.tlsHandshakeShare] = 0
                 }
             }
+            if let http2 = result.http2 {
+                m[Metric.http2StreamsInFlightMax] = Double(http2.streamsInFlightMax)
+                let stalls = Double(http2.flowControlStalls)
+                m[Metric.http2FlowControlStallsPerRequest] = stalls / attempted
+                m[Metric.http2FlowControlStallMeanMs] = http2.flowControlStallMeanMs
+                let latencyTotal = result.latency.mean * Double(result.latency.count)
+                m[Metric.http2FlowControlStallShare] = latencyTotal > 0 ? min(1, http2.flowControlStallMeanMs * stalls / latencyTotal) : 0
+                m[Metric.http2RefusedStreamsPerRequest] = Double(http2.refusedStreamsRetried) / attempted
+            }
             m[Metric.loadScheduleLagP99Ms] = result.scheduleLag.p99
             m[Metric.loadScheduleLagP50Ms] = result.scheduleLag.p50
             m[Metric.loadScheduleLagMaxMs] = result.scheduleLag.max

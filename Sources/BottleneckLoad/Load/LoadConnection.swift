@@ -193,3 +193,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension LoadConnection: LoadLane {
+    /// An HTTP/1.1 lane is its connection.
+    var connectionID: UInt32 { id }
+}

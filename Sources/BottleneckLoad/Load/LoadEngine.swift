@@ -27,12 +27,15 @@ public final class LoadEngine: Sendable {
         } catch {
             throw LoadError(.unreachable, "target \(plan.target): cannot resolve host \"\(plan.target.host)\"; check the name or use an IP address")
         }
-        let tls = plan.target.isTLS ? try plan.tls.makeContext() : nil
+        let tls = plan.target.isTLS ? try plan.tls.makeContext(http2: plan.http2Streams != nil) : nil
         let allowance = CPUAllowance.current()
         let threads = plan.threads ?? allowance.threads
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         do {
-            if let tls {
+            if plan.http2Streams != nil {
+                try await HTTP2Check.run(address: address, target: plan.target, settings: plan.tls, context: tls,
+                                         connectTimeout: Int64(min(plan.connectTimeout, 5_000_000_000)), group: group)
+            } else if let tls {
                 try await TLSHandshakeCheck.run(address: address, target: plan.target, settings: plan.tls, context: tls,
                                                 connectTimeout: Int64(min(plan.connectTimeout, 5_000_000_000)), group: group)
             } else {
@@ -54,7 +57,8 @@ public final class LoadEngine: Sendable {
         self.logger = logger
         let settings = WorkerSettings(address: address, timeout: plan.timeout, connectTimeout: plan.connectTimeout,
                                       keepAlive: plan.keepAlive, isHeadRequest: plan.method == "HEAD", seed: plan.seed,
-                                      tls: tls, serverHostname: plan.target.isTLS ? plan.tls.serverHostname(for: plan.target) : nil)
+                                      tls: tls, serverHostname: plan.target.isTLS ? plan.tls.serverHostname(for: plan.target) : nil,
+                                      http2Streams: plan.http2Streams)
         var workers: [NIOLoopBound<LoopWorker>] = []
         for (index, loop) in group.makeIterator().enumerated() {
             let plan = plan
@@ -64,7 +68,7 @@ public final class LoadEngine: Sendable {
                 let templates = bodies.enumerated().map { payloadIndex, body in
                     RequestTemplate(method: plan.method, target: plan.target, headers: plan.headers, contentType: body?.contentType,
                                     body: body?.bytes, payloadIndex: body == nil ? -1 : Int32(payloadIndex), runTag: plan.runTag,
-                                    loop: UInt16(index), keepAlive: plan.keepAlive, allocator: allocator)
+                                    loop: UInt16(index), keepAlive: plan.keepAlive, http2: plan.http2Streams != nil, allocator: allocator)
                 }
                 return NIOLoopBound(LoopWorker(eventLoop: loop, index: UInt16(index), settings: settings, templates: templates, sink: sink),
                                     eventLoop: loop)

@@ -23,6 +23,9 @@ public struct LoadOptions: Sendable, Equatable {
     /// Nanoseconds.
     public var connectTimeout: UInt64?
     public var keepAlive: Bool?
+    /// HTTP/2 (`--http2`) and its streams per connection (`--streams`, default 1).
+    public var http2: Bool?
+    public var streams: Int?
     /// https: verification, the CA file, the SNI name.
     public var tls: TLSClientSettings?
     public var payloads: [PayloadSpec]?
@@ -42,7 +45,7 @@ public struct LoadOptions: Sendable, Equatable {
         }
         take(\.name); take(\.target); take(\.steps); take(\.arrivals); take(\.duration); take(\.warmup)
         take(\.maxConnections); take(\.method); take(\.headers); take(\.timeout); take(\.connectTimeout)
-        take(\.keepAlive); take(\.tls); take(\.payloads); take(\.body); take(\.seed); take(\.poolSize)
+        take(\.keepAlive); take(\.http2); take(\.streams); take(\.tls); take(\.payloads); take(\.body); take(\.seed); take(\.poolSize)
         take(\.threads)
         return merged
     }

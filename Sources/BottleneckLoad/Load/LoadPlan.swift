@@ -29,6 +29,9 @@ public struct LoadPlan: Sendable {
     public var keepAlive = true
     /// How to speak TLS when the target is https (ignored for http).
     public var tls = TLSClientSettings()
+    /// HTTP/2 (`--http2`): the streams each connection carries at once (`--streams`); nil: HTTP/1.1.
+    /// A closed loop of C requests in flight then uses ⌈C / streams⌉ connections.
+    public var http2Streams: Int?
     /// The most connections an open-loop step may open in total.
     public var maxConnections = 1024
     public var seed: UInt64 = 1

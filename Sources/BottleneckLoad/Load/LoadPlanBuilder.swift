@@ -77,6 +77,18 @@ public enum LoadPlanBuilder: Sendable {
             throw LoadError(.badInput, "the request and connect timeouts must be at least 1ms, like 30s")
         }
         plan.keepAlive = options.keepAlive ?? true
+        if options.http2 == true {
+            let streams = options.streams ?? 1
+            guard (1...maxStreamsPerConnection).contains(streams) else {
+                throw LoadError(.badInput, "--streams \(streams): give 1 to \(maxStreamsPerConnection) streams per HTTP/2 connection (the server may allow fewer: its SETTINGS_MAX_CONCURRENT_STREAMS)")
+            }
+            guard plan.keepAlive else {
+                throw LoadError(.badInput, "--no-keepalive with --http2: an HTTP/2 connection carries many requests by design; drop one of the two")
+            }
+            plan.http2Streams = streams
+        } else if let streams = options.streams {
+            throw LoadError(.badInput, "--streams \(streams) needs --http2 (an HTTP/1.1 connection carries one request at a time)")
+        }
         plan.tls = options.tls ?? TLSClientSettings()
         plan.maxConnections = options.maxConnections ?? plan.maxConnections
         plan.seed = options.seed ?? plan.seed
@@ -99,6 +111,10 @@ public enum LoadPlanBuilder: Sendable {
         return Result(plan: plan, name: name, payloadSpecs: specs.map(\.source), body: options.body?.description,
                       payloadDescriptors: descriptors)
     }
+
+    /// The most HTTP/2 streams per connection `--streams` accepts (the protocol's stream ids allow far
+    /// more; servers allow 100 or 128 at once by default).
+    public static let maxStreamsPerConnection = 1000
 
     /// Eight hex digits, different for every run, that prefix its request ids.
     public static func makeRunTag() -> String {

@@ -31,6 +31,8 @@ struct WorkerSettings: Sendable {
     /// Over https: the run's TLS context, and the name for SNI and verification (nil: an address).
     var tls: NIOSSLContext?
     var serverHostname: String?
+    /// HTTP/2 (nil: HTTP/1.1): the stream slots each connection offers, requests in flight at once on it.
+    var http2Streams: Int?
 }
 
 /// A request scheduled by the open-loop clock but not yet on the wire.
@@ -66,8 +68,9 @@ final class LoopWorker {
     var keepAlive: Bool { settings.keepAlive }
 
     // Connections.
-    private var connections: [UInt32: LoadConnection] = [:]
-    private var idle: [LoadConnection] = []
+    /// Every lane, those still connecting included.
+    private var connections: [UInt32: any LoadLane] = [:]
+    private var idle: [any LoadLane] = []
     private var connecting = 0
     private var nextConnectionSerial: UInt32 = 0
 
@@ -139,7 +142,8 @@ final class LoopWorker {
             // Sends are timed: wake up on time even beside a busy thread (see `ThreadSlice`).
             ThreadSlice.request(ThreadSlice.openLoop)
             onShortSlice = true
-            self.maxConnections = max(1, maxConnections)
+            // Over HTTP/2 the bound is on connections, and each carries `http2Streams` lanes.
+            self.maxConnections = max(1, maxConnections) * (settings.http2Streams ?? 1)
             if let duration, duration > 0 { thirds = StepThirds(start: now, end: scheduleEnd) }
             let schedule = ArrivalSchedule(start: now, rate: rate, process: arrivals, seed: random.next())
             self.schedule = schedule
@@ -310,7 +314,7 @@ final class LoopWorker {
 
     // MARK: Sending and outcomes.
 
-    private func send(on connection: LoadConnection, intended: UInt64, dispatched: UInt64) {
+    private func send(on connection: any LoadLane, intended: UInt64, dispatched: UInt64) {
         let template: RequestTemplate
         if active.count == 1 {
             template = active[0]
@@ -325,7 +329,7 @@ final class LoopWorker {
                         template: template)
     }
 
-    func responseCompleted(_ connection: LoadConnection, request: InFlightRequest, status: UInt16, bytesIn: UInt32,
+    func responseCompleted(_ connection: any LoadLane, request: InFlightRequest, status: UInt16, bytesIn: UInt32,
                            serverTiming: String?, at now: UInt64, reusable: Bool) {
         busy -= 1
         finish(request, connection: connection, status: status, error: .none, bytesIn: bytesIn, serverTiming: serverTiming, at: now)
@@ -337,19 +341,19 @@ final class LoopWorker {
         }
     }
 
-    func requestFailed(_ connection: LoadConnection, request: InFlightRequest, kind: RequestErrorKind, at now: UInt64) {
+    func requestFailed(_ connection: any LoadLane, request: InFlightRequest, kind: RequestErrorKind, at now: UInt64) {
         busy -= 1
         finish(request, connection: connection, status: 0, error: kind, bytesIn: 0, serverTiming: nil, at: now)
         refill(now: now)
     }
 
-    private func finish(_ request: InFlightRequest, connection: LoadConnection?, status: UInt16, error: RequestErrorKind,
+    private func finish(_ request: InFlightRequest, connection: (any LoadLane)?, status: UInt16, error: RequestErrorKind,
                         bytesIn: UInt32, serverTiming: String?, at now: UInt64) {
         let record = RequestRecord(
             step: request.step, loop: index, sequence: request.sequence, intended: request.intended,
             dispatched: request.dispatched, sent: request.sent == 0 ? now : request.sent, firstByte: request.firstByte,
             lastByte: now, status: status, error: error, bytesOut: request.bytesOut, bytesIn: bytesIn,
-            payloadIndex: request.payloadIndex, connectionID: connection?.id ?? 0, localPort: connection?.localPort ?? 0,
+            payloadIndex: request.payloadIndex, connectionID: connection?.connectionID ?? 0, localPort: connection?.localPort ?? 0,
             serverTiming: serverTiming)
         guard request.counts && counting && request.step == stepIndex else {
             // Warm-up, or a straggler of a step already collected: keep the record only.
@@ -385,7 +389,7 @@ final class LoopWorker {
     }
 
     /// A connection has no request in flight and may take the next one.
-    private func connectionFree(_ connection: LoadConnection, now: UInt64) {
+    private func connectionFree(_ connection: any LoadLane, now: UInt64) {
         guard generating else {
             idle.append(connection)
             return
@@ -419,6 +423,10 @@ final class LoopWorker {
     // MARK: Connections.
 
     private func openConnection() {
+        if let streams = settings.http2Streams {
+            openHTTP2Connection(streams: streams)
+            return
+        }
         connecting += 1
         nextConnectionSerial &+= 1
         let id = UInt32(index) << 24 | (nextConnectionSerial & 0x00FF_FFFF)
@@ -426,37 +434,114 @@ final class LoopWorker {
         let attemptStart = MonotonicClock.now()
         let boundConnection = NIOLoopBound(connection, eventLoop: eventLoop)
         let settings = settings
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.nanoseconds(Int64(settings.connectTimeout)))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls = settings.tls {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: settings.serverHostname))
-                    }
-                    try channel.pipeline.syncOperations.addHandler(boundConnection.value)
-                }
-            }
         connections[id] = connection
-        bootstrap.connect(to: settings.address).assumeIsolated().whenFailure { error in
-            self.connectFailed(connection, error: error, attemptStart: attemptStart)
+        connect { channel in
+            if let tls = settings.tls {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: settings.serverHostname))
+            }
+            try channel.pipeline.syncOperations.addHandler(boundConnection.value)
+        } failed: { error in
+            self.connectFailed(connection, kind: Self.connectErrorKind(error), attemptStart: attemptStart)
         }
     }
 
+    /// Connects a new channel to the target with the engine's socket options, `configure` adding
+    /// its handlers; `failed` hears a connect that did not succeed.
+    private func connect(configure: @escaping @Sendable (any Channel) throws -> Void, failed: @escaping (any Error) -> Void) {
+        ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.nanoseconds(Int64(settings.connectTimeout)))
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try configure(channel) } }
+            .connect(to: settings.address).assumeIsolated().whenFailure(failed)
+    }
+
+    /// Opens an HTTP/2 connection with `streams` lanes (stream slots), all connecting until the
+    /// server's SETTINGS says how many it allows.
+    private func openHTTP2Connection(streams: Int) {
+        nextConnectionSerial &+= 1
+        let connectionID = UInt32(index) << 24 | (nextConnectionSerial & 0x00FF_FFFF)
+        let session = HTTP2Session(connectionID: connectionID, worker: self, expectsALPN: settings.tls != nil)
+        for slot in 0..<streams {
+            if slot > 0 { nextConnectionSerial &+= 1 }
+            let lane = HTTP2StreamLane(id: UInt32(index) << 24 | (nextConnectionSerial & 0x00FF_FFFF), session: session)
+            session.lanes.append(lane)
+            connections[lane.id] = lane
+            connecting += 1
+        }
+        let boundSession = NIOLoopBound(session, eventLoop: eventLoop)
+        let settings = settings
+        connect { channel in
+            try HTTP2Pipeline.configure(channel, tls: settings.tls, serverHostname: settings.serverHostname, handler: boundSession.value)
+        } failed: { error in
+            session.connectFailed(kind: Self.connectErrorKind(error))
+        }
+    }
+
+    /// An HTTP/2 connection failed before it could carry a request: its first lane counts as
+    /// one failed connect, the others are given up.
+    func http2ConnectFailed(_ lanes: [HTTP2StreamLane], kind: RequestErrorKind) {
+        guard let first = lanes.first else { return }
+        for lane in lanes.dropFirst() { laneAbandoned(lane) }
+        connectFailed(first, kind: kind, attemptStart: MonotonicClock.now())
+    }
+
     /// A TLS handshake finished `nanoseconds` after the TCP connect did.
-    func handshakeCompleted(_ connection: LoadConnection, nanoseconds: UInt64) {
+    func handshakeCompleted(_ connection: any LoadLane, nanoseconds: UInt64) {
         stats.tlsHandshakes += 1
         _ = stats.tlsHandshake.record(StepStatistics.clamp(nanoseconds))
     }
 
-    func connectionBecameActive(_ connection: LoadConnection) {
+    /// A lane can take requests. `newConnection`: it is the first of a new TCP connection
+    /// (always, for HTTP/1.1; the first stream slot of an HTTP/2 connection).
+    func connectionBecameActive(_ connection: any LoadLane, newConnection: Bool = true) {
         connecting -= 1
-        stats.connectionsOpened += 1
+        if newConnection { stats.connectionsOpened += 1 }
         connectionFree(connection, now: MonotonicClock.now())
     }
 
-    func connectionBecameInactive(_ connection: LoadConnection) {
+    /// A lane that never became active is given up: a stream slot beyond what the HTTP/2 server
+    /// allows (SETTINGS_MAX_CONCURRENT_STREAMS), or of a connection that failed.
+    func laneAbandoned(_ lane: any LoadLane) {
+        connecting -= 1
+        connections[lane.id] = nil
+    }
+
+    /// An HTTP/2 stream slot whose stream was reset (a timeout) is free for the next request.
+    func laneFreed(_ lane: any LoadLane) {
+        connectionFree(lane, now: MonotonicClock.now())
+    }
+
+    /// A request the HTTP/2 server refused before processing it (REFUSED_STREAM, or a stream
+    /// above a GOAWAY's last one): it goes out again on another lane, keeping its intended time,
+    /// so its latency includes the wait, as a client's retry would.
+    func requestRefusedUnprocessed(_ lane: any LoadLane, request: InFlightRequest) {
+        busy -= 1
+        if request.counts && counting && request.step == stepIndex && stats.sent > 0 { stats.sent -= 1 }
+        stats.refusedStreamsRetried += 1
+        guard generating else { return }
+        switch shape {
+        case .open:
+            pending.prepend(PendingRequest(intended: request.intended, dispatched: request.dispatched))
+            openConnectionForPending()
+        case .closed:
+            fillClosedLoop(now: MonotonicClock.now())
+        }
+    }
+
+    /// An HTTP/2 connection's flow control held a request body: the server's window was smaller
+    /// than the body, and the rest waited `nanoseconds` for its WINDOW_UPDATE.
+    func flowControlStalled(nanoseconds: UInt64) {
+        stats.flowControlStalls += 1
+        stats.flowControlStallNanoseconds &+= nanoseconds
+    }
+
+    /// Streams an HTTP/2 connection carried at once, seen when one more started.
+    func streamsInFlight(_ count: Int) {
+        stats.streamsInFlightMax = max(stats.streamsInFlightMax, UInt64(count))
+    }
+
+    func connectionBecameInactive(_ connection: any LoadLane) {
         connections[connection.id] = nil
         if let position = idle.firstIndex(where: { $0 === connection }) {
             idle.remove(at: position)
@@ -465,12 +550,17 @@ final class LoopWorker {
         refill(now: MonotonicClock.now())
     }
 
-    private func connectFailed(_ connection: LoadConnection, error: any Error, attemptStart: UInt64) {
+    /// What a failed connect counts as.
+    private static func connectErrorKind(_ error: any Error) -> RequestErrorKind {
+        let kind = RequestErrorKind(classifying: error)
+        if kind == .closed || kind == .other, String(describing: error).lowercased().contains("refused") { return .refused }
+        return kind
+    }
+
+    private func connectFailed(_ connection: any LoadLane, kind: RequestErrorKind, attemptStart: UInt64) {
         connecting -= 1
         connections[connection.id] = nil
         let now = MonotonicClock.now()
-        var kind = RequestErrorKind(classifying: error)
-        if kind == .closed || kind == .other, String(describing: error).lowercased().contains("refused") { kind = .refused }
         let failed: InFlightRequest
         switch shape {
         case .open:

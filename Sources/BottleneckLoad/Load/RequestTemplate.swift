@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHPACK
 import BottleneckCore
 
 /// Pre-encoded request bytes, built once per payload before the run so the hot path
@@ -13,10 +14,14 @@ final class RequestTemplate: Sendable {
     let body: ByteBuffer?
     let bodyBytes: Int
     let payloadIndex: Int32
+    /// Over HTTP/2, the same request as a header block (nil over HTTP/1.1).
+    let http2: HTTP2RequestHead?
 
     init(method: String, target: TargetURL, headers: [(name: String, value: String)], contentType: String?,
          body: [UInt8]?, payloadIndex: Int32, runTag: String, loop: UInt16, keepAlive: Bool,
-         allocator: ByteBufferAllocator) {
+         http2: Bool = false, allocator: ByteBufferAllocator) {
+        self.http2 = http2 ? HTTP2RequestHead(method: method, target: target, headers: headers, contentType: contentType,
+                                              bodyBytes: body?.count, requestIDPrefix: "\(runTag)-\(loop)-") : nil
         var head = "\(method) \(target.pathAndQuery) HTTP/1.1\r\nHost: \(target.hostHeader)\r\n"
         let userHeaderNames = Set(headers.map { $0.name.lowercased() })
         if !userHeaderNames.contains("user-agent") { head += "User-Agent: bottleneck/\(BottleneckVersion.current)\r\n" }
@@ -50,6 +55,46 @@ final class RequestTemplate: Sendable {
         buffer.writeImmutableBuffer(prefix)
         buffer.writeDecimal(sequence)
         buffer.writeImmutableBuffer(suffix)
+    }
+}
+
+/// An HTTP/2 request's header block, built once per payload: pseudo-headers first, then the
+/// same fields the HTTP/1.1 head carries, names in lower case, without the fields HTTP/2
+/// forbids (Connection, Keep-Alive, Transfer-Encoding, Upgrade; Host becomes :authority).
+struct HTTP2RequestHead: Sendable {
+    let headers: HPACKHeaders
+    /// "<run>-<loop>-": the request's sequence number completes its X-Request-Id.
+    let requestIDPrefix: String
+    /// What the block weighs before HPACK (name, value and ": " and CRLF per field, as HTTP/1.1
+    /// would send it, plus the frames' 9-byte headers): `bytesOut` counts this, since the
+    /// compressed size is not exposed and changes as the connection's table fills.
+    let headerBytes: Int
+
+    static let forbidden: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"]
+
+    init(method: String, target: TargetURL, headers: [(name: String, value: String)], contentType: String?,
+         bodyBytes: Int?, requestIDPrefix: String) {
+        let names = Set(headers.map { $0.name.lowercased() })
+        let authority = headers.first { $0.name.lowercased() == "host" }?.value ?? target.hostHeader
+        var fields: [(String, String)] = [
+            (":method", method), (":scheme", target.isTLS ? "https" : "http"),
+            (":authority", authority), (":path", target.pathAndQuery),
+        ]
+        if !names.contains("user-agent") { fields.append(("user-agent", "bottleneck/\(BottleneckVersion.current)")) }
+        if !names.contains("accept") { fields.append(("accept", "*/*")) }
+        if let contentType, !names.contains("content-type") { fields.append(("content-type", contentType)) }
+        if let bodyBytes {
+            fields.append(("content-length", String(bodyBytes)))
+        } else if method == "POST" || method == "PUT" || method == "PATCH" {
+            fields.append(("content-length", "0"))
+        }
+        for header in headers where !Self.forbidden.contains(header.name.lowercased()) {
+            fields.append((header.name.lowercased(), header.value))
+        }
+        self.headers = HPACKHeaders(fields)
+        self.requestIDPrefix = requestIDPrefix
+        let idField = "x-request-id".utf8.count + requestIDPrefix.utf8.count + 8 + 4
+        headerBytes = fields.reduce(9 + idField) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 } + (bodyBytes == nil ? 0 : 9)
     }
 }
 

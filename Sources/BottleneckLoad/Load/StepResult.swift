@@ -65,6 +65,10 @@ public struct StepResult: Sendable, Codable {
     /// connect; nil over plain HTTP (or when none completed).
     public var tlsHandshakes: UInt64?
     public var tlsHandshake: LatencyPercentiles?
+    /// Over HTTP/2 (nil over HTTP/1.1): the most streams one connection carried at once, the
+    /// request bodies the server's flow-control window held back and their mean wait, and the
+    /// requests the server refused unprocessed that went out again.
+    public var http2: HTTP2StepFigures?
     /// Cores the generator process used (user + system CPU over wall time).
     public var generatorCores: Double
     public var allowedCores: Double
@@ -189,6 +193,7 @@ public struct StepResult: Sendable, Codable {
         connectionsOpened = s.connectionsOpened
         tlsHandshakes = s.tlsHandshakes > 0 ? s.tlsHandshakes : nil
         tlsHandshake = s.tlsHandshakes > 0 ? LatencyPercentiles(s.tlsHandshake) : nil
+        http2 = s.streamsInFlightMax > 0 ? HTTP2StepFigures(s) : nil
         self.generatorCores = (generatorCores * 1000).rounded() / 1000
         self.allowedCores = allowedCores
         warnings = []
@@ -212,6 +217,26 @@ extension StepResult {
     /// every connection, a host that descheduled the generator), so they do not decide this.
     public var generatorSaturated: Bool {
         allowedCores > 0 && generatorCores > Limits.cpuFraction * allowedCores
+    }
+}
+
+/// What an HTTP/2 step showed of the protocol itself.
+public struct HTTP2StepFigures: Sendable, Codable, Equatable {
+    /// The most streams one connection carried at once.
+    public var streamsInFlightMax: UInt64
+    /// Request bodies larger than the server's flow-control window, which waited for its WINDOW_UPDATE.
+    public var flowControlStalls: UInt64
+    /// Their mean wait, ms (0 without stalls).
+    public var flowControlStallMeanMs: Double
+    /// Requests the server refused before processing them (REFUSED_STREAM, above a GOAWAY), sent again.
+    public var refusedStreamsRetried: UInt64
+
+    init(_ s: StepStatistics) {
+        streamsInFlightMax = s.streamsInFlightMax
+        flowControlStalls = s.flowControlStalls
+        flowControlStallMeanMs = s.flowControlStalls > 0
+            ? (Double(s.flowControlStallNanoseconds) / Double(s.flowControlStalls) / 1e3).rounded() / 1e3 : 0
+        refusedStreamsRetried = s.refusedStreamsRetried
     }
 }
 

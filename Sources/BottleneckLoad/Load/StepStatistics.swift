@@ -26,6 +26,13 @@ public struct StepStatistics: Sendable {
     /// TLS handshakes completed, and how long each took after the TCP connect.
     public var tlsHandshakes: UInt64 = 0
     public var tlsHandshake: Histogram<UInt64>
+    /// HTTP/2: the most streams one connection carried at once.
+    public var streamsInFlightMax: UInt64 = 0
+    /// HTTP/2: request bodies the server's flow-control window held back, and for how long in all (ns).
+    public var flowControlStalls: UInt64 = 0
+    public var flowControlStallNanoseconds: UInt64 = 0
+    /// HTTP/2: requests the server refused unprocessed (REFUSED_STREAM, GOAWAY) and that went out again.
+    public var refusedStreamsRetried: UInt64 = 0
     /// Open loop: latency sums (ns) of the successful requests scheduled in the first and the
     /// last third of the step. The first third's mean is the steady latency ``Backlog`` compares
     /// against; both are reported as the step's ``LatencyTrend``.
@@ -86,6 +93,10 @@ public struct StepStatistics: Sendable {
         connectionsOpened += other.connectionsOpened
         tlsHandshakes += other.tlsHandshakes
         tlsHandshake.add(other.tlsHandshake)
+        streamsInFlightMax = max(streamsInFlightMax, other.streamsInFlightMax)
+        flowControlStalls += other.flowControlStalls
+        flowControlStallNanoseconds &+= other.flowControlStallNanoseconds
+        refusedStreamsRetried += other.refusedStreamsRetried
         earlyLatencySum += other.earlyLatencySum
         earlyCount += other.earlyCount
         lateLatencySum += other.lateLatencySum

@@ -27,11 +27,12 @@ public struct TLSClientSettings: Sendable, Equatable {
     }
 
     /// One context for every connection of the run (BoringSSL's SSL_CTX: certificates parsed
-    /// once). HTTP/1.1 is offered by ALPN.
-    public func makeContext() throws(LoadError) -> NIOSSLContext {
+    /// once). ALPN offers HTTP/1.1, or only h2 with `http2` (`--http2`: the run measures HTTP/2
+    /// or nothing, never a silent fallback).
+    public func makeContext(http2: Bool = false) throws(LoadError) -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.certificateVerification = verify ? .fullVerification : .none
-        configuration.applicationProtocols = ["http/1.1"]
+        configuration.applicationProtocols = http2 ? ["h2"] : ["http/1.1"]
         if let path = caCertificatePath {
             let certificates: [NIOSSLCertificate]
             do {
@@ -65,7 +66,7 @@ public struct TLSClientSettings: Sendable, Equatable {
             return "\(target.hostHeader) does not speak TLS on port \(target.port): use http:// or the TLS port"
         }
         if text.contains("NO_APPLICATION_PROTOCOL") || text.contains("no application protocol") {
-            return "\(target.hostHeader) offers no protocol the generator speaks over TLS (ALPN: http/1.1)"
+            return "\(target.hostHeader) offers no protocol the generator asked for over TLS (ALPN): without --http2 it asks for http/1.1, with it h2"
         }
         return "TLS handshake with \(target.hostHeader) failed (\(text)); check the port, --cacert and --server-name"
     }

@@ -33,6 +33,10 @@ final class HTTP2Session: ChannelInboundHandler, RemovableChannelHandler {
     /// The server's initial window for each new stream's request body (SETTINGS_INITIAL_WINDOW_SIZE).
     private var peerStreamWindow = 65_535
     private var needsFlush = false
+    /// True from a read's first frame to its end: the worker's next requests, sent as responses
+    /// complete, are written then and flushed together in `channelReadComplete` (one write
+    /// syscall for all the streams a read finished, as h2load does), not one flush each.
+    private var inRead = false
     /// An https target's negotiated protocol must be h2.
     private let expectsALPN: Bool
 
@@ -84,6 +88,8 @@ final class HTTP2Session: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Requests sent while this read's frames are handled go out in one flush at its end.
+        inRead = true
         let frame = unwrapInboundIn(data)
         let id = Int32(frame.streamID)
         switch frame.payload {
@@ -121,6 +127,7 @@ final class HTTP2Session: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        inRead = false
         if needsFlush {
             needsFlush = false
             context.flush()
@@ -174,7 +181,8 @@ final class HTTP2Session: ChannelInboundHandler, RemovableChannelHandler {
         streams[id] = lane
         worker.streamsInFlight(streams.count)
         var headers = head.headers
-        headers.add(name: "x-request-id", value: head.requestIDPrefix + String(request.sequence))
+        // Never indexed: a value used once would only churn the connection's HPACK table.
+        headers.add(name: "x-request-id", value: head.requestIDPrefix + String(request.sequence), indexing: .nonIndexable)
         request.bytesOut = UInt32(truncatingIfNeeded: head.headerBytes + template.bodyBytes)
         let streamID = HTTP2StreamID(id)
         if let body = template.body {
@@ -190,17 +198,28 @@ final class HTTP2Session: ChannelInboundHandler, RemovableChannelHandler {
                 promise.futureResult.assumeIsolated().whenSuccess {
                     worker.flowControlStalled(nanoseconds: MonotonicClock.now() &- sent)
                 }
-                context.writeAndFlush(wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: .data(.init(data: .byteBuffer(body), endStream: true)))),
-                                      promise: promise)
+                writeRequestFrame(HTTP2Frame(streamID: streamID, payload: .data(.init(data: .byteBuffer(body), endStream: true))),
+                                  context: context, promise: promise)
             } else {
-                context.writeAndFlush(wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: .data(.init(data: .byteBuffer(body), endStream: true)))),
-                                      promise: nil)
+                writeRequestFrame(HTTP2Frame(streamID: streamID, payload: .data(.init(data: .byteBuffer(body), endStream: true))),
+                                  context: context, promise: nil)
             }
         } else {
             request.sent = MonotonicClock.now()
             lane.inFlight = request
-            context.writeAndFlush(wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: .headers(.init(headers: headers, endStream: true)))),
-                                  promise: nil)
+            writeRequestFrame(HTTP2Frame(streamID: streamID, payload: .headers(.init(headers: headers, endStream: true))),
+                              context: context, promise: nil)
+        }
+    }
+
+    /// A request's last frame: flushed now, or with the others at the end of the read in progress.
+    @inline(__always)
+    private func writeRequestFrame(_ frame: HTTP2Frame, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        if inRead {
+            context.write(wrapOutboundOut(frame), promise: promise)
+            needsFlush = true
+        } else {
+            context.writeAndFlush(wrapOutboundOut(frame), promise: promise)
         }
     }
 

@@ -5,7 +5,7 @@ import BottleneckLoad
 /// What each request is: the endpoint, the method, headers and body. Shared by `load` and the
 /// commands that plan their own load (`diagnose`, `capacity`, `playbook run`).
 struct RequestOptions: ParsableArguments {
-    @Option(help: "The endpoint, e.g. http://127.0.0.1:8080/predict (IPv6: http://[::1]:8080/; TLS: https://…).", transform: OptionValue.target)
+    @Option(help: "The endpoint, e.g. http://127.0.0.1:8080/predict (IPv6: http://[::1]:8080/; TLS: https://…). gRPC over HTTP/2: grpc://HOST:8001/v2/models/NAME calls KServe v2 ModelInfer with inputs from its ModelMetadata; grpc://HOST:PORT/package.Service/Method sends each payload as the message; grpcs:// over TLS.", transform: OptionValue.target)
     var target: TargetURL?
 
     @Option(help: "https: trust the CA certificates in this PEM file instead of the system's.")

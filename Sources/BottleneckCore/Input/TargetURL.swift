@@ -2,7 +2,9 @@
 ///
 /// Accepts `http://host[:port][/path][?query]` and `https://…` where host is a name, an IPv4
 /// literal or a bracketed IPv6 literal (`http://[::1]:8080/predict`). Over https the load
-/// engine speaks HTTP/1.1 inside TLS (`TLSClientSettings`).
+/// engine speaks HTTP/1.1 inside TLS (`TLSClientSettings`). `grpc://` and `grpcs://` (TLS) are
+/// gRPC over HTTP/2: the path is a method (`/package.Service/Method`) or a KServe v2 model
+/// (`/v2/models/NAME`, whose `ModelInfer` the tool calls).
 public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
     /// The host as written, without brackets for IPv6 literals.
     public let host: String
@@ -11,11 +13,13 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
     public let pathAndQuery: String
     /// True when `host` is an IPv6 literal.
     public let isIPv6Literal: Bool
-    /// True for https: the connection is TLS.
+    /// True for https and grpcs: the connection is TLS.
     public let isTLS: Bool
-    /// 443 for https, 80 for http: the port a URL need not name.
+    /// True for grpc and grpcs: gRPC calls over HTTP/2.
+    public let isGRPC: Bool
+    /// 443 with TLS, 80 without: the port a URL need not name.
     public var defaultPort: Int { isTLS ? 443 : 80 }
-    public var scheme: String { isTLS ? "https" : "http" }
+    public var scheme: String { isGRPC ? (isTLS ? "grpcs" : "grpc") : (isTLS ? "https" : "http") }
     /// True when `host` is a literal address (no name to send as SNI or to match a certificate's DNS names).
     public var isAddressLiteral: Bool {
         isIPv6Literal || (host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." })
@@ -34,9 +38,14 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
             LoadError(.badInput, "\(why); use a URL like http://127.0.0.1:8080/predict")
         }
         var rest = Substring(text.trimmingWhitespace())
-        let tls = rest.lowercased().hasPrefix("https://")
-        guard tls || rest.lowercased().hasPrefix("http://") else { throw bad("the scheme must be http:// or https://") }
-        rest = rest.dropFirst(tls ? "https://".count : "http://".count)
+        let schemes: [(prefix: String, tls: Bool, grpc: Bool)] = [
+            ("http://", false, false), ("https://", true, false), ("grpc://", false, true), ("grpcs://", true, true),
+        ]
+        guard let scheme = schemes.first(where: { rest.lowercased().hasPrefix($0.prefix) }) else {
+            throw bad("the scheme must be http://, https://, grpc:// or grpcs://")
+        }
+        let tls = scheme.tls
+        rest = rest.dropFirst(scheme.prefix.count)
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         var path = String(rest[authorityEnd...])
@@ -83,6 +92,21 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
         self.pathAndQuery = path
         self.isIPv6Literal = ipv6
         self.isTLS = tls
+        self.isGRPC = scheme.grpc
+    }
+
+    /// The same server, another path (a gRPC model's target becomes its method's).
+    public func with(pathAndQuery path: String) -> TargetURL {
+        TargetURL(host: host, port: port, pathAndQuery: path, isIPv6Literal: isIPv6Literal, isTLS: isTLS, isGRPC: isGRPC)
+    }
+
+    private init(host: String, port: Int, pathAndQuery: String, isIPv6Literal: Bool, isTLS: Bool, isGRPC: Bool) {
+        self.host = host
+        self.port = port
+        self.pathAndQuery = pathAndQuery
+        self.isIPv6Literal = isIPv6Literal
+        self.isTLS = isTLS
+        self.isGRPC = isGRPC
     }
 }
 

@@ -607,10 +607,10 @@ enum TargetURLPort {
     static func parse(_ target: String) -> UInt16? {
         guard let url = URL(string: target) else { return nil }
         if let port = url.port { return UInt16(exactly: port) }
-        return url.scheme == "https" ? 443 : 80
+        return url.scheme == "https" || url.scheme == "grpcs" ? 443 : 80
     }
 
-    static func isTLS(_ target: String) -> Bool { target.lowercased().hasPrefix("https://") }
+    static func isTLS(_ target: String) -> Bool { target.lowercased().hasPrefix("https://") || target.lowercased().hasPrefix("grpcs://") }
 }
 
 /// The parts of `capture-summary.json` (written by the capture module) the analysis reads.

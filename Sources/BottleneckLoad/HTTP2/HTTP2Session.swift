@@ -276,7 +276,7 @@ final class HTTP2Session: ChannelInboundHandler, RemovableChannelHandler {
         guard let request = lane.inFlight else { return }
         lane.inFlight = nil
         let reusable = !goingAway && !isClosing
-        worker.responseCompleted(lane, request: request, status: lane.status, bytesIn: lane.bytesIn,
+        worker.responseCompleted(lane, request: request, status: lane.recordedStatus, bytesIn: lane.bytesIn,
                                  serverTiming: lane.serverTiming, at: now, reusable: reusable)
         if !reusable, let context {
             retire(lane)
@@ -297,7 +297,7 @@ final class HTTP2Session: ChannelInboundHandler, RemovableChannelHandler {
             worker.requestRefusedUnprocessed(lane, request: request)
         } else if reason == nil {
             // Closed cleanly without the END_STREAM we saw: count what arrived as the answer.
-            worker.responseCompleted(lane, request: request, status: lane.status, bytesIn: lane.bytesIn,
+            worker.responseCompleted(lane, request: request, status: lane.recordedStatus, bytesIn: lane.bytesIn,
                                      serverTiming: lane.serverTiming, at: now, reusable: !goingAway)
         } else {
             worker.requestFailed(lane, request: request, kind: .reset, at: now)

@@ -13,6 +13,8 @@ final class HTTP2StreamLane: LoadLane {
     var status: UInt16 = 0
     var serverTiming: String?
     var bytesIn: UInt32 = 0
+    /// A gRPC call's grpc-status (trailers, or headers of a trailers-only reply); nil until seen.
+    var grpcStatus: Int?
 
     init(id: UInt32, session: HTTP2Session) {
         self.id = id
@@ -35,6 +37,14 @@ final class HTTP2StreamLane: LoadLane {
         status = 0
         serverTiming = nil
         bytesIn = 0
+        grpcStatus = nil
+    }
+
+    /// The status the request record keeps: the HTTP status, or for a gRPC call that failed the
+    /// HTTP status its grpc-status stands for (so 4xx and 5xx count the same for both).
+    var recordedStatus: UInt16 {
+        if let grpcStatus, grpcStatus != 0, status == 200 { return GRPCFraming.httpStatus(grpcStatus: grpcStatus) }
+        return status
     }
 
     /// Reads a HEADERS block of the response: the final status (1xx blocks are skipped) and
@@ -47,6 +57,8 @@ final class HTTP2StreamLane: LoadLane {
             if field.name == ":status" {
                 let code = UInt16(field.value) ?? 0
                 if code >= 200 || status == 0 && code < 100 { status = code }
+            } else if field.name == "grpc-status" {
+                grpcStatus = Int(field.value) ?? 2
             } else if field.name == "server-timing" {
                 serverTiming = serverTiming.map { $0 + ", " + field.value } ?? field.value
             }

@@ -5,6 +5,7 @@ import BottleneckCore
 /// makes them (standard-normal floats with six decimals, token-like integers, pixel-like bytes).
 enum KServeV2Body {
     static func generate(_ spec: KServeV2Spec, random: inout SeededRandom) -> RawPayload {
+        if spec.protocolBuffers { return KServeV2GRPCMessages.inferRequest(spec, random: &random) }
         let batch = random.uniform(spec.batch)
         let dim = random.uniform(spec.dim)
         var bytes: [UInt8] = []

@@ -20,6 +20,24 @@ public struct KServeV2Endpoint: Sendable, Equatable {
         }
     }
 
+    /// The model a gRPC target names: `/v2/models/NAME[/versions/V]`, `/infer` at the end allowed
+    /// (the tool calls `inference.GRPCInferenceService/ModelInfer` for it).
+    public init?(grpcPath pathAndQuery: String) {
+        let path = pathAndQuery.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        var parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        if parts.last == "infer" { parts.removeLast() }
+        switch parts.count {
+        case 3 where parts[0] == "v2" && parts[1] == "models":
+            model = parts[2]
+            version = nil
+        case 5 where parts[0] == "v2" && parts[1] == "models" && parts[3] == "versions":
+            model = parts[2]
+            version = parts[4]
+        default:
+            return nil
+        }
+    }
+
     /// `GET` here answers the model's metadata: its inputs' names, datatypes and shapes.
     public var metadataPath: String {
         "/v2/models/\(model)" + (version.map { "/versions/\($0)" } ?? "")

@@ -28,6 +28,11 @@ public struct KServeV2Spec: Sendable, Equatable {
     /// Empty until the model's metadata is read.
     public var inputs: [Input]
     public var model: String
+    /// The model's version when the target names one.
+    public var version: String?
+    /// True for a gRPC target: a `ModelInferRequest` protocol-buffers message (tensors in
+    /// `raw_input_contents`), not JSON.
+    public var protocolBuffers = false
 
     public init(batch: ClosedRange<Int> = 1...1, dim: ClosedRange<Int> = 16...16, inputs: [Input] = [], model: String = "") {
         self.batch = batch

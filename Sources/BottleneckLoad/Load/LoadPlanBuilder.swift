@@ -77,13 +77,13 @@ public enum LoadPlanBuilder: Sendable {
             throw LoadError(.badInput, "the request and connect timeouts must be at least 1ms, like 30s")
         }
         plan.keepAlive = options.keepAlive ?? true
-        if options.http2 == true {
+        if options.http2 == true || target.isGRPC {
             let streams = options.streams ?? 1
             guard (1...maxStreamsPerConnection).contains(streams) else {
                 throw LoadError(.badInput, "--streams \(streams): give 1 to \(maxStreamsPerConnection) streams per HTTP/2 connection (the server may allow fewer: its SETTINGS_MAX_CONCURRENT_STREAMS)")
             }
             guard plan.keepAlive else {
-                throw LoadError(.badInput, "--no-keepalive with --http2: an HTTP/2 connection carries many requests by design; drop one of the two")
+                throw LoadError(.badInput, "--no-keepalive with \(target.isGRPC ? "a gRPC target" : "--http2"): an HTTP/2 connection carries many requests by design; drop --no-keepalive")
             }
             plan.http2Streams = streams
         } else if let streams = options.streams {
@@ -106,7 +106,10 @@ public enum LoadPlanBuilder: Sendable {
         } else if let body = options.body {
             throw LoadError(.badInput, "body \"\(body)\" needs a payload to wrap, like image:w=256..1024")
         }
-        plan.method = options.method ?? (specs.isEmpty ? "GET" : "POST")
+        if target.isGRPC, let method = options.method, method != "POST" {
+            throw LoadError(.badInput, "-X \(method) with a gRPC target: every gRPC call is a POST; drop -X")
+        }
+        plan.method = options.method ?? (specs.isEmpty && !target.isGRPC ? "GET" : "POST")
         let name = options.name ?? (steps.count == 1 ? steps[0].name : "steps")
         return Result(plan: plan, name: name, payloadSpecs: specs.map(\.source), body: options.body?.description,
                       payloadDescriptors: descriptors)

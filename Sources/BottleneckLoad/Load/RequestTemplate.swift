@@ -20,8 +20,11 @@ final class RequestTemplate: Sendable {
     init(method: String, target: TargetURL, headers: [(name: String, value: String)], contentType: String?,
          body: [UInt8]?, payloadIndex: Int32, runTag: String, loop: UInt16, keepAlive: Bool,
          http2: Bool = false, allocator: ByteBufferAllocator) {
-        self.http2 = http2 ? HTTP2RequestHead(method: method, target: target, headers: headers, contentType: contentType,
-                                              bodyBytes: body?.count, requestIDPrefix: "\(runTag)-\(loop)-") : nil
+        // A gRPC call's body is its message behind the 5-byte length prefix (an empty message without a payload).
+        let body = target.isGRPC ? GRPCFraming.frame(body ?? []) : body
+        self.http2 = http2 || target.isGRPC
+            ? HTTP2RequestHead(method: method, target: target, headers: headers, contentType: contentType,
+                               bodyBytes: body?.count, requestIDPrefix: "\(runTag)-\(loop)-") : nil
         var head = "\(method) \(target.pathAndQuery) HTTP/1.1\r\nHost: \(target.hostHeader)\r\n"
         let userHeaderNames = Set(headers.map { $0.name.lowercased() })
         if !userHeaderNames.contains("user-agent") { head += "User-Agent: bottleneck/\(BottleneckVersion.current)\r\n" }
@@ -81,14 +84,22 @@ struct HTTP2RequestHead: Sendable {
             (":authority", authority), (":path", target.pathAndQuery),
         ]
         if !names.contains("user-agent") { fields.append(("user-agent", "bottleneck/\(BottleneckVersion.current)")) }
-        if !names.contains("accept") { fields.append(("accept", "*/*")) }
-        if let contentType, !names.contains("content-type") { fields.append(("content-type", contentType)) }
-        if let bodyBytes {
+        if target.isGRPC {
+            // gRPC's own headers; no content-length (a gRPC body is framed by its messages).
+            fields += [("content-type", "application/grpc"), ("te", "trailers")]
+        } else {
+            if !names.contains("accept") { fields.append(("accept", "*/*")) }
+            if let contentType, !names.contains("content-type") { fields.append(("content-type", contentType)) }
+        }
+        if target.isGRPC {
+            // Framed above.
+        } else if let bodyBytes {
             fields.append(("content-length", String(bodyBytes)))
         } else if method == "POST" || method == "PUT" || method == "PATCH" {
             fields.append(("content-length", "0"))
         }
-        for header in headers where !Self.forbidden.contains(header.name.lowercased()) {
+        for header in headers where !Self.forbidden.contains(header.name.lowercased())
+            && !(target.isGRPC && ["content-type", "te"].contains(header.name.lowercased())) {
             fields.append((header.name.lowercased(), header.value))
         }
         self.headers = HPACKHeaders(fields)

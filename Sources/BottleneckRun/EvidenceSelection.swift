@@ -86,6 +86,8 @@ public struct RunObservers: Sendable {
     /// The agent sampling the server on its own host.
     public var agent: AgentAttachment?
     public var capture: CaptureAttachment?
+    /// A KServe v2 / Triton server's own phases per step (its model statistics).
+    public var modelStatistics: ModelStatisticsAttachment?
 
     public init() {}
 
@@ -94,6 +96,7 @@ public struct RunObservers: Sendable {
         var all: [any RunAttachment] = samplers
         if let agent { all.append(agent) }
         if let capture { all.append(capture) }
+        if let modelStatistics { all.append(modelStatistics) }
         return all
     }
 }

@@ -111,6 +111,7 @@ public final class LoadRun: Sendable {
             results = observer.finishedSteps
         }
         await engine.shutdown()
+        for attachment in started { await attachment.finish() }
         for attachment in started {
             for note in attachment.stop(directory: directory) { notes(note) }
         }

@@ -146,6 +146,7 @@ struct LoadCommand: AsyncParsableCommand {
 
         var run = LoadRun.Request(built, name: built.name, outputDirectory: out, command: CommandLine.arguments, probe: probeName)
         run.observers = try evidence.selection().observers(targetPort: UInt16(built.plan.target.port))
+        run.observers.modelStatistics = ModelStatisticsSource(options: resolved).map(ModelStatisticsAttachment.init)
         let (summary, directory) = try await RunExecution.execute(run, verbose: verbose)
         try reports.write(directory: directory, diagnosis: .recorded(sloP99Milliseconds: SLOSpec.defaultP99Milliseconds))
         if json {

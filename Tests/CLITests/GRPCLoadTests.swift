@@ -18,13 +18,14 @@ struct GRPCLoadTests {
         return (process, Int(line.dropFirst(5)) ?? 0)
     }
 
-    func step(_ arguments: [String]) throws -> (step: [String: Any], stderr: String) {
+    func step(_ arguments: [String]) throws -> (step: [String: Any], stderr: String, run: URL) {
         let directory = try CLI.temporaryDirectory()
-        let result = try CLI.run(["load"] + arguments + ["--json", "--out", directory.appendingPathComponent("run").path], in: directory)
+        let run = directory.appendingPathComponent("run")
+        let result = try CLI.run(["load"] + arguments + ["--json", "--out", run.path], in: directory)
         #expect(result.status == 0 || result.status == 3, "\(result.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect((summary["target"] as? String)?.hasSuffix("/inference.GRPCInferenceService/ModelInfer") == true)
-        return (try #require((summary["steps"] as? [[String: Any]])?.first), result.stderr)
+        return (try #require((summary["steps"] as? [[String: Any]])?.first), result.stderr, run)
     }
 
     @Test(.enabled(if: enabled, "needs the test bed's Python with grpcio (make setup installs it)"))
@@ -36,6 +37,20 @@ struct GRPCLoadTests {
         #expect(completed > 50 && (resnet.step["statusClasses"] as? [String: Int])?["2xx"] == completed, "\(resnet.step)")
         #expect(resnet.step["connectionsOpened"] as? Int == 2)
         #expect(resnet.stderr.contains("kserve-v2 over gRPC: model resnet (python_stand_in) takes input__0 FP32 [1,3,8,8]"), "\(resnet.stderr)")
+        // The server's own statistics for the step: it sleeps 1 ms preparing the input and 2 ms in the model.
+        let statistics = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: resnet.run.appendingPathComponent("model-statistics.json"))) as? [String: Any])
+        let first = try #require((statistics["steps"] as? [[String: Any]])?.first)
+        #expect(statistics["source"] as? String == "gRPC ModelStatistics of resnet")
+        #expect((first["inferences"] as? Int ?? 0) >= completed - 8, "\(first)")
+        #expect((2.0...3.5).contains(first["computeInferMs"] as? Double ?? 0) && (1.0...2.5).contains(first["computeInputMs"] as? Double ?? 0), "\(first)")
+        // The evidence takes them as the phases where no Server-Timing came.
+        let diagnose = try CLI.run(["diagnose", "--from", resnet.run.path, "--json"])
+        #expect(diagnose.status == 0, "\(diagnose.stderr)")
+        let evidence = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: resnet.run.appendingPathComponent("evidence.json"))) as? [String: Any])
+        let metrics = try #require((evidence["steps"] as? [[String: Any]])?.first)
+        #expect((metrics["timing.from_model_statistics"] as? NSNumber)?.doubleValue == 1, "\(metrics)")
+        #expect(abs(((metrics["timing.model_ms"] as? NSNumber)?.doubleValue ?? 0) - (first["computeInferMs"] as? Double ?? -1)) < 0.01)
+        #expect(((metrics["timing.model_work_share"] as? NSNumber)?.doubleValue ?? 0) > 0.5, "\(metrics)")
         // Open sizes chosen per call, the same for the inputs that must agree.
         let bert = try step(["--target", "grpc://127.0.0.1:\(port)/v2/models/bert/infer", "--payload", "kserve-v2:batch=1..4,dim=8..64",
                              "--concurrency", "2", "--duration", "1s"])

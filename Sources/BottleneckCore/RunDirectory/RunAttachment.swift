@@ -10,10 +10,13 @@ public protocol RunAttachment: Sendable {
     func start(directory: RunDirectory) throws -> [String]
     /// A step is about to start (monotonic ns), so per-step aggregates can be kept.
     func stepStarted(index: Int, name: String, at: UInt64)
+    /// The last step has ended: what must be fetched or awaited before `stop` is.
+    func finish() async
     /// Stops observing and writes what was gathered. Returns notes for the user.
     func stop(directory: RunDirectory) -> [String]
 }
 
 extension RunAttachment {
     public func stepStarted(index: Int, name: String, at: UInt64) {}
+    public func finish() async {}
 }

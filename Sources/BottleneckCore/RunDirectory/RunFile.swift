@@ -17,6 +17,8 @@ public enum RunFile: String, Sendable, CaseIterable {
     case capacity = "capacity.json"
     /// What `bottleneck probe connections` found (`ConnectionsRecord`).
     case connections = "connections.json"
+    /// The server's own phases per step from KServe v2 / Triton model statistics (`ModelStatisticsRecord`).
+    case modelStatistics = "model-statistics.json"
 
     /// The run `--backend` makes straight to the service: a run directory of its own inside this one.
     public static let bypassDirectory = "bypass"

@@ -130,6 +130,7 @@ public enum EvidenceCatalog: Sendable {
         (Metric.hostStealFraction, "ratio", "samples (/proc/stat steal)", "Share of CPU time the hypervisor gave to other guests."),
         (Metric.hostOtherCores, "cores", "samples (/proc/stat, /proc/PID/stat)", "Busy cores on the host not used by the generator, the service or the proxy: other tenants. Absent with --agent (the service is on another host)."),
         // The service's own phases, from Server-Timing.
+        (Metric.timingFromModelStatistics, "flag", "model-statistics.json", "1 when the step's timing.* phases come from the server's own model statistics (KServe v2 / Triton ModelStatistics, or GET /v2/models/NAME/stats: queue, compute_input as preprocessing, compute_infer as the model, compute_output as postprocessing), because no response carried Server-Timing."),
         (Metric.timingCoverage, "ratio", "requests.csv (Server-Timing)", "Share of responses that carried Server-Timing phases."),
         (Metric.timingServerMs, "ms", "requests.csv (Server-Timing)", "Mean sum of the service's named phases."),
         (Metric.timingQueueMs, "ms", "requests.csv (Server-Timing)", "Mean queue/wait phase."),

@@ -154,6 +154,7 @@ public enum Metric: Sendable {
     public static let timingQueueMs = "timing.queue_ms"
     public static let timingPreprocessMs = "timing.preprocess_ms"
     public static let timingModelMs = "timing.model_ms"
+    public static let timingFromModelStatistics = "timing.from_model_statistics"
     public static let timingPostprocessMs = "timing.postprocess_ms"
     public static let timingModelShare = "timing.model_share"
     public static let timingWorkMs = "timing.work_ms"

@@ -73,6 +73,10 @@ public struct RunEvidence: EvidenceSource {
         let serverSampling = Dictionary((summary.serverSampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
         let proxySampling = Dictionary((summary.proxySampling?.steps ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
 
+        // The server's own phases per step, when it offered model statistics (KServe v2 / Triton).
+        let modelStatistics = Dictionary(
+            ((record.data(.modelStatistics).flatMap { try? JSONDecoder().decode(ModelStatisticsRecord.self, from: $0) })?.steps ?? [])
+                .map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
         var steps: [[String: Double]] = []
         let baselineP99 = summary.steps.first?.latency.p99
         for result in summary.steps {
@@ -241,9 +245,27 @@ public struct RunEvidence: EvidenceSource {
                     m[Metric.serverRssGrowthMbPerInputMb] = growth / (r.payloadBytesSum / 1e6)
                 }
                 m[Metric.timingCoverage] = Double(r.withTiming) / n
-                if r.withTiming > 0 {
+                // Without Server-Timing, a KServe v2 / Triton server's own statistics for the step
+                // give the same phases: queue, compute_input (preparing the tensors: preprocessing),
+                // compute_infer (the model), compute_output (postprocessing), as means per inference.
+                let statistics = r.withTiming == 0 ? modelStatistics[result.index].flatMap { $0.inferences > 0 ? $0 : nil } : nil
+                if let statistics {
+                    m[Metric.timingCoverage] = min(1, Double(statistics.inferences) / n)
+                    m[Metric.timingFromModelStatistics] = 1
+                }
+                if r.withTiming > 0 || statistics != nil {
                     let covered = Double(r.withTiming)
-                    func mean(_ segment: ServerTimingSegments.Segment) -> Double { (r.segmentSumMs[segment] ?? 0) / covered }
+                    func mean(_ segment: ServerTimingSegments.Segment) -> Double {
+                        if let statistics {
+                            switch segment {
+                            case .queue: return statistics.queueMs
+                            case .preprocess: return statistics.computeInputMs
+                            case .model: return statistics.computeInferMs
+                            case .postprocess: return statistics.computeOutputMs
+                            }
+                        }
+                        return (r.segmentSumMs[segment] ?? 0) / covered
+                    }
                     let server = ServerTimingSegments.Segment.allCases.reduce(0) { $0 + mean($1) }
                     m[Metric.timingServerMs] = server
                     m[Metric.timingQueueMs] = mean(.queue)

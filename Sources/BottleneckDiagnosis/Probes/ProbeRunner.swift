@@ -125,6 +125,7 @@ public struct ProbeRunner: Sendable {
         var request = LoadRun.Request(built, name: name, outputDirectory: outputDirectory, command: command, probe: probe)
         request.topology = topology
         request.observers = try evidence.observers(targetPort: UInt16(built.plan.target.port))
+        request.observers.modelStatistics = ModelStatisticsSource(options: load).map(ModelStatisticsAttachment.init)
         let directory = try await execute(request)
         if bypass, let first = built.plan.steps.first {
             try await measureBypass(after: directory, step: first)

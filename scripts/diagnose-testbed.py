@@ -34,11 +34,11 @@ Options:
                       `expect.paths` limits a scenario to some paths
   --rate-share K      run the rate path only for every K-th scenario: those at index i of
                       the sorted list of ALL scenario names with i % K == N % K (--rate-offset
-                      N, default 1: with K=3 and today's 28 scenarios that is fd-limit,
-                      heavy-preprocessing-gthread, kserve-v2-slow-model, memory-per-pixel,
-                      proxy-worker-connections, slow-model-flask-sync, starved-loadgen,
-                      sync-workers-backlog, tls-front-no-keepalive: a third, overload and
-                      below-capacity faults both; a new scenario shifts the selection).
+                      N, default 1: with K=3 and today's 29 scenarios that is fd-limit,
+                      heavy-preprocessing, heavy-preprocessing-untimed, lossy-network-mild,
+                      proxy-no-keepalive, slow-model, slow-model-untimed, starved-proxy-mild,
+                      tiny-backlog, worker-timeout: a third, overload and below-capacity
+                      faults both; a new scenario shifts the selection).
                       Default 1: every scenario.
   --budget D          the ramp path's --budget (default 45s)
   SCENARIO...         only these (default: every testbed/scenarios/*.yaml)
@@ -181,10 +181,10 @@ def judge_probe(name, expected, code, out, spec, bed):
 
 
 def measure_capacity(bed, spec, work):
-    """Closed-loop wrk at 2x the service's workers for CAPACITY_SECONDS, through the target:
-    (2xx requests/s, concurrency, the wrk report)."""
+    """Closed-loop wrk (h2load for a gRPC target) at 2x the service's workers for CAPACITY_SECONDS,
+    through the target: (2xx requests/s, concurrency, the report)."""
     sys.path.insert(0, os.path.join(TESTBED, "checks"))
-    from lib import make_payloads, wrk  # testbed/checks/lib.py (numpy, Pillow: the venv)
+    from lib import h2load, make_payloads, wrk  # testbed/checks/lib.py (numpy, Pillow: the venv)
     files, ctype = make_payloads(spec["payload"], os.path.join(work, "capacity"), count=4)
     workers = int((bed.get("service") or {}).get("workers") or (spec.get("service") or {}).get("workers", 2))
     conc = max(2, 2 * workers)
@@ -198,10 +198,15 @@ def measure_capacity(bed, spec, work):
     for attempt in range(2):
         if attempt:
             time.sleep(CAPACITY_PAUSE_SECONDS)
-        wrk(bed["target"], files, ctype, connections=conc, duration=WARMUP_SECONDS, timeout_s=20)
-        r = wrk(bed["target"], files, ctype, connections=conc, duration=CAPACITY_SECONDS, timeout_s=20)
-        secs = r["duration_us"] / 1e6
-        ok_rps = r["status"]["2xx"] / secs if secs else 0.0
+        if bed["target"].startswith("grpc"):  # gRPC: h2load posting the bed's ModelInferRequest
+            h2load(bed["target"], files, connections=conc, duration=WARMUP_SECONDS)
+            r = h2load(bed["target"], files, connections=conc, duration=CAPACITY_SECONDS)
+            ok_rps = r["rps"]
+        else:
+            wrk(bed["target"], files, ctype, connections=conc, duration=WARMUP_SECONDS, timeout_s=20)
+            r = wrk(bed["target"], files, ctype, connections=conc, duration=CAPACITY_SECONDS, timeout_s=20)
+            secs = r["duration_us"] / 1e6
+            ok_rps = r["status"]["2xx"] / secs if secs else 0.0
         if best is None or ok_rps > best[0]:
             best = (ok_rps, conc, r)
     return best

@@ -12,6 +12,9 @@ dir=$1 port=$2 cpu=${3:-} tls_port=${4:-} h2c_port=${5:-}
 mkdir -p "$dir"
 chmod 755 "$dir"   # nginx workers run as www-data and must read the files
 printf 'bottleneck test payload: a small static file.\n' > "$dir/small.txt"
+# A gRPC reply (a framed ModelInferResponse naming model "m"), served to POSTs on the ModelInfer
+# method with grpc-status in the trailers: a gRPC endpoint as cheap as a static file (benchmarks).
+printf '\x00\x00\x00\x00\x03\x0a\x01m' > "$dir/grpc-reply.bin"
 affinity=""
 if [[ -n "$cpu" ]]; then
   mask=$(printf '1%*s' "$cpu" '' | tr ' ' 0)
@@ -52,6 +55,8 @@ http {
     root $dir;
     location / { }
     location /echo { client_max_body_size 64m; client_body_buffer_size 64m; return 200 "ok\n"; }
+    location = /inference.GRPCInferenceService/ModelInfer { error_page 405 =200 /grpc-reply.bin; return 405; }
+    location = /grpc-reply.bin { internal; default_type application/grpc; add_trailer grpc-status 0; }
     location /upload { client_max_body_size 64m; client_body_buffer_size 64m; proxy_pass http://127.0.0.1:$port/echo; }
   }
 }

@@ -24,8 +24,16 @@
    (prior knowledge, h2c), 50 connections with 10 streams each (h2load -c50 -m10, bottleneck
    --http2 --streams 10 --concurrency 500), client pinned to CPU 0, alternating RUNS times.
    Must show: ratio <= 1.2.
+6. gRPC unary efficiency against h2load as a gRPC client: the same nginx h2c port answers POSTs on
+   /inference.GRPCInferenceService/ModelInfer with a framed ModelInferResponse and grpc-status 0 in
+   its trailers (a gRPC endpoint as cheap as a static file, so both clients are what is measured).
+   The reference is h2load (nghttp2, C) posting the same framed message with gRPC's headers
+   (content-type application/grpc, te: trailers), 50 connections x 10 streams, beside `bottleneck
+   load --target grpc://…/inference.GRPCInferenceService/ModelInfer --payload dir:… --streams 10
+   --concurrency 500` (the tool frames the same message itself). A grpcio (Python) client would be
+   a far slower bar. Must show: ratio <= 1.2.
 
-Usage: load_engine.py BOTTLENECK_BIN [--quick] [--only efficiency|open-loop|memory|https|http2]... [--baseline OTHER_BIN]
+Usage: load_engine.py BOTTLENECK_BIN [--quick] [--only efficiency|open-loop|memory|https|http2|grpc]... [--baseline OTHER_BIN]
   --baseline runs OTHER_BIN (e.g. a build of main) right after BOTTLENECK_BIN in every efficiency and
   open-loop run, so a change is judged against what it replaces under the same machine conditions.
 """
@@ -41,7 +49,7 @@ SOAK = 30 if QUICK else 180
 PORT = 18490
 TLS_PORT = 18491
 H2C_PORT = 18492
-SECTIONS = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--only"] or ["efficiency", "open-loop", "memory", "https", "http2"]
+SECTIONS = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--only"] or ["efficiency", "open-loop", "memory", "https", "http2", "grpc"]
 BASELINE = next((os.path.abspath(sys.argv[i + 1]) for i, a in enumerate(sys.argv[:-1]) if a == "--baseline"), None)
 
 def stolen_ms():
@@ -183,6 +191,43 @@ def main():
             results["http2_efficiency"] = {"h2load_us_per_request": h_total, "bottleneck_us_per_request": b_total, "ratio": ratio,
                                            "pass": ratio <= 1.2}
 
+        # 6. gRPC unary efficiency against h2load sending the same framed message with gRPC's headers.
+        if "grpc" in SECTIONS:
+            method = f"127.0.0.1:{H2C_PORT}/inference.GRPCInferenceService/ModelInfer"
+            message = bytes([0x0A, 0x01, 0x6D])  # ModelInferRequest { model_name: "m" }
+            messages = os.path.join(work, "grpc-messages")
+            os.makedirs(messages, exist_ok=True)
+            with open(os.path.join(messages, "infer.pb"), "wb") as f:
+                f.write(message)
+            framed = os.path.join(work, "grpc-framed.bin")
+            with open(framed, "wb") as f:
+                f.write(bytes([0, 0, 0, 0, len(message)]) + message)
+            rows = []
+            for i in range(RUNS):
+                h = measured(["taskset", "-c", "0", "h2load", "-c50", "-m10", "-t1", f"-D{DURATION}", "-d", framed,
+                              "-H", "content-type: application/grpc", "-H", "te: trailers", "http://" + method])
+                m = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded", h["stdout"])
+                if not m:
+                    raise SystemExit("could not read h2load's request count:\n" + h["stdout"])
+                hn = int(m.group(1))
+                b = measured(["taskset", "-c", "0", BIN, "load", "--target", "grpc://" + method, "--payload", f"dir:{messages}",
+                              "--streams", "10", "--concurrency", "500", "--duration", f"{DURATION}s", "--json",
+                              "--out", os.path.join(work, f"grpc-{i}")])
+                step = bottleneck_summary(b["stdout"])["steps"][0]
+                ok = (step.get("statusClasses") or {}).get("2xx", 0)
+                row = {"h2load": h["cpu_seconds"] / hn * 1e6, "bottleneck": b["cpu_seconds"] / max(1, step["completed"]) * 1e6}
+                rows.append(row)
+                print(f"grpc run {i+1}: h2load {hn} calls {row['h2load']:.2f} us/call | bottleneck {step['completed']} calls "
+                      f"({ok} OK) {row['bottleneck']:.2f} us/call, ratio {row['bottleneck'] / row['h2load']:.3f}", flush=True)
+            h_total = sum(r["h2load"] for r in rows) / len(rows)
+            b_total = sum(r["bottleneck"] for r in rows) / len(rows)
+            ratio = b_total / h_total
+            print(f"GRPC EFFICIENCY: client CPU per unary call, 50 connections x 10 streams (h2c), reference h2load posting the "
+                  f"same gRPC message: h2load {h_total:.2f} us, bottleneck {b_total:.2f} us, ratio {ratio:.3f} (must be <= 1.2): "
+                  f"{'PASS' if ratio <= 1.2 else 'FAIL'}", flush=True)
+            results["grpc_efficiency"] = {"reference": "h2load posting the same framed gRPC message", "h2load_us_per_call": h_total,
+                                          "bottleneck_us_per_call": b_total, "ratio": ratio, "pass": ratio <= 1.2}
+
         # 2. Open-loop accuracy, each run beside the timer reference.
         if "open-loop" in SECTIONS:
             program = build_reference(work)
@@ -268,7 +313,7 @@ def main():
     with open(os.path.join(ROOT, "bench-out", "load-engine.json"), "w") as f:
         json.dump(results, f, indent=2)
     # Exit 1 when any must-show line failed, so `make bench` says so at its end.
-    verdicts = [results[k]["pass"] for k in ("efficiency", "memory", "https_efficiency", "http2_efficiency") if k in results]
+    verdicts = [results[k]["pass"] for k in ("efficiency", "memory", "https_efficiency", "http2_efficiency", "grpc_efficiency") if k in results]
     verdicts += [r["pass"] for r in results.get("open_loop", [])]
     failed = not all(verdicts)
     if failed:

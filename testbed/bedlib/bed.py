@@ -105,7 +105,7 @@ def cmd_up(args) -> int:
         out = {
             "scenario": sc["name"], "culprit": sc["expect"].get("culprit"),
             "faults": sc.get("faults", []),
-            "target": front["url"] + service_path(sc), "health": front["url"] + "/health",
+            "target": front["url"] + service_path(sc), "health": front.get("health_url") or front["url"] + "/health",
             "service": service, "proxy": proxy,
             "network": {"mode": "netns" if netns else "loopback", "faults": faults,
                         "links": ({k: {"left": {"dev": v[0], "netns": v[1], "addr": v[2]},

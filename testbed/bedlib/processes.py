@@ -208,8 +208,11 @@ def start_service(state: State, sc: dict, netns: bool, rundir: str, cg: dict | l
     nofile = int(svc["nofile"]) if svc.get("nofile") else None
     pid = spawn(state, "service", cmd, NS_SVC if netns else None, cg, logpath, nofile=nofile)
     addr = LINKS["service"][5] if netns else "127.0.0.1"
-    url = f"http://{addr}:{port}"
-    health = wait_http(url + "/health", pid, float(svc.get("start_timeout", 90)), "service", logpath)
+    grpc = svc.get("server") == "grpc"
+    # The gRPC flavour answers KServe v2 over gRPC on the port and its health over HTTP on port + 1.
+    url = f"{'grpc' if grpc else 'http'}://{addr}:{port}"
+    health_url = f"http://{addr}:{port + 1 if grpc else port}/health"
+    health = wait_http(health_url, pid, float(svc.get("start_timeout", 90)), "service", logpath)
     expected = int(svc.get("workers", 2))
     deadline = time.time() + 30
     kids = []
@@ -218,7 +221,7 @@ def start_service(state: State, sc: dict, netns: bool, rundir: str, cg: dict | l
         if len(kids) >= expected or svc.get("server") == "uvicorn":
             break
         time.sleep(0.2)
-    return {"url": url, "port": port, "pid": pid, "pids": [pid] + descendants(pid),
+    return {"url": url, "health_url": health_url, "port": port, "pid": pid, "pids": [pid] + descendants(pid),
             "netns": NS_SVC if netns else None, "log": logpath, "health": health,
             "address": addr, "cgroup": first_cg["paths"][0] if first_cg else None,
             "server": str(svc.get("server", "gunicorn")), "worker_class": worker_class,

@@ -31,14 +31,17 @@ def load_scenario(name: str) -> dict:
     api = sc["service"].get("api", "predict")
     if api not in API_PATHS:
         raise BedError(f"scenario {name}: service.api {api!r}; use one of {', '.join(API_PATHS)}")
+    if (sc["service"].get("server") == "grpc") != (api == "kserve-v2-grpc"):
+        raise BedError(f"scenario {name}: service.api kserve-v2-grpc goes with service.server grpc, and only with it")
     if api != "predict" and sc["service"].get("worker_class", "uvicorn") != "uvicorn":
         raise BedError(f"scenario {name}: service.api {api} is served by the FastAPI flavour; drop worker_class")
     return sc
 
 
-# The path each API of the service answers predictions on: the bed's own /predict, or the
-# KServe v2 (Open Inference Protocol) inference URL of its one model.
-API_PATHS = {"predict": "/predict", "kserve-v2": "/v2/models/toy-mlp/infer"}
+# The path each API of the service answers predictions on: the bed's own /predict, the KServe v2
+# (Open Inference Protocol) inference URL of its one model, or over gRPC the model itself
+# (grpc://…/v2/models/toy-mlp: the tool calls ModelInfer for it).
+API_PATHS = {"predict": "/predict", "kserve-v2": "/v2/models/toy-mlp/infer", "kserve-v2-grpc": "/v2/models/toy-mlp"}
 
 
 def service_path(sc: dict) -> str:

@@ -135,7 +135,64 @@ def make_payloads(spec: str, work: str, count: int = 4, seed: int = 1) -> tuple[
                                        "data": rng.normal(size=n).round(6).tolist()}]}, f)
             files.append(path)
         return files, "application/json"
+    if kind == "kserve-v2-grpc":  # the bed's model over gRPC (service.api kserve-v2-grpc): framed ModelInferRequest
+        n = int(opts.get("n", 192))
+        for i in range(count):
+            path = os.path.join(work, f"payload-{i}.grpc")
+            with open(path, "wb") as f:
+                f.write(grpc_infer_request(rng.normal(size=n).astype("<f4")))
+            files.append(path)
+        return files, "application/grpc"
     raise ValueError(f"unknown payload kind in {spec!r}")
+
+
+def grpc_infer_request(values) -> bytes:
+    """One ModelInferRequest for the bed's toy-mlp (FP32 [1, n] in raw_input_contents), framed
+    for a gRPC stream (5-byte prefix)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "service"))
+    import kserve_v2_pb2 as pb
+    tensor = pb.ModelInferRequest.InferInputTensor(name="features", datatype="FP32", shape=[1, len(values)])
+    message = pb.ModelInferRequest(model_name="toy-mlp", inputs=[tensor], raw_input_contents=[values.tobytes()]).SerializeToString()
+    return b"\x00" + len(message).to_bytes(4, "big") + message
+
+
+def grpc_method_url(target: str, method: str = "ModelInfer") -> str:
+    """grpc://HOST:PORT/… -> the h2c URL of an inference.GRPCInferenceService method (for h2load)."""
+    authority = target.split("://", 1)[1].split("/", 1)[0]
+    return f"http://{authority}/inference.GRPCInferenceService/{method}"
+
+
+def h2load(target: str, files: list[str], connections: int = 2, duration: float = 3, streams: int = 1) -> dict:
+    """Closed-loop gRPC unary calls with h2load (nghttp2): the first payload file's framed message
+    posted to ModelInfer on `connections` connections x `streams` streams for `duration` s.
+    Returns requests, ok (2xx), errors and rps. h2load counts HTTP status only: a call the server
+    failed with a grpc-status in its trailers counts as ok here; check the server's statistics."""
+    cmd = ["h2load", f"-c{connections}", f"-m{streams}", "-t1", f"-D{max(1, round(duration))}", "-d", files[0],
+           "-H", "content-type: application/grpc", "-H", "te: trailers", grpc_method_url(target)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30)
+    m = re.search(r"finished in ([\d.]+)(m?s)", p.stdout)
+    r = re.search(r"requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored", p.stdout)
+    codes = re.search(r"status codes: (\d+) 2xx", p.stdout)
+    if not (m and r and codes):
+        raise CheckFailed(f"h2load produced no report (rc={p.returncode}): {p.stdout[-500:]} {p.stderr[-300:]}")
+    secs = float(m.group(1)) / (1000 if m.group(2) == "ms" else 1)
+    ok = int(codes.group(1))
+    return {"requests": int(r.group(1)), "ok": ok, "errors": int(r.group(3)) + int(r.group(4)),
+            "duration_s": secs, "rps": ok / secs if secs else 0.0}
+
+
+def grpc_model_statistics(target: str) -> dict:
+    """The bed's gRPC service's cumulative ModelStatistics: count and ms totals per phase."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "service"))
+    import grpc
+    import kserve_v2_pb2 as pb
+    import kserve_v2_pb2_grpc as rpc
+    authority = target.split("://", 1)[1].split("/", 1)[0]
+    with grpc.insecure_channel(authority) as channel:
+        reply = rpc.GRPCInferenceServiceStub(channel).ModelStatistics(pb.ModelStatisticsRequest(name="toy-mlp"), timeout=5)
+    s = reply.model_stats[0].inference_stats
+    return {"count": s.success.count, "queue": s.queue.ns / 1e6, "preprocess": s.compute_input.ns / 1e6,
+            "model": s.compute_infer.ns / 1e6, "postprocess": s.compute_output.ns / 1e6}
 
 
 def pixels_of(path: str) -> int:

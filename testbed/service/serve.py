@@ -17,6 +17,7 @@ execs gunicorn or uvicorn, so its PID is the server's. Flavours:
   --server gunicorn --worker-class sync      Flask app (wsgi_app.py), one request per process
   --server gunicorn --worker-class gthread   Flask app, --threads connections per process
   --server uvicorn                           FastAPI app under plain uvicorn
+  --server grpc                              KServe v2 over gRPC (grpc_server.py), health on port + 1
 """
 import argparse
 import os
@@ -27,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    p.add_argument("--server", choices=["gunicorn", "uvicorn"], default="gunicorn")
+    p.add_argument("--server", choices=["gunicorn", "uvicorn", "grpc"], default="gunicorn")
     p.add_argument("--worker-class", choices=["uvicorn", "sync", "gthread"], default="uvicorn")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
@@ -53,7 +54,7 @@ def main(argv=None):
     p.add_argument("--worker-timeout", type=int, default=120,
                    help="gunicorn --timeout: seconds a worker may go silent before the master kills it")
     a = p.parse_args(argv)
-    if a.server == "uvicorn" and a.worker_class != "uvicorn":
+    if a.server in ("uvicorn", "grpc") and a.worker_class != "uvicorn":
         p.error(f"--worker-class {a.worker_class} needs --server gunicorn")
     env = dict(os.environ)
     for name, (var, _) in knobs.items():
@@ -83,7 +84,9 @@ def main(argv=None):
     env["PYTHONPATH"] = HERE + os.pathsep + env.get("PYTHONPATH", "")
     env.setdefault("PYTHONUNBUFFERED", "1")
     py = sys.executable
-    if a.server == "gunicorn":
+    if a.server == "grpc":  # KServe v2 over gRPC (grpc_server.py): health on port + 1
+        cmd = [py, os.path.join(HERE, "grpc_server.py"), "--host", a.host, "--port", str(a.port), "--workers", str(a.workers)]
+    elif a.server == "gunicorn":
         if a.worker_class == "uvicorn":
             cmd = [py, "-m", "gunicorn", "app:app", "-k", "uvicorn_worker.UvicornWorker"]
         else:  # the Flask app, WSGI workers

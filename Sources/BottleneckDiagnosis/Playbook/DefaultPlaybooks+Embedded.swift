@@ -473,7 +473,12 @@ Automated: `bottleneck playbook run slow-endpoint --target URL …` runs these s
      phases that grows with the bytes sent at the baseline, and where the objective breaks the bytes sent
      per second reaching 70% of the rate that slope implies; the kernel's account of the generator's
      connections (`client.tcp_*`, from `tcp_info`) tells a full path from a service that does not read.
-4. No Server-Timing? Then the verdict rests on how service time scales with input size (`fit.size_scaled_share`,
+4. No Server-Timing? A KServe v2 / Triton target (`grpc://HOST:8001/v2/models/NAME`, or REST
+   `/v2/models/NAME/infer`) still gives the server's own phases: the run reads its model statistics
+   (`ModelStatistics` over gRPC, `GET /v2/models/NAME/stats` over REST) as each step starts and writes
+   `model-statistics.json`; queue, compute_input (preprocessing), compute_infer (the model) and
+   compute_output (postprocessing) then stand in for Server-Timing (`timing.from_model_statistics` is 1).
+   Otherwise the verdict rests on how service time scales with input size (`fit.size_scaled_share`,
    `fit.service_fixed_ms`; give `--payload` a size range): `preprocessing-scales-with-input` when most of the time
    grows with the input, `model-fixed-cost` when it stays flat while the service is out of CPU. Add Server-Timing
    to the service to confirm (`Server-Timing: preprocess;dur=12.1, model;dur=41.3`); the defaults map names

@@ -84,6 +84,14 @@ let targets: [FuzzTarget] = [
     FuzzTarget(name: "samples") { bytes in
         withInputFile(bytes, suffix: "jsonl") { path in try? SampleLineReplay.replay(path: path) }
     },
+    // A gRPC server's replies: the framing, ModelMetadataResponse, ModelStatisticsResponse (and
+    // its REST JSON form), all written by hand from the wire format.
+    FuzzTarget(name: "grpc-reply") { bytes in
+        let message = GRPCFraming.firstMessage(bytes) ?? bytes
+        _ = try? KServeV2GRPCMessages.decodeMetadata(message)
+        _ = try? ModelStatisticsSnapshot(protobuf: message)
+        _ = try? ModelStatisticsSnapshot(json: bytes)
+    },
     // latency.hlog: the report's per-step distributions, and each histogram decoded alone.
     FuzzTarget(name: "hlog") { bytes in
         let text = String(decoding: bytes, as: UTF8.self)

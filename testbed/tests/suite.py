@@ -82,7 +82,9 @@ def run_scenario(path: str, work_root: str):
         info = json.loads(p.stdout)
         # A TLS front (proxy.tls) is served over https, with the CA that signed it.
         tls = bool((sc.get("proxy") or {}).get("tls"))
-        ok_up = info["scenario"] == name and info["target"].startswith("https://" if tls else "http://") and \
+        # The gRPC flavour is served as grpc:// (KServe v2 over gRPC, h2c).
+        scheme = "grpc://" if (sc.get("service") or {}).get("server") == "grpc" else ("https://" if tls else "http://")
+        ok_up = info["scenario"] == name and info["target"].startswith(scheme) and \
             (not tls or os.path.isfile(info["proxy"]["ca"])) and \
             info["service"]["pids"] and (info["proxy"] is None or info["proxy"]["pids"])
         row(name, "up-json", bool(ok_up), {"target": info["target"]}, time.time() - t0)

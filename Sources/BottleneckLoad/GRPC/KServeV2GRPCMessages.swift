@@ -2,7 +2,7 @@ import BottleneckCore
 
 /// The KServe v2 gRPC messages the tool writes and reads (`inference.GRPCInferenceService` in
 /// Triton's and KServe's `grpc_service.proto`), with the field numbers of that file.
-enum KServeV2GRPCMessages {
+package enum KServeV2GRPCMessages {
     static let service = "/inference.GRPCInferenceService/"
     static let modelInfer = service + "ModelInfer"
     static let modelMetadata = service + "ModelMetadata"
@@ -19,7 +19,7 @@ enum KServeV2GRPCMessages {
 
     /// `ModelMetadataResponse { name = 1; versions = 2; platform = 3; repeated TensorMetadata
     /// inputs = 4 { name = 1; datatype = 2; repeated int64 shape = 3; } }` as the REST metadata.
-    static func decodeMetadata(_ bytes: [UInt8]) throws -> KServeV2Metadata {
+    package static func decodeMetadata(_ bytes: [UInt8]) throws -> KServeV2Metadata {
         var reader = ProtobufReader(bytes)
         var name = "", platform: String?
         var inputs: [KServeV2Metadata.Tensor] = []
@@ -102,16 +102,16 @@ enum KServeV2GRPCMessages {
 }
 
 /// gRPC's framing of a message on an HTTP/2 stream, and its status codes.
-enum GRPCFraming {
+package enum GRPCFraming {
     /// The 5-byte prefix (not compressed, the length big-endian) and the message.
-    static func frame(_ message: [UInt8]) -> [UInt8] {
+    package static func frame(_ message: [UInt8]) -> [UInt8] {
         let length = UInt32(truncatingIfNeeded: message.count)
         return [0, UInt8(length >> 24), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8),
                 UInt8(truncatingIfNeeded: length)] + message
     }
 
     /// The first message of a response body, or nil when it is incomplete or compressed.
-    static func firstMessage(_ body: [UInt8]) -> [UInt8]? {
+    package static func firstMessage(_ body: [UInt8]) -> [UInt8]? {
         guard body.count >= 5, body[0] == 0 else { return nil }
         let length = Int(body[1]) << 24 | Int(body[2]) << 16 | Int(body[3]) << 8 | Int(body[4])
         guard body.count - 5 >= length else { return nil }

@@ -78,7 +78,7 @@ public struct ModelStatisticsSnapshot: Sendable, Equatable {
     /// `ModelStatisticsResponse { repeated ModelStatistics model_stats = 1 { inference_stats = 6 {
     /// success = 1, queue = 3, compute_input = 4, compute_infer = 5, compute_output = 6:
     /// StatisticDuration { count = 1; ns = 2; } } } }`.
-    init(protobuf bytes: [UInt8]) throws {
+    package init(protobuf bytes: [UInt8]) throws {
         var response = ProtobufReader(bytes)
         while let (field, value) = try response.next() {
             guard field == 1, case .bytes(let model) = value else { continue }
@@ -102,7 +102,7 @@ public struct ModelStatisticsSnapshot: Sendable, Equatable {
 
     /// Triton's REST form: `{"model_stats":[{"inference_stats":{"success":{"count":N,"ns":N},
     /// "queue":{…},"compute_input":{…},"compute_infer":{…},"compute_output":{…}}}]}`.
-    init(json bytes: [UInt8]) throws {
+    package init(json bytes: [UInt8]) throws {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
               let models = object["model_stats"] as? [[String: Any]] else { throw Malformed() }
         let phases = ["success": 1, "queue": 3, "compute_input": 4, "compute_infer": 5, "compute_output": 6]

@@ -12,7 +12,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
         commandName: "diagnose",
         abstract: "Find where a prediction service's time goes: run probes, apply the rules, rank the culprits.",
         discussion: """
-            Two paths. Given nothing but --target (and --payload for a POST endpoint; a KServe v2 /v2/models/NAME/infer target needs none: the model's metadata says what to send), diagnose warms up (--warmup), \
+            Two paths. Given nothing but --target (and --payload for a POST endpoint; a KServe v2 target, REST /v2/models/NAME/infer or gRPC grpc://HOST:PORT/v2/models/NAME, needs none: the model's metadata says what to send, and its model statistics give the server's phases where it sends no Server-Timing), diagnose warms up (--warmup), \
             runs a one-connection baseline — with random-size payloads it is also the payload-size sweep — then \
             open-loop steps that double the rate until a step breaks the objective (p99 over --slo, default \
             p99=300ms; more errors than a 1% rate gives by chance; the achieved rate behind; a growing queue), \

@@ -11,9 +11,10 @@ import Logging
 struct LoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
-        abstract: "Apply load to an HTTP endpoint and record every request.",
+        abstract: "Apply load to an HTTP or gRPC endpoint and record every request.",
         discussion: """
-            Closed loop (--concurrency, --concurrency-steps): N connections, one request in flight each. \
+            Closed loop (--concurrency, --concurrency-steps): N connections, one request in flight each \
+            (over HTTP/2 and gRPC, --streams requests in flight per connection). \
             Open loop (--rate, --rates, --ramp): requests sent on schedule whatever the server does; \
             latency is measured from the intended send time, so queueing is never hidden.
 
@@ -27,6 +28,8 @@ struct LoadCommand: AsyncParsableCommand {
               bottleneck load --target http://127.0.0.1:8080/predict --rate 200 --duration 30s
               bottleneck load --target http://127.0.0.1:8080/predict --ramp 50..400/8 --payload image:w=256..2048,format=jpeg
               bottleneck load --probe probes/ramp.yaml --target http://127.0.0.1:8080/predict
+              bottleneck load --target https://10.0.0.2/predict --http2 --streams 10 --concurrency 100 --cacert ca.pem
+              bottleneck load --target grpc://127.0.0.1:8001/v2/models/resnet50 --rate 100 --duration 30s
             """
     )
 

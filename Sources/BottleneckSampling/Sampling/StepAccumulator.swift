@@ -45,17 +45,17 @@ struct ConnectionInterval {
     var segmentsOut: UInt64 = 0
 
     mutating func add(_ other: ConnectionInterval) {
-        sampled += other.sampled
+        sampled.addSaturating(other.sampled)
         rttMicrosSum += other.rttMicrosSum
         rttMicrosMax = max(rttMicrosMax, other.rttMicrosMax)
         deliveryBytesPerSecondMax = max(deliveryBytesPerSecondMax, other.deliveryBytesPerSecondMax)
-        busyMicros += other.busyMicros
-        receiveWindowLimitedMicros += other.receiveWindowLimitedMicros
-        sendBufferLimitedMicros += other.sendBufferLimitedMicros
-        bytesAcked += other.bytesAcked
-        bytesReceived += other.bytesReceived
-        retransmits += other.retransmits
-        segmentsOut += other.segmentsOut
+        busyMicros.addSaturating(other.busyMicros)
+        receiveWindowLimitedMicros.addSaturating(other.receiveWindowLimitedMicros)
+        sendBufferLimitedMicros.addSaturating(other.sendBufferLimitedMicros)
+        bytesAcked.addSaturating(other.bytesAcked)
+        bytesReceived.addSaturating(other.bytesReceived)
+        retransmits.addSaturating(other.retransmits)
+        segmentsOut.addSaturating(other.segmentsOut)
     }
 
     /// One connection's sample against its previous one (nil: opened since, counted from 0).
@@ -65,25 +65,25 @@ struct ConnectionInterval {
         rttMicrosSum += Double(now.rttMicros)
         rttMicrosMax = max(rttMicrosMax, Double(now.rttMicros))
         deliveryBytesPerSecondMax = max(deliveryBytesPerSecondMax, Double(now.deliveryRateBytesPerSecond))
-        busyMicros += increase(now.busyMicros, previous?.busyMicros)
-        receiveWindowLimitedMicros += increase(now.receiveWindowLimitedMicros, previous?.receiveWindowLimitedMicros)
-        sendBufferLimitedMicros += increase(now.sendBufferLimitedMicros, previous?.sendBufferLimitedMicros)
-        bytesAcked += increase(now.bytesAcked, previous?.bytesAcked)
-        bytesReceived += increase(now.bytesReceived, previous?.bytesReceived)
-        retransmits += increase(now.totalRetransmits, previous?.totalRetransmits)
-        segmentsOut += increase(now.segmentsOut, previous?.segmentsOut)
+        busyMicros.addSaturating(increase(now.busyMicros, previous?.busyMicros))
+        receiveWindowLimitedMicros.addSaturating(increase(now.receiveWindowLimitedMicros, previous?.receiveWindowLimitedMicros))
+        sendBufferLimitedMicros.addSaturating(increase(now.sendBufferLimitedMicros, previous?.sendBufferLimitedMicros))
+        bytesAcked.addSaturating(increase(now.bytesAcked, previous?.bytesAcked))
+        bytesReceived.addSaturating(increase(now.bytesReceived, previous?.bytesReceived))
+        retransmits.addSaturating(increase(now.totalRetransmits, previous?.totalRetransmits))
+        segmentsOut.addSaturating(increase(now.segmentsOut, previous?.segmentsOut))
     }
 }
 
 extension RoleInterval {
     /// Adds one namespace's network figures (a side can span several namespaces).
     mutating func add(network other: RoleInterval) {
-        net.retransmittedSegments += other.net.retransmittedSegments
-        net.outSegments += other.net.outSegments
-        net.listenOverflows += other.net.listenOverflows
-        net.listenDrops += other.net.listenDrops
-        net.passiveOpens += other.net.passiveOpens
-        for (state, n) in other.socketStates { socketStates[state, default: 0] += n }
+        net.retransmittedSegments.addSaturating(other.net.retransmittedSegments)
+        net.outSegments.addSaturating(other.net.outSegments)
+        net.listenOverflows.addSaturating(other.net.listenOverflows)
+        net.listenDrops.addSaturating(other.net.listenDrops)
+        net.passiveOpens.addSaturating(other.net.passiveOpens)
+        for (state, n) in other.socketStates { socketStates[state, default: 0].addSaturating(n) }
         acceptQueueMax = max(acceptQueueMax, other.acceptQueueMax)
         connections.add(other.connections)
     }
@@ -148,7 +148,7 @@ struct StepAccumulator {
             hostSteal += host.stealFraction * s
             hostCPUs = host.cpus
             if let p = host.cpuPressureFraction { hostPressure += p * s; hostPressureSeconds += s }
-            oomKills += host.oomKills
+            oomKills.addSaturating(host.oomKills)
         }
         add(client, to: 0, seconds: s)
         add(server, to: 1, seconds: s)
@@ -160,26 +160,28 @@ struct StepAccumulator {
         side.aggregate.cpuCoresMax = max(side.aggregate.cpuCoresMax, r.cores)
         side.aggregate.processes = max(side.aggregate.processes, r.processes)
         for (pid, entry) in r.ticksByPID {
-            side.ticksByPID[pid, default: (entry.comm, 0)].ticks += entry.ticks
+            side.ticksByPID[pid, default: (entry.comm, 0)].ticks.addSaturating(entry.ticks)
         }
         if r.processes > 0 {
             if side.firstRSS == nil { side.firstRSS = r.rssBytes }
             side.lastRSS = r.rssBytes
             side.aggregate.rssPeakBytes = max(side.aggregate.rssPeakBytes, r.rssBytes)
         }
-        side.periods += r.periods
-        side.throttled += r.throttledPeriods
+        side.periods.addSaturating(r.periods)
+        side.throttled.addSaturating(r.throttledPeriods)
         side.aggregate.throttledSeconds += Double(r.throttledNanoseconds) / 1e9
         if let q = r.quotaCores { side.aggregate.quotaCores = q }
         if let allowed = r.allowedCPUs {
             let byQuota = side.aggregate.quotaCores ?? Double(allowed)
             side.aggregate.coresAllowed = min(Double(allowed), byQuota)
         }
-        side.aggregate.retransmittedSegments += r.net.retransmittedSegments
-        side.aggregate.outSegments += r.net.outSegments
-        side.aggregate.listenOverflows += r.net.listenOverflows
-        side.aggregate.listenDrops += r.net.listenDrops
-        side.aggregate.passiveOpens = (side.aggregate.passiveOpens ?? 0) + r.net.passiveOpens
+        side.aggregate.retransmittedSegments.addSaturating(r.net.retransmittedSegments)
+        side.aggregate.outSegments.addSaturating(r.net.outSegments)
+        side.aggregate.listenOverflows.addSaturating(r.net.listenOverflows)
+        side.aggregate.listenDrops.addSaturating(r.net.listenDrops)
+        var opens = side.aggregate.passiveOpens ?? 0
+        opens.addSaturating(r.net.passiveOpens)
+        side.aggregate.passiveOpens = opens
         for (state, count) in r.socketStates {
             side.aggregate.socketStatesMax[state.name] = max(side.aggregate.socketStatesMax[state.name] ?? 0, count)
         }
@@ -191,8 +193,8 @@ struct StepAccumulator {
         }
         if let fds = r.fdsMax { side.aggregate.fdsMax = max(side.aggregate.fdsMax ?? 0, fds) }
         if let sockets = r.socketsMax { side.aggregate.socketsMax = max(side.aggregate.socketsMax ?? 0, sockets) }
-        side.runDelay += r.runDelayNanoseconds
-        side.nonvoluntary += r.nonvoluntarySwitches
+        side.runDelay.addSaturating(r.runDelayNanoseconds)
+        side.nonvoluntary.addSaturating(r.nonvoluntarySwitches)
         if r.connections.sampled > 0 {
             side.connections.add(r.connections)
             side.connectionsMax = max(side.connectionsMax, r.connections.sampled)
@@ -242,5 +244,16 @@ struct StepAccumulator {
                                  oomKills: oomKills)
         return StepAggregate(index: index, name: name, startNanoseconds: start, endNanoseconds: end,
                              intervals: intervals, host: host, client: finish(sides[0]), server: finish(sides[1]))
+    }
+}
+
+extension FixedWidthInteger {
+    /// Adds `other`, stopping at the type's largest value: a sum of counters read from a hostile or
+    /// corrupt samples file stays a (huge) number, never a trap (a fuzzer find: run delays summed
+    /// past UInt64.max).
+    @inline(__always)
+    mutating func addSaturating(_ other: Self) {
+        let (sum, overflow) = addingReportingOverflow(other)
+        self = overflow ? (other > 0 ? .max : .min) : sum
     }
 }

@@ -187,4 +187,17 @@ struct SampleLineReplayTests {
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("fuzz/corpus/samples/crash-9433ab70").path
         _ = try? SampleLineReplay.replay(path: path)
     }
+
+    /// A fuzzer find: run delays each within UInt64 whose sum over a step is not; the step's
+    /// counters now stop at their largest value instead of trapping.
+    @Test func countersSummedPastTheirLargestValueSaturateNotTrap() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("fuzz/corpus/samples/crash-d5eda12d").path
+        _ = try? SampleLineReplay.replay(path: path)
+        var sum = UInt64.max - 1
+        sum.addSaturating(5)
+        var count = 3
+        count.addSaturating(4)
+        #expect(sum == .max && count == 7)
+    }
 }

@@ -78,6 +78,9 @@ struct ProbeCommand: AsyncParsableCommand {
         /// what `bottleneck load --probe` does with a spec that has `connections:`.
         static func probe(target: TargetURL, headers: [RequestHeader], settings: ConnectionsSettings, evidence: EvidenceOptions,
                           out: String?, rules: String?, json: Bool, failOn: [Culprit]?) async throws {
+            if target.isGRPC {
+                throw LoadError(.badInput, "probe connections speaks plain HTTP/1.1, not gRPC: give the server's HTTP port (http://…), or measure the gRPC port with load --streams")
+            }
             if target.isTLS {
                 throw LoadError(.badInput, "probe connections speaks plain HTTP/1.1: point it at the listener behind the TLS front (http://…), whose connections are the ones that run out")
             }

@@ -133,7 +133,9 @@ Only probe servers you run: ten thousand connections is a denial of service to a
    `ls /proc/PID/fd | wc -l`. Raise it where the server starts: systemd `LimitNOFILE=65536`,
    `docker run --ulimit nofile=65536:65536`, Kubernetes through the container runtime's default, or
    `ulimit -n 65536` in the entrypoint script.
-2. `proxy-connection-limit`: nginx stopped accepting at `worker_connections` per worker, which counts
+2. `proxy-connection-limit`: nginx stopped accepting at `worker_connections` per worker, or closed held
+   clients before their keep-alive timeout while it answered no 5xx (it sheds idle clients before it
+   must stop accepting, so its accept queue may never be seen filled); `worker_connections` counts
    client and upstream connections together. Raise `worker_connections` (and `worker_processes`), and
    `worker_rlimit_nofile` above it. Once the first held connection fails, the probe starts again
    from the last level that had none and adds one connection at a time, so the clients at the first

@@ -32,9 +32,15 @@ extension DefaultRules {
   # the first failure plus the proxy's other sockets is what it had in use; nginx starts closing
   # idle keep-alive clients once fewer than 1/16 of worker_connections are free, so the setting is
   # about 16/15 of that (connections.proxy_connections_at_limit).
-  when: connections.limit >= 1 and connections.proxy_accept_queue_max >= 1 and connections.proxy_fd_usage < 0.97
+  # Either sign shows the cap: the proxy stopped accepting (its accept queue held a connection
+  # when sampled), or it closed held clients before their keep-alive timeout (connections.closed)
+  # while it was sampled in front of the service (proxy_connections_in_use is measured only then)
+  # and answered no 5xx: nginx from 1.19.2 sheds idle clients before it must stop accepting, so
+  # at a 250 ms sampling interval the queue may never be seen. A service failing behind the proxy
+  # makes it answer 502/504 instead, and a service closing its own clients has no proxy sampled.
+  when: connections.limit >= 1 and connections.proxy_fd_usage < 0.97 and (connections.proxy_accept_queue_max >= 1 or (connections.closed >= 1 and connections.proxy_connections_in_use >= 1 and connections.server_errors < 1))
   severity: high
-  explain: "Clients got {connections.limit:.0f} connections served through the proxy; then new ones waited in the proxy's accept queue (up to {connections.proxy_accept_queue_max:.0f}). The proxy had {connections.proxy_connections_in_use:.0f} connections in use when it began shedding them (clients, upstream connections and listeners: what nginx counts against worker_connections), which puts its cap at about {connections.proxy_connections_at_limit:.0f}: raise nginx's worker_connections (and worker_processes), keeping worker_rlimit_nofile above it."
+  explain: "Clients got {connections.limit:.0f} connections served through the proxy; then it closed held ones ({connections.closed:.0f}) or new ones waited in its accept queue (up to {connections.proxy_accept_queue_max:.0f}). The proxy had {connections.proxy_connections_in_use:.0f} connections in use when it began shedding them (clients, upstream connections and listeners: what nginx counts against worker_connections), which puts its cap at about {connections.proxy_connections_at_limit:.0f}: raise nginx's worker_connections (and worker_processes), keeping worker_rlimit_nofile above it."
   next: [playbooks/connections.md, playbooks/proxy-overhead.md]
 
 - id: connection-limit-by-backlog

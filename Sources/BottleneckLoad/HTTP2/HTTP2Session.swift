@@ -322,12 +322,6 @@ final class HTTP2Session: ChannelInboundHandler, RemovableChannelHandler {
         if lanes.allSatisfy({ retired.contains(ObjectIdentifier($0)) }) { close(context: context) }
     }
 
-    /// Closes the connection on purpose (not an error).
-    func close() {
-        guard let context else { return }
-        close(context: context)
-    }
-
     private func close(context: ChannelHandlerContext) {
         guard !isClosing else { return }
         isClosing = true

@@ -85,14 +85,13 @@ struct HTTP2RequestHead: Sendable {
         ]
         if !names.contains("user-agent") { fields.append(("user-agent", "bottleneck/\(BottleneckVersion.current)")) }
         if target.isGRPC {
-            // gRPC's own headers; no content-length (a gRPC body is framed by its messages).
             fields += [("content-type", "application/grpc"), ("te", "trailers")]
         } else {
             if !names.contains("accept") { fields.append(("accept", "*/*")) }
             if let contentType, !names.contains("content-type") { fields.append(("content-type", contentType)) }
         }
         if target.isGRPC {
-            // Framed above.
+            // No content-length: a gRPC body is framed by its messages.
         } else if let bodyBytes {
             fields.append(("content-length", String(bodyBytes)))
         } else if method == "POST" || method == "PUT" || method == "PATCH" {
